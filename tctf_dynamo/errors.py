@@ -10,7 +10,8 @@ class. Categories group errors by *cause*, never by operation::
     ├── ConditionFailedError             CONDITION_FAILED (never retried)
     ├── TransactionCancelledError        TRANSACTION_CANCELLED, .reasons aligned to intents
     ├── AccessDeniedError                ACCESS_DENIED
-    ├── ServiceValidationError           SERVICE_VALIDATION_FAILED (the server refused input)
+    ├── ServiceValidationError           SERVICE_VALIDATION_FAILED (the server refused input),
+    │                                    TABLE_ALREADY_EXISTS (ResourceInUseException)
     ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done
     ├── CircuitOpenError                 CIRCUIT_OPEN, failed fast without calling DynamoDB
     ├── TransientError                   infrastructure failures; retryable
@@ -77,6 +78,7 @@ class ErrorCode(StrEnum):
     TRANSACTION_CANCELLED = "TRANSACTION_CANCELLED"
     ITEM_COLLECTION_SIZE_LIMIT = "ITEM_COLLECTION_SIZE_LIMIT"
     TABLE_NOT_FOUND = "TABLE_NOT_FOUND"
+    TABLE_ALREADY_EXISTS = "TABLE_ALREADY_EXISTS"
     ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
     # infrastructure
     TRANSACTION_CONFLICT = "TRANSACTION_CONFLICT"
@@ -274,6 +276,7 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.CONDITION_FAILED: ConditionFailedError,
     ErrorCode.ITEM_COLLECTION_SIZE_LIMIT: ServiceValidationError,
     ErrorCode.TABLE_NOT_FOUND: NotFoundError,
+    ErrorCode.TABLE_ALREADY_EXISTS: ServiceValidationError,
     ErrorCode.ITEM_NOT_FOUND: NotFoundError,
     ErrorCode.TRANSACTION_CONFLICT: TransientError,
     ErrorCode.THROTTLED: ThrottledError,

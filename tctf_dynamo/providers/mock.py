@@ -1,0 +1,134 @@
+"""Providers for tests, ours and users': answer from a function, or record what was sent.
+
+``MockProvider`` makes any behaviour a few lines of test code: a handler receives the
+operation and request and returns the response, or raises to simulate a failure.
+``RecordingProvider`` wraps any provider and keeps exact copies of what went in and out,
+so tests assert the requests the library sends instead of patching its internals.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+import attrs
+from botocore.exceptions import BotoCoreError, ClientError
+
+from tctf_dynamo.errors import DynamoDBServiceError
+from tctf_dynamo.providers.base import Provider, Request, Response
+from tctf_dynamo.providers.errors import translate_exception
+
+__all__ = ["Handler", "MockProvider", "RecordedCall", "RecordingProvider"]
+
+Handler = Callable[[str, Request], Response]
+
+
+class MockProvider:
+    """A provider whose every answer comes from ``handler(operation, request)``.
+
+    The handler may raise a :class:`~tctf_dynamo.errors.DynamoDBServiceError` to simulate
+    a failure, or a botocore ``ClientError``/``BotoCoreError``, which is translated by the
+    same table the real providers use. Anything else it raises is a bug in the test and
+    propagates unchanged.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self.closed = False
+
+    def call(self, operation: str, request: Request) -> Response:
+        try:
+            return self._handler(operation, request)
+        except (ClientError, BotoCoreError) as exc:
+            raise translate_exception(exc, operation) from exc
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@attrs.frozen
+class RecordedCall:
+    """One call as it crossed the provider boundary; ``response`` xor ``error`` is set."""
+
+    operation: str
+    request: Request
+    response: Response | None = None
+    error: DynamoDBServiceError | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+
+class RecordingProvider:
+    """Forwards to ``inner`` and records every call, in order, as deep copies.
+
+    Copies are taken when the call crosses the boundary, so later changes to the
+    request or response objects never alter what the test sees. Safe under threads.
+    """
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+        self._calls: list[RecordedCall] = []
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every call so far, oldest first (a copy of the list)."""
+        with self._lock:
+            return list(self._calls)
+
+    @property
+    def operations(self) -> list[str]:
+        """The operation names sent, in order."""
+        return [call.operation for call in self.calls]
+
+    def requests(self, operation: str) -> list[Request]:
+        """The requests sent for ``operation``, in order."""
+        return [call.request for call in self.calls if call.operation == operation]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def call(self, operation: str, request: Request) -> Response:
+        sent = copy.deepcopy(request)
+        try:
+            response = self.inner.call(operation, request)
+        except DynamoDBServiceError as error:
+            self._record(RecordedCall(operation, sent, error=error))
+            raise
+        self._record(RecordedCall(operation, sent, response=copy.deepcopy(response)))
+        return response
+
+    def _record(self, call: RecordedCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,150 @@
+"""The retry loop: the decision core, with no I/O of its own.
+
+:func:`execute` runs an attempt body under a :class:`~.policy.RetryPolicy` and a
+:class:`~.deadline.Deadline`; sleeping and randomness are injected, so tests drive it
+with a fake clock advanced by a fake sleep.
+
+Outcomes, in the order they are checked after an attempt fails:
+
+* not retryable (see :mod:`.classification`): the error propagates at once, with
+  ``details["attempts"]`` set;
+* retryable, attempts left, and the backoff ends before the deadline: sleep, try again;
+* retryable but the backoff would reach the deadline: OperationTimeoutError (TIMEOUT)
+  at once, chained from the failure; sleeping only to give up would waste the caller's
+  time;
+* retryable and it was the last attempt: RetriesExhaustedError (RETRIES_EXHAUSTED, not
+  retryable) chained from the last failure, whose code is in ``details["last_code"]``;
+  with a one-attempt policy the original error is raised instead, with
+  ``details["attempts"] == 1``, since nothing was retried.
+
+Before every attempt an expired deadline raises TIMEOUT without calling the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import attrs
+
+from tctf_dynamo.errors import (
+    DynamoDBServiceError,
+    ErrorCode,
+    OperationTimeoutError,
+    RetriesExhaustedError,
+)
+from tctf_dynamo.resilience.classification import classify
+from tctf_dynamo.resilience.deadline import Deadline
+from tctf_dynamo.resilience.events import (
+    EventSink,
+    RetriesExhausted,
+    RetryScheduled,
+    Throttled,
+    publish,
+)
+from tctf_dynamo.resilience.policy import RetryPolicy
+
+__all__ = ["CallContext", "execute"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class CallContext:
+    """What an operation is, for messages, logs and events."""
+
+    operation: str
+    table: str | None = None
+
+
+def execute(
+    attempt: Callable[[], T],
+    *,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    sleep: Callable[[float], object],
+    random: Callable[[], float],
+    context: CallContext,
+    events: EventSink | None = None,
+) -> T:
+    """Run ``attempt`` until it succeeds, fails for good, runs out of attempts or time."""
+    attempts = 0
+    last: DynamoDBServiceError | None = None
+    while True:
+        if deadline.expired():
+            raise _timeout(context, deadline, attempts, last) from last
+        attempts += 1
+        try:
+            return attempt()
+        except DynamoDBServiceError as error:
+            last = error
+            delay = _after_failure(
+                error,
+                attempts=attempts,
+                policy=policy,
+                deadline=deadline,
+                random=random,
+                context=context,
+                events=events,
+            )
+        sleep(delay)
+
+
+def _after_failure(
+    error: DynamoDBServiceError,
+    *,
+    attempts: int,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    random: Callable[[], float],
+    context: CallContext,
+    events: EventSink | None,
+) -> float:
+    """The backoff before the next attempt, or raise the error that ends the operation."""
+    if error.code is ErrorCode.THROTTLED:
+        publish(events, Throttled(context.operation, context.table, attempts))
+    if not classify(error).retryable or policy.max_attempts == 1:
+        error.details["attempts"] = attempts
+        raise error
+    if attempts >= policy.max_attempts:
+        publish(
+            events, RetriesExhausted(context.operation, context.table, attempts, error.code.value)
+        )
+        raise RetriesExhaustedError(
+            f"{context.operation} failed after {attempts} attempts",
+            last_error=error,
+            attempts=attempts,
+            details=_where(context),
+        ) from error
+    delay = policy.backoff(attempts, random)
+    if delay >= deadline.remaining():
+        raise _timeout(context, deadline, attempts, error) from error
+    publish(
+        events,
+        RetryScheduled(context.operation, context.table, attempts, delay, error.code.value),
+    )
+    return delay
+
+
+def _timeout(
+    context: CallContext,
+    deadline: Deadline,
+    attempts: int,
+    last: DynamoDBServiceError | None,
+) -> OperationTimeoutError:
+    details: dict[str, object] = {"timeout": deadline.timeout, "attempts": attempts}
+    details.update(_where(context))
+    if last is not None:
+        details["last_code"] = last.code.value
+    return OperationTimeoutError(
+        ErrorCode.TIMEOUT,
+        f"{context.operation} did not complete within {deadline.timeout}s ({attempts} attempts)",
+        details,
+    )
+
+
+def _where(context: CallContext) -> dict[str, object]:
+    where: dict[str, object] = {"operation": context.operation}
+    if context.table is not None:
+        where["table"] = context.table
+    return where
