@@ -37,6 +37,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.base import Request, Response
 from tctf_dynamo.providers.boto3 import SERVICE_NAME, Boto3Provider, client_config
+from tctf_dynamo.providers.idempotency import ClientTokenLedger
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -82,6 +83,7 @@ class EmbeddedProvider:
             self._answer,  # type: ignore[arg-type]
         )
         self._provider = Boto3Provider(client)
+        self._tokens = ClientTokenLedger()
 
     @property
     def region_name(self) -> str:
@@ -97,8 +99,13 @@ class EmbeddedProvider:
         return self._provider.closed
 
     def call(self, operation: str, request: Request) -> Response:
-        """Send ``operation`` to this provider's private backend."""
-        return self._provider.call(operation, request)
+        """Send ``operation`` to this provider's private backend.
+
+        TransactWriteItems honours ClientRequestToken as DynamoDB does (moto ignores it).
+        """
+        return self._tokens.call(
+            operation, request, lambda: self._provider.call(operation, request)
+        )
 
     def close(self) -> None:
         """Drop every table this provider holds; idempotent."""
