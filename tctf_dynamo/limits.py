@@ -47,6 +47,8 @@ MIN_NUMBER_MAGNITUDE: Final = Decimal("1E-130")
 # Expressions and documents
 MAX_EXPRESSION_BYTES: Final = 4_096
 MAX_DOCUMENT_DEPTH: Final = 32
+MAX_IN_OPERANDS: Final = 100
+"""The IN comparator takes at most 100 values."""
 
 # Secondary indexes
 MAX_GLOBAL_SECONDARY_INDEXES: Final = 20

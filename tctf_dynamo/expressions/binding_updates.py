@@ -1,0 +1,84 @@
+"""Binding checks for update actions (see ``binding`` for the rules and the why)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tctf_dynamo.expressions import typeinfo
+from tctf_dynamo.expressions.operands import Arithmetic, IfNotExists, ListAppend, SetOperand, Value
+from tctf_dynamo.expressions.paths import Path
+from tctf_dynamo.expressions.schema import Schema
+from tctf_dynamo.expressions.updates import (
+    AddAction,
+    DeleteAction,
+    RemoveAction,
+    SetAction,
+    Update,
+)
+
+__all__ = ["check_update_actions"]
+
+
+def _check_value(schema: Schema, target: Path, annotation: Any, value: Any, role: str) -> None:
+    if not typeinfo.accepts(annotation, value, exact=True):
+        raise schema.mismatch(target, annotation, role, value)
+
+
+def _check_source(schema: Schema, target: Path, annotation: Any, operand: SetOperand) -> None:
+    """One operand of a SET value: paths must exist, values must fit the target."""
+    match operand:
+        case Value(value=value):
+            _check_value(schema, target, annotation, value, "the SET value")
+        case Path():
+            schema.type_of(operand)
+        case IfNotExists(path=path, default=default):
+            schema.type_of(path)
+            _check_source(schema, target, annotation, default)
+        case ListAppend(first=first, second=second):
+            if not typeinfo.is_list(annotation):
+                raise schema.mismatch(target, annotation, "list_append")
+            _check_source(schema, target, annotation, first)
+            _check_source(schema, target, annotation, second)
+        case Arithmetic(left=left, right=right):
+            if not typeinfo.is_numeric(annotation):
+                raise schema.mismatch(target, annotation, "+ and -")
+            for side in (left, right):
+                _check_source(schema, target, annotation, side)
+
+
+def _check_add(schema: Schema, action: AddAction) -> None:
+    annotation = schema.type_of(action.path)
+    value = action.value.value
+    if isinstance(value, set | frozenset):
+        fits = typeinfo.is_set(annotation) and typeinfo.accepts(annotation, value, exact=True)
+    else:
+        fits = typeinfo.is_numeric(annotation)
+    if not fits:
+        raise schema.mismatch(action.path, annotation, "ADD", value)
+
+
+def _check_delete(schema: Schema, action: DeleteAction) -> None:
+    annotation = schema.type_of(action.path)
+    value = action.value.value
+    if not (typeinfo.is_set(annotation) and typeinfo.accepts(annotation, value, exact=False)):
+        raise schema.mismatch(action.path, annotation, "DELETE", value)
+
+
+def _check_remove(schema: Schema, action: RemoveAction) -> None:
+    schema.type_of(action.path)
+    if action.path.is_top_level and action.path.top in schema.required:
+        raise schema.mismatch(
+            action.path, schema.attributes[action.path.top], "REMOVE of a required field"
+        )
+
+
+def check_update_actions(schema: Schema, update: Update) -> None:
+    for action in update.actions:
+        if isinstance(action, SetAction):
+            _check_source(schema, action.path, schema.type_of(action.path), action.value)
+        elif isinstance(action, AddAction):
+            _check_add(schema, action)
+        elif isinstance(action, DeleteAction):
+            _check_delete(schema, action)
+        else:
+            _check_remove(schema, action)
