@@ -53,3 +53,7 @@ MAX_IN_OPERANDS: Final = 100
 # Secondary indexes
 MAX_GLOBAL_SECONDARY_INDEXES: Final = 20
 MAX_LOCAL_SECONDARY_INDEXES: Final = 5
+
+# Library conventions
+RESERVED_KEY_PREFIX: Final = "__tctf_"
+"""Key prefix of the library's own items (circuit-breaker state); entities cannot use it."""

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
+from tctf_dynamo import limits
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.providers.base import Provider
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
@@ -24,7 +25,7 @@ __all__ = [
     "StateStore",
 ]
 
-RESERVED_KEY_PREFIX: Final = "__tctf_"
+RESERVED_KEY_PREFIX = limits.RESERVED_KEY_PREFIX
 """Keys starting with this belong to the library (breaker state); entities may not use it."""
 
 _STATE_SORT_KEY: Final = "STATE"

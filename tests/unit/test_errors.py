@@ -22,7 +22,11 @@ from tctf_dynamo.errors import (
 )
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
-DEDICATED = {ErrorCode.TRANSACTION_CANCELLED, ErrorCode.RETRIES_EXHAUSTED, ErrorCode.UNPROCESSED_ITEMS}
+DEDICATED = {
+    ErrorCode.TRANSACTION_CANCELLED,
+    ErrorCode.RETRIES_EXHAUSTED,
+    ErrorCode.UNPROCESSED_ITEMS,
+}
 
 
 def test_docs_have_a_section_for_exactly_every_code() -> None:

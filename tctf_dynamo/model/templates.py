@@ -1,0 +1,224 @@
+"""Key templates: parse ``"USER#{user_id}"`` once, then format and split key text quickly.
+
+A template is a sequence of ``#``-separated *segments*. A segment is either literal text or
+holds exactly one field, optionally with literal text around it (``LINE{line_no}``). Field
+values are escaped so that they never contain ``#``; splitting a key on ``#`` therefore
+finds the segments again, and a value can never spill into a neighbouring segment or forge
+another entity's key. That is why two fields may not share a segment (``{a}-{b}`` could not
+be split back) and why every segment must be non-empty.
+
+Escaping is percent-style and only touches the two characters that matter: ``%`` becomes
+``%25`` and ``#`` becomes ``%23``. Control characters are refused rather than escaped, and
+so is the empty string, which would make a field vanish from the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+
+from tctf_dynamo import limits
+from tctf_dynamo.errors import ErrorCode, error_for
+
+__all__ = [
+    "DELIMITER",
+    "RESERVED_KEY_PREFIX",
+    "KeyTemplate",
+    "Segment",
+    "escape_key_text",
+    "unescape_key_text",
+]
+
+DELIMITER = "#"
+ESCAPE = "%"
+RESERVED_KEY_PREFIX = limits.RESERVED_KEY_PREFIX
+"""Keys starting with this belong to the library itself (the circuit breaker's state)."""
+
+_FIELD_RE = re.compile(r"\{([^{}]*)\}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ESCAPE_RE = re.compile(r"%(..)?")
+_UNESCAPED = {"23": "#", "25": "%"}
+
+
+def _schema_error(message: str, **details: object) -> Exception:
+    return error_for(ErrorCode.INVALID_SCHEMA, message, details)
+
+
+def _key_error(message: str, **details: object) -> Exception:
+    return error_for(ErrorCode.INVALID_KEY, message, details)
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def escape_key_text(value: str, field: str = "") -> str:
+    """The text of a string field inside a key: ``#`` and ``%`` escaped, never empty."""
+    if not value:
+        raise _key_error(f"key field {field!r} is an empty string", field=field)
+    if not value.isprintable() and _CONTROL_RE.search(value):
+        raise _key_error(f"key field {field!r} contains a control character", field=field)
+    if ESCAPE in value:
+        value = value.replace(ESCAPE, "%25")
+    if DELIMITER in value:
+        value = value.replace(DELIMITER, "%23")
+    return value
+
+
+def unescape_key_text(text: str, field: str = "") -> str:
+    """Inverse of :func:`escape_key_text`; refuses text it could not have produced."""
+    if not text:
+        raise _key_error(f"key segment for {field!r} is empty", field=field)
+    if ESCAPE not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        replacement = _UNESCAPED.get(match.group(1) or "")
+        if replacement is None:
+            raise _key_error(f"key segment for {field!r} has a malformed escape", field=field)
+        return replacement
+
+    return _ESCAPE_RE.sub(replace, text)
+
+
+# ---------------------------------------------------------------- templates
+
+
+@attrs.frozen
+class Segment:
+    """One ``#``-separated part of a template: literal, or ``prefix{field}suffix``."""
+
+    prefix: str
+    field: str | None = None
+    suffix: str = ""
+
+    @property
+    def literal(self) -> str:
+        return self.prefix if self.field is None else f"{self.prefix}{{{self.field}}}{self.suffix}"
+
+
+def _parse_segment(text: str, source: str) -> Segment:
+    if not text:
+        raise _schema_error(
+            f"key template {source!r} has an empty segment (doubled, leading or trailing '#')",
+            template=source,
+        )
+    matches = list(_FIELD_RE.finditer(text))
+    outside = _FIELD_RE.sub("", text)
+    if "{" in outside or "}" in outside:
+        raise _schema_error(f"key template {source!r} has unbalanced braces", template=source)
+    if not matches:
+        return Segment(prefix=text)
+    if len(matches) > 1:
+        raise _schema_error(
+            f"key template {source!r} puts two fields in one segment; separate them with '#'",
+            template=source,
+        )
+    (match,) = matches
+    name = match.group(1).strip()
+    if not name:
+        raise _schema_error(f"key template {source!r} has an empty field", template=source)
+    if not name.isidentifier():
+        raise _schema_error(
+            f"key template {source!r} names a field that is not an identifier", template=source
+        )
+    return Segment(prefix=text[: match.start()], field=name, suffix=text[match.end() :])
+
+
+@attrs.frozen
+class KeyTemplate:
+    """A parsed key template; ``fields`` are in the order they appear."""
+
+    source: str
+    segments: tuple[Segment, ...]
+
+    @classmethod
+    def parse(cls, source: str) -> KeyTemplate:
+        """Parse and check a template; raises SchemaError (INVALID_SCHEMA) when malformed."""
+        if not isinstance(source, str) or not source:
+            raise _schema_error("a key template must be a non-empty string")
+        if RESERVED_KEY_PREFIX in _FIELD_RE.sub("", source):
+            raise _schema_error(
+                f"key template {source!r} uses the reserved prefix {RESERVED_KEY_PREFIX!r}",
+                template=source,
+            )
+        segments = tuple(_parse_segment(part, source) for part in source.split(DELIMITER))
+        names = [segment.field for segment in segments if segment.field is not None]
+        if len(set(names)) != len(names):
+            raise _schema_error(f"key template {source!r} repeats a field", template=source)
+        return cls(source=source, segments=segments)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(segment.field for segment in self.segments if segment.field is not None)
+
+    @property
+    def static_prefix(self) -> str:
+        """The literal text before the first field (the whole key for a static template)."""
+        parts: list[str] = []
+        for segment in self.segments:
+            if segment.field is not None:
+                parts.append(segment.prefix)
+                return DELIMITER.join(parts)
+            parts.append(segment.prefix)
+        return DELIMITER.join(parts)
+
+    @property
+    def may_start_reserved(self) -> bool:
+        """Whether a field value could make a formatted key start with the reserved prefix."""
+        return not self.is_static and RESERVED_KEY_PREFIX.startswith(self.static_prefix)
+
+    @property
+    def is_static(self) -> bool:
+        return all(segment.field is None for segment in self.segments)
+
+    def format(self, texts: Mapping[str, str]) -> str:
+        """Join already encoded field texts into a key (no escaping happens here)."""
+        return DELIMITER.join(
+            segment.prefix
+            if segment.field is None
+            else f"{segment.prefix}{texts[segment.field]}{segment.suffix}"
+            for segment in self.segments
+        )
+
+    def prefix_through(self, texts: Mapping[str, str], count: int) -> str:
+        """The key text up to the ``count``-th field, plus the literal that follows it.
+
+        With ``count == 0`` this is :attr:`static_prefix`. The literal after the last given
+        field is included up to the next field, so ``begins_with`` on the result matches
+        that field's value exactly rather than every value it is a prefix of.
+        """
+        parts: list[str] = []
+        seen = 0
+        for segment in self.segments:
+            if segment.field is None:
+                parts.append(segment.prefix)
+                continue
+            if seen == count:
+                parts.append(segment.prefix)
+                return DELIMITER.join(parts)
+            parts.append(f"{segment.prefix}{texts[segment.field]}{segment.suffix}")
+            seen += 1
+        return DELIMITER.join(parts)
+
+    def split(self, key: str) -> dict[str, str] | None:
+        """Encoded field texts of ``key``, or None when ``key`` does not fit this template."""
+        parts = key.split(DELIMITER)
+        if len(parts) != len(self.segments):
+            return None
+        texts: dict[str, str] = {}
+        for part, segment in zip(parts, self.segments, strict=True):
+            if segment.field is None:
+                if part != segment.prefix:
+                    return None
+                continue
+            end = len(part) - len(segment.suffix)
+            if (
+                end <= len(segment.prefix)
+                or not part.startswith(segment.prefix)
+                or not part.endswith(segment.suffix)
+            ):
+                return None
+            texts[segment.field] = part[len(segment.prefix) : end]
+        return texts

@@ -1,0 +1,341 @@
+"""Immutable, fluent queries over one entity (or one item collection) of a table.
+
+``sessions.query(user_id="u1").between({"created_at": a}, {"created_at": b}).reverse()``
+builds the key condition from the entity's templates: the partition fields give the
+partition key, sort-key bounds are given by template *fields*, never by raw key text.
+Each method returns a new query. Nothing is sent until the query is iterated (items
+stream lazily, one page in memory at a time), paged with an encrypted cursor, counted,
+or asked for its first item.
+
+Only the entity's own items come back (a filter on the discriminator attribute guards
+index queries and overlapping ranges) unless :meth:`Query.collection` asks for every
+entity type in the partition, each decoded as its own class.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+import attrs
+
+from tctf_dynamo import requests
+from tctf_dynamo.codec import decode_item
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.expressions import (
+    Condition,
+    KeyCondition,
+    Projection,
+    attr,
+    check_condition,
+    check_projection,
+    key,
+)
+from tctf_dynamo.expressions.key_conditions import KeyPredicate
+from tctf_dynamo.model import Entity
+from tctf_dynamo.pagination import query_fingerprint
+from tctf_dynamo.writes import entity_attributes
+
+if TYPE_CHECKING:
+    from tctf_dynamo.service import DynamoDBService
+
+__all__ = ["Page", "Query"]
+
+LOGGER = logging.getLogger("tctf_dynamo.query")
+HIGHEST = "\U0010ffff"
+"""Sorts after every character DynamoDB compares: closes a range over a key prefix."""
+DEFAULT_PAGE_SIZE = 100
+
+R = TypeVar("R")
+E = TypeVar("E", bound=Entity)
+
+
+@attrs.frozen(slots=True)
+class Page(Generic[R]):
+    """One page of results; pass ``cursor`` to :meth:`Query.page` for the next one.
+
+    ``unknown`` holds the primary keys of items whose type no registered entity claims
+    (only collections can meet them): reported, never silently dropped.
+    """
+
+    items: list[R]
+    cursor: str | None
+    unknown: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+@attrs.frozen(slots=True)
+class _Bounds:
+    predicate_of: Callable[[str], KeyPredicate]
+
+
+@attrs.frozen(slots=True)
+class Query(Generic[R]):
+    """A query of ``entity`` items in one partition; see the module docstring."""
+
+    entity: type[Entity]
+    service: DynamoDBService
+    partition: Mapping[str, Any]
+    index_name: str | None = None
+    sort: _Bounds | None = None
+    filter_condition: Condition | None = None
+    projection: Projection | None = None
+    forward: bool = True
+    max_items: int | None = None
+    consistent_read: bool = False
+    whole_collection: bool = False
+    scan_mode: bool = False
+    segments: int = 1
+
+    # ---------------------------------------------------------------- sort key bounds
+
+    def begins(self, **leading_fields: Any) -> Query[R]:
+        """Items whose sort key starts with the given leading template fields."""
+        prefix = self._sk_prefix(leading_fields)
+        return self._with_sort(lambda name: key(name).begins_with(prefix))
+
+    def eq(self, **fields: Any) -> Query[R]:
+        """The item whose sort key is exactly the one the fields give."""
+        value = self._sk_prefix(fields)
+        return self._with_sort(lambda name: key(name) == value)
+
+    def between(self, low: Mapping[str, Any], high: Mapping[str, Any]) -> Query[R]:
+        """Items whose sort-key fields lie between ``low`` and ``high``, both inclusive."""
+        start, end = self._sk_prefix(low), self._sk_prefix(high) + HIGHEST
+        return self._with_sort(lambda name: key(name).between(start, end))
+
+    def gt(self, **fields: Any) -> Query[R]:
+        after = self._sk_prefix(fields) + HIGHEST
+        return self._with_sort(lambda name: key(name) > after)
+
+    def gte(self, **fields: Any) -> Query[R]:
+        start = self._sk_prefix(fields)
+        return self._with_sort(lambda name: key(name) >= start)
+
+    def lt(self, **fields: Any) -> Query[R]:
+        before = self._sk_prefix(fields)
+        return self._with_sort(lambda name: key(name) < before)
+
+    def lte(self, **fields: Any) -> Query[R]:
+        end = self._sk_prefix(fields) + HIGHEST
+        return self._with_sort(lambda name: key(name) <= end)
+
+    # ---------------------------------------------------------------- modifiers
+
+    def filter(self, condition: Condition) -> Query[R]:
+        """Keep items matching ``condition`` (applied by DynamoDB after reading a page)."""
+        check_condition(condition, self.entity, entity_attributes(self.entity))
+        combined = condition if self.filter_condition is None else self.filter_condition & condition
+        return attrs.evolve(self, filter_condition=combined)
+
+    def project(self, *fields: str) -> Query[dict[str, Any]]:
+        """Read only ``fields``; items come back as plain dicts, not validated entities."""
+        projection = Projection(*fields)
+        check_projection(projection, self.entity, entity_attributes(self.entity))
+        return cast("Query[dict[str, Any]]", attrs.evolve(self, projection=projection))
+
+    def reverse(self) -> Query[R]:
+        """Descending sort-key order."""
+        return attrs.evolve(self, forward=not self.forward)
+
+    def limit(self, count: int) -> Query[R]:
+        """Return at most ``count`` items in all (across pages)."""
+        if count < 1:
+            raise error_for(ErrorCode.INVALID_EXPRESSION, "limit must be at least 1")
+        return attrs.evolve(self, max_items=count)
+
+    def consistent(self) -> Query[R]:
+        """Strongly consistent reads (not available on global secondary indexes)."""
+        return attrs.evolve(self, consistent_read=True)
+
+    def collection(self) -> Query[Entity]:
+        """Every entity type in the partition, each decoded as its own class."""
+        return cast("Query[Entity]", attrs.evolve(self, whole_collection=True, sort=None))
+
+    def parallel(self, segments: int) -> Query[R]:
+        """Split a scan into ``segments`` read in parallel (scans only)."""
+        if not self.scan_mode or segments < 1:
+            raise error_for(ErrorCode.INVALID_EXPRESSION, "parallel segments apply to scans")
+        return attrs.evolve(self, segments=segments)
+
+    # ---------------------------------------------------------------- execution
+
+    def __iter__(self) -> Iterator[R]:
+        """Stream every matching item, one page in memory at a time."""
+        if self.scan_mode and self.segments > 1:
+            yield from self._parallel_items()
+            return
+        remaining = self.max_items
+        start: dict[str, Any] | None = None
+        while True:
+            size = DEFAULT_PAGE_SIZE if remaining is None else min(remaining, DEFAULT_PAGE_SIZE)
+            response = self._send(self._request(limit=size, start=start))
+            items, _ = self._decode(response)
+            yield from items
+            if remaining is not None:
+                remaining -= len(items)
+                if remaining <= 0:
+                    return
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def first(self) -> R | None:
+        """The first matching item, or None."""
+        return next(iter(self.limit(1)), None)
+
+    def all(self) -> list[R]:
+        """Every matching item as a list (for small results; iterate for large ones)."""
+        return list(self)
+
+    def count(self) -> int:
+        """How many items match, counted by DynamoDB without returning them."""
+        total, start = 0, None
+        while True:
+            response = self._send(self._request(start=start, count_only=True))
+            total += int(response.get("Count", 0))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return total
+
+    def page(self, cursor: str | None = None, size: int = DEFAULT_PAGE_SIZE) -> Page[R]:
+        """Up to ``size`` items and an encrypted cursor for the next page (None at the end).
+
+        The cursor is bound to this query: using it with another query, index or table
+        raises INVALID_PAGINATION_TOKEN. Page size may change between pages.
+        """
+        if size < 1:
+            raise error_for(ErrorCode.INVALID_EXPRESSION, "page size must be at least 1")
+        codec = self.service.cursors
+        identity = self._request()
+        fingerprint = query_fingerprint(identity)
+        index = self.index_name
+        start = None
+        if cursor is not None:
+            start = codec.decode(cursor, table=identity["TableName"], index=index,
+                                 fingerprint=fingerprint)  # fmt: skip
+        items: list[R] = []
+        unknown: list[dict[str, Any]] = []
+        while len(items) < size:
+            response = self._send(self._request(limit=size - len(items), start=start))
+            decoded, strangers = self._decode(response)
+            items.extend(decoded)
+            unknown.extend(strangers)
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                break
+        next_cursor = None
+        if start:
+            next_cursor = codec.encode(start, table=identity["TableName"], index=index,
+                                       fingerprint=fingerprint)  # fmt: skip
+        return Page(items, next_cursor, unknown)
+
+    # ---------------------------------------------------------------- internals
+
+    def _with_sort(self, predicate_of: Callable[[str], KeyPredicate]) -> Query[R]:
+        if self.scan_mode:
+            raise error_for(ErrorCode.INVALID_EXPRESSION, "sort-key bounds apply to queries")
+        return attrs.evolve(self, sort=_Bounds(predicate_of))
+
+    def _sk_prefix(self, fields: Mapping[str, Any]) -> str:
+        if self.index_name is None:
+            return self.entity.sk_prefix(**fields)
+        return self.entity.index_sk_prefix(self.index_name, **fields)
+
+    def _key_attributes(self) -> tuple[str, str | None]:
+        table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
+        if self.index_name is None:
+            return table.pk, table.sk
+        schema = table.index_key_schema(self.index_name)
+        return schema[0].name, schema[1].name if len(schema) > 1 else None
+
+    def _key_condition(self) -> KeyCondition:
+        pk_name, sk_name = self._key_attributes()
+        if self.index_name is None:
+            pk_value = self.entity.pk_value(**self.partition)
+        else:
+            pk_value = self.entity.index_pk_value(self.index_name, **self.partition)
+        partition = key(pk_name) == pk_value
+        if sk_name is None or self.whole_collection:
+            return KeyCondition(partition=partition)
+        if self.sort is not None:
+            return KeyCondition(partition=partition, sort=self.sort.predicate_of(sk_name))
+        static = self._sk_prefix({})
+        sort = key(sk_name).begins_with(static) if static else None
+        return KeyCondition(partition=partition, sort=sort)
+
+    def _filter(self) -> Condition | None:
+        if self.whole_collection:
+            return self.filter_condition
+        table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
+        name = self.entity.__entity_meta__.name  # type: ignore[union-attr]
+        own = attr(table.type_attribute) == name
+        return own if self.filter_condition is None else own & self.filter_condition
+
+    def _request(
+        self,
+        *,
+        limit: int | None = None,
+        start: Mapping[str, Any] | None = None,
+        count_only: bool = False,
+        segment: tuple[int, int] | None = None,
+    ) -> dict[str, Any]:
+        table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
+        projection = self.projection
+        return requests.read_request(
+            table.name,
+            key_condition=None if self.scan_mode else self._key_condition(),
+            index=self.index_name,
+            filter=self._filter(),
+            projection=projection,
+            limit=limit,
+            exclusive_start_key=start,
+            forward=self.forward,
+            consistent=self.consistent_read,
+            count_only=count_only,
+            segment=segment,
+        )
+
+    def _send(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.service.execute("Scan" if self.scan_mode else "Query", request)
+
+    def _decode(self, response: Mapping[str, Any]) -> tuple[list[R], list[dict[str, Any]]]:
+        wire_items = response.get("Items", [])
+        if self.projection is not None:
+            return [decode_item(item) for item in wire_items], []  # type: ignore[misc]
+        if not self.whole_collection:
+            return [self.entity.from_item(item) for item in wire_items], []  # type: ignore[misc]
+        table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
+        items: list[R] = []
+        unknown: list[dict[str, Any]] = []
+        for wire in wire_items:
+            decoded = table.try_decode_item(wire)
+            if decoded is None:
+                key_names = [attribute.name for attribute in table.key_schema]
+                unknown.append({name: wire[name] for name in key_names if name in wire})
+                LOGGER.warning(
+                    "item of an unknown entity type in a collection",
+                    extra={"table": table.name, "type_attribute": table.type_attribute},
+                )
+            else:
+                items.append(decoded)  # type: ignore[arg-type]
+        return items, unknown
+
+    def _parallel_items(self) -> Iterator[R]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def read_segment(segment: int) -> list[R]:
+            collected: list[R] = []
+            start: dict[str, Any] | None = None
+            while True:
+                request = self._request(start=start, segment=(segment, self.segments))
+                response = self._send(request)
+                collected.extend(self._decode(response)[0])
+                start = response.get("LastEvaluatedKey")
+                if not start:
+                    return collected
+
+        workers = min(self.segments, self.service.max_workers)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for items in pool.map(read_segment, range(self.segments)):
+                yield from items

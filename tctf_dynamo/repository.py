@@ -1,0 +1,257 @@
+"""Repository[E]: reads and writes of one entity type, validated before anything is sent.
+
+Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
+bound conditions), then sent through the service's resilience pipeline. Two rules keep
+retries from ever applying a write twice:
+
+* an update whose resend would change the item again (ADD, arithmetic, list appends) is
+  sent as a one-action TransactWriteItems with a ClientRequestToken, which DynamoDB
+  applies at most once however often the retry resends it (``idempotent=False`` trades
+  that guarantee for the cheaper UpdateItem);
+* a conditional write whose earlier attempt failed ambiguously (timeout, connection
+  loss, 5xx) and whose retry then fails its condition is checked against the item
+  DynamoDB returns: if that item is exactly what this write stored, the write succeeded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from tctf_dynamo import requests
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.expressions import Condition, Update
+from tctf_dynamo.model import Entity
+from tctf_dynamo.query import Query
+from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.writes import (
+    KeyLike,
+    WritePlan,
+    key_fields_of,
+    plan_delete,
+    plan_put,
+    plan_update,
+)
+
+if TYPE_CHECKING:
+    from tctf_dynamo.service import DynamoDBService
+
+__all__ = ["Repository"]
+
+E = TypeVar("E", bound=Entity)
+
+AMBIGUOUS = frozenset(
+    {
+        ErrorCode.TIMEOUT,
+        ErrorCode.CONNECTION_ERROR,
+        ErrorCode.INTERNAL_ERROR,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    }
+)
+"""Failures after which the write may or may not have been applied."""
+
+
+class Repository(Generic[E]):
+    """Get, put, update, delete, query and batch operations for the entity ``entity``."""
+
+    def __init__(
+        self,
+        entity: type[E],
+        service: DynamoDBService,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        if entity.__entity_meta__ is None:
+            raise error_for(
+                ErrorCode.INVALID_SCHEMA,
+                f"{entity.__name__} is not bound to a table; declare it with table=...",
+            )
+        self.entity = entity
+        self.service = (
+            service
+            if retry is None and timeout is None
+            else service.with_options(retry=retry, timeout=timeout)
+        )
+        self._table = entity.__entity_meta__.table
+
+    # ---------------------------------------------------------------- reads
+
+    def get(
+        self,
+        key: KeyLike | None = None,
+        /,
+        *,
+        consistent: bool = False,
+        **key_fields: Any,
+    ) -> E | None:
+        """The entity with this key (``get(user_id="u1")``), or None."""
+        fields = key_fields_of(self.entity, key if key is not None else key_fields)
+        request = requests.get_request(
+            self._table.name,
+            self.entity.key(**fields),
+            self._table.key_schema,
+            consistent=consistent,
+        )
+        item = self.service.execute("GetItem", request).get("Item")
+        return self.entity.from_item(item) if item else None
+
+    def get_or_raise(
+        self, key: KeyLike | None = None, /, *, consistent: bool = False, **key_fields: Any
+    ) -> E:
+        """The entity with this key; ITEM_NOT_FOUND when there is none."""
+        found = self.get(key, consistent=consistent, **key_fields)
+        if found is None:
+            raise error_for(
+                ErrorCode.ITEM_NOT_FOUND,
+                f"no {self.entity.__name__} with that key",
+                {"entity": self.entity.__name__},
+            )
+        return found
+
+    def query(self, *, index: str | None = None, **partition_fields: Any) -> Query[E]:
+        """A query of this entity in the partition the fields give (on ``index`` if named)."""
+        return Query(self.entity, self.service, partition_fields, index_name=index)
+
+    def scan(self) -> Query[E]:
+        """Every item of this entity in the table; ``.parallel(n)`` reads segments at once."""
+        return Query(self.entity, self.service, {}, scan_mode=True)
+
+    # ---------------------------------------------------------------- writes
+
+    def create(self, entity: E, *, condition: Condition | None = None) -> E:
+        """Store a new entity; CONDITION_FAILED if an item with its key exists."""
+        plan = plan_put(entity, condition=condition, create=True, policy=self.service.unsafe_values)
+        return self._put(plan)
+
+    def put(self, entity: E, *, condition: Condition | None = None) -> E:
+        """Store ``entity`` whole (replacing any item with its key, unless versioned)."""
+        plan = plan_put(entity, condition=condition, policy=self.service.unsafe_values)
+        return self._put(plan)
+
+    def update(
+        self,
+        key: KeyLike,
+        *,
+        set: Mapping[str, Any] | None = None,
+        add: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+        delete: Mapping[str, Any] | None = None,
+        update: Update | None = None,
+        condition: Condition | None = None,
+        expected_version: int | None = None,
+        upsert: bool = False,
+        idempotent: bool = True,
+    ) -> E:
+        """Change fields of the item with ``key`` and return the entity as stored now."""
+        if expected_version is None and isinstance(key, Entity):
+            version_field = self.entity.__entity_meta__.version_field  # type: ignore[union-attr]
+            if version_field is not None:
+                expected_version = getattr(key, version_field)
+        plan = plan_update(
+            self.entity,
+            key,
+            update=update,
+            set=set,
+            add=add,
+            remove=remove,
+            delete=delete,
+            condition=condition,
+            expected_version=expected_version,
+            upsert=upsert,
+            policy=self.service.unsafe_values,
+        )
+        if idempotent and plan.non_idempotent:
+            self._transact_once(plan)
+            return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
+        response = self._conditional(
+            "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW"), recognise=None
+        )
+        return self.entity.from_item(response["Attributes"])
+
+    def delete(
+        self,
+        key: KeyLike,
+        *,
+        condition: Condition | None = None,
+        expected_version: int | None = None,
+    ) -> E | None:
+        """Delete the item with ``key``; returns the entity deleted, or None if none was."""
+        plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
+        response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
+        old = response.get("Attributes")
+        return self.entity.from_item(old) if old else None
+
+    # ---------------------------------------------------------------- batches
+
+    def batch_get(self, keys: Sequence[KeyLike], *, consistent: bool = False) -> list[E | None]:
+        """The entities with ``keys``, in order, None where missing; any number of keys."""
+        from tctf_dynamo.batch import bulk_get
+
+        wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
+        found = bulk_get(self.service, self._table.name, wire_keys, consistent=consistent)
+        return [self.entity.from_item(item) if item else None for item in found]
+
+    def batch_put(self, entities: Iterable[E]) -> list[E]:
+        """Store any number of entities in parallel batches; returns them as stored."""
+        from tctf_dynamo.batch import bulk_write
+
+        plans = [plan_put(entity, policy=self.service.unsafe_values) for entity in entities]
+        bulk_write(self.service, puts=[(self._table.name, plan.body["Item"]) for plan in plans])
+        return [plan.written for plan in plans]  # type: ignore[misc]
+
+    def batch_delete(self, keys: Iterable[KeyLike]) -> None:
+        """Delete any number of items in parallel batches."""
+        from tctf_dynamo.batch import bulk_write
+
+        wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
+        bulk_write(self.service, deletes=[(self._table.name, key) for key in wire_keys])
+
+    # ---------------------------------------------------------------- sending
+
+    def _put(self, plan: WritePlan) -> E:
+        if "ConditionExpression" not in plan.body:
+            self.service.execute("PutItem", plan.request())
+        else:
+            item = plan.body["Item"]
+            self._conditional("PutItem", plan, plan.request(), recognise=item)
+        return plan.written  # type: ignore[return-value]
+
+    def _conditional(
+        self,
+        operation: str,
+        plan: WritePlan,
+        request: dict[str, Any],
+        recognise: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Send a conditional write; after an ambiguous failure, recognise our own write."""
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        provider = self.service.provider
+        ambiguous = False
+
+        def attempt() -> dict[str, Any]:
+            nonlocal ambiguous
+            try:
+                return provider.call(operation, request)
+            except DynamoDBServiceError as error:
+                if error.code in AMBIGUOUS:
+                    ambiguous = True
+                elif (
+                    error.code is ErrorCode.CONDITION_FAILED
+                    and ambiguous
+                    and recognise is not None
+                    and error.details.get("item") == recognise
+                ):
+                    return {}
+                raise
+
+        result: dict[str, Any] = self.service.run(operation, attempt, table=plan.table_name)
+        return result
+
+    def _transact_once(self, plan: WritePlan) -> None:
+        """Send one non-idempotent write as a transaction with a ClientRequestToken."""
+        self.service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
+
+    def __repr__(self) -> str:
+        return f"Repository({self.entity.__name__}, table={self._table.name!r})"

@@ -1,0 +1,498 @@
+"""DynamoDBService: the one door every request goes through.
+
+Each operation validates its input, then goes through one pipeline: circuit breaker ->
+retry with backoff -> operation deadline -> provider. Repositories, units of work and
+batches build their requests with :mod:`tctf_dynamo.requests` and send them with
+:meth:`DynamoDBService.execute`, so resilience and error translation are the same
+for every path. The plain item methods here take and return ordinary Python values.
+"""
+
+from __future__ import annotations
+
+import random as _random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import attrs
+
+from tctf_dynamo import requests
+from tctf_dynamo.codec import decode_item, encode_item
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
+from tctf_dynamo.model import Table
+from tctf_dynamo.pagination import CursorCodec
+from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, Provider
+from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline, RetryPolicy
+from tctf_dynamo.transactions import check_transaction_actions
+from tctf_dynamo.validation import (
+    KeyAttribute,
+    UnsafeValuePolicy,
+    check_unsafe_values,
+    validate_table_name,
+)
+
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+TableRef = Table | str
+
+
+@attrs.frozen(slots=True)
+class ReadResult:
+    """One page of a Query or Scan, items decoded to plain Python values."""
+
+    items: list[dict[str, Any]]
+    last_evaluated_key: dict[str, Any] | None
+    count: int
+    scanned_count: int
+
+
+class DynamoDBService:
+    """Validated, resilient access to one DynamoDB backend.
+
+    Build it with :meth:`embedded` (in-process, for demos and tests), :meth:`from_client`
+    (an existing boto3 client) or :meth:`from_endpoint`. The embedded backend is never a
+    silent fallback: a missing AWS configuration is an error, not a switch to a fake.
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        breaker: CircuitBreaker | None = None,
+        unsafe_values: UnsafeValuePolicy | None = None,
+        events: EventSink | None = None,
+        cursors: CursorCodec | None = None,
+        max_workers: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = _random.random,
+        _pipeline: ResiliencePipeline | None = None,
+        _schemas: dict[str, list[KeyAttribute]] | None = None,
+    ) -> None:
+        if max_workers < 1:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION,
+                "max_workers must be at least 1",
+                {"max_workers": max_workers},
+            )
+        self.provider = provider
+        self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
+        self.max_workers = max_workers
+        self.sleep = sleep
+        self.random = random
+        self.events = events
+        self._cursors = cursors
+        self._init_args: dict[str, Any] = {
+            "cursors": cursors,
+            "timeout": timeout,
+            "breaker": breaker,
+            "unsafe_values": self.unsafe_values,
+            "events": events,
+            "max_workers": max_workers,
+            "sleep": sleep,
+            "clock": clock,
+            "random": random,
+        }
+        self._pipeline = _pipeline or ResiliencePipeline(
+            provider,
+            retry=retry if retry is not None else RetryPolicy(),
+            timeout=timeout,
+            breaker=breaker,
+            sleep=sleep,
+            clock=clock,
+            random=random,
+            events=events,
+        )
+        self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
+        self._schemas_lock = threading.Lock()
+
+    # construction -----------------------------------------------------------------------
+
+    @classmethod
+    def embedded(cls, **options: Any) -> DynamoDBService:
+        """An isolated in-process DynamoDB (moto): no server, no credentials, no network."""
+        return cls(EmbeddedProvider(), **options)
+
+    @classmethod
+    def from_client(cls, client: Any, **options: Any) -> DynamoDBService:
+        """Wrap an existing boto3 DynamoDB client (its own retry settings stay as they are)."""
+        return cls(Boto3Provider(client), **options)
+
+    @classmethod
+    def from_endpoint(
+        cls,
+        endpoint_url: str | None = None,
+        *,
+        region_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_workers: int = 8,
+        **options: Any,
+    ) -> DynamoDBService:
+        """A boto3-backed service for AWS (``endpoint_url=None``) or any compatible endpoint.
+
+        botocore's own retries are off and its read timeout follows ``timeout``; the
+        connection pool is sized to ``max_workers`` so parallel batches never queue.
+        """
+        provider = Boto3Provider.from_endpoint(
+            endpoint_url,
+            region_name=region_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            read_timeout=timeout,
+            max_pool_connections=max_workers,
+        )
+        return cls(provider, timeout=timeout, max_workers=max_workers, **options)
+
+    def with_retry(self, retry: RetryPolicy) -> DynamoDBService:
+        """A service sharing this one's backend and breaker, with another retry policy."""
+        return self.with_options(retry=retry)
+
+    def with_options(
+        self, *, retry: RetryPolicy | None = None, timeout: float | None = None
+    ) -> DynamoDBService:
+        """A derived service: same backend, breaker and schema cache, other defaults."""
+        pipeline = self._pipeline.with_options(retry=retry, timeout=timeout)
+        return DynamoDBService(
+            self.provider, **self._init_args, _pipeline=pipeline, _schemas=self._schemas
+        )
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        self.provider.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # the pipeline ------------------------------------------------------------------------
+
+    def execute(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send a wire request through breaker, retries and deadline; no validation.
+
+        The library's own layers validate with :mod:`tctf_dynamo.requests` before calling
+        this; it is public as the escape hatch for operations the library does not wrap.
+        """
+        return self._pipeline.call(
+            operation, request, retry=retry, timeout=timeout, table=request.get("TableName")
+        )
+
+    def run(
+        self,
+        operation: str,
+        attempt: Callable[[], Any],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        table: str | None = None,
+    ) -> Any:
+        """Run a custom attempt body (e.g. resending only unprocessed items) resiliently."""
+        return self._pipeline.run(operation, attempt, retry=retry, timeout=timeout, table=table)
+
+    @property
+    def cursors(self) -> CursorCodec:
+        """The codec of pagination cursors; configure it with ``cursors=CursorCodec(...)``."""
+        if self._cursors is None:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION,
+                "paging with cursors needs cursor keys: pass cursors=CursorCodec([...]) or "
+                "CursorCodec.from_env() to the service (see docs/pagination.md)",
+            )
+        return self._cursors
+
+    @property
+    def pipeline(self) -> ResiliencePipeline:
+        """The resilience pipeline shared by every call of this service."""
+        return self._pipeline
+
+    # tables ------------------------------------------------------------------------------
+
+    def create_table(self, table: Table, *, wait: bool = True) -> None:
+        """Create ``table`` with every index; a table that already exists is left as is."""
+        try:
+            self.execute("CreateTable", table.create_table_request())
+        except DynamoDBServiceError as error:
+            if error.code is not ErrorCode.TABLE_ALREADY_EXISTS:
+                raise
+        if wait:
+            self._wait_until_active(table.name)
+        with self._schemas_lock:
+            self._schemas[table.name] = list(table.key_schema)
+
+    def _wait_until_active(self, name: str) -> None:
+        deadline = time.monotonic() + DEFAULT_TIMEOUT_SECONDS * 10
+        delay = 0.05
+        while True:
+            status = self.describe_table(name).get("TableStatus")
+            if status == "ACTIVE":
+                return
+            if time.monotonic() > deadline:
+                raise error_for(
+                    ErrorCode.TIMEOUT, "table did not become ACTIVE in time", {"table": name}
+                )
+            self.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def delete_table(self, table: TableRef, *, missing_ok: bool = False) -> None:
+        """Delete a table; with ``missing_ok`` a table that does not exist is not an error."""
+        name = _table_name(table)
+        try:
+            self.execute("DeleteTable", {"TableName": name})
+        except DynamoDBServiceError as error:
+            if not (missing_ok and error.code is ErrorCode.TABLE_NOT_FOUND):
+                raise
+        with self._schemas_lock:
+            self._schemas.pop(name, None)
+
+    def describe_table(self, table: TableRef) -> dict[str, Any]:
+        """The table's description (``Table`` of DescribeTable)."""
+        name = _table_name(table)
+        response = self.execute("DescribeTable", {"TableName": name})
+        description: dict[str, Any] = response["Table"]
+        return description
+
+    def key_schema(self, table: TableRef) -> list[KeyAttribute]:
+        """The table's primary key attributes, partition first.
+
+        Known from the definition for a :class:`Table`; for a bare name, read once with
+        DescribeTable and cached, so key validation needs no per-call round trip.
+        """
+        if isinstance(table, Table):
+            return list(table.key_schema)
+        validate_table_name(table)
+        with self._schemas_lock:
+            cached = self._schemas.get(table)
+        if cached is not None:
+            return cached
+        schema = _schema_from_description(self.describe_table(table))
+        with self._schemas_lock:
+            self._schemas[table] = schema
+        return schema
+
+    # plain items -------------------------------------------------------------------------
+
+    def get_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        *,
+        consistent: bool = False,
+        projection: Projection | None = None,
+    ) -> dict[str, Any] | None:
+        """The item with ``key`` (plain values), or None when there is none."""
+        request = requests.get_request(
+            _table_name(table),
+            encode_item(key),
+            self.key_schema(table),
+            consistent=consistent,
+            projection=projection,
+        )
+        item = self.execute("GetItem", request).get("Item")
+        return decode_item(item) if item is not None else None
+
+    def put_item(
+        self,
+        table: TableRef,
+        item: Mapping[str, Any],
+        *,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> dict[str, Any] | None:
+        """Write ``item`` whole; with ``return_old`` the item it replaced, if any."""
+        request, _ = requests.put_request(
+            _table_name(table),
+            encode_item(item),
+            self.key_schema(table),
+            condition=condition,
+            policy=self.unsafe_values,
+            return_old=return_old,
+        )
+        old = self.execute("PutItem", request).get("Attributes")
+        return decode_item(old) if old else None
+
+    def update_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        update: Update | None = None,
+        *,
+        set: Mapping[str, Any] | None = None,
+        add: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        delete: Mapping[str, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: str = "ALL_NEW",
+    ) -> dict[str, Any] | None:
+        """Apply an update to the item with ``key``; returns ``return_values`` of it.
+
+        Give an :class:`Update`, or its parts as ``set``/``add``/``remove``/``delete``.
+        """
+        if set:
+            check_unsafe_values(set, self.unsafe_values)
+        parts = Update.from_parts(set=set, add=add, remove=remove, delete=delete)
+        update = update.merge(parts) if update is not None else parts
+        request = requests.update_request(
+            _table_name(table),
+            encode_item(key),
+            self.key_schema(table),
+            update,
+            condition=condition,
+            return_values=return_values,
+        )
+        attributes = self.execute("UpdateItem", request).get("Attributes")
+        return decode_item(attributes) if attributes else None
+
+    def delete_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        *,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> dict[str, Any] | None:
+        """Delete the item with ``key``; with ``return_old`` the item deleted, if any."""
+        request = requests.delete_request(
+            _table_name(table),
+            encode_item(key),
+            self.key_schema(table),
+            condition=condition,
+            return_old=return_old,
+        )
+        old = self.execute("DeleteItem", request).get("Attributes")
+        return decode_item(old) if old else None
+
+    def query(
+        self,
+        table: TableRef,
+        key_condition: KeyCondition,
+        *,
+        index: str | None = None,
+        filter: Condition | None = None,
+        projection: Projection | None = None,
+        limit: int | None = None,
+        exclusive_start_key: Mapping[str, Any] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+    ) -> ReadResult:
+        """One page of a Query; follow ``last_evaluated_key`` for the next."""
+        request = requests.read_request(
+            _table_name(table),
+            key_condition=key_condition,
+            index=index,
+            filter=filter,
+            projection=projection,
+            limit=limit,
+            exclusive_start_key=exclusive_start_key,
+            forward=forward,
+            consistent=consistent,
+        )
+        return _read_result(self.execute("Query", request))
+
+    def scan(
+        self,
+        table: TableRef,
+        *,
+        index: str | None = None,
+        filter: Condition | None = None,
+        projection: Projection | None = None,
+        limit: int | None = None,
+        exclusive_start_key: Mapping[str, Any] | None = None,
+        consistent: bool = False,
+        segment: tuple[int, int] | None = None,
+    ) -> ReadResult:
+        """One page of a Scan (optionally one ``(segment, total_segments)`` of a parallel scan)."""
+        request = requests.read_request(
+            _table_name(table),
+            index=index,
+            filter=filter,
+            projection=projection,
+            limit=limit,
+            exclusive_start_key=exclusive_start_key,
+            consistent=consistent,
+            segment=segment,
+        )
+        return _read_result(self.execute("Scan", request))
+
+    # transactions ------------------------------------------------------------------------
+
+    def transact_write(
+        self,
+        actions: Sequence[Mapping[str, Any]],
+        *,
+        client_request_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        """Send wire TransactItems as one TransactWriteItems, all or nothing.
+
+        The same request object, and so the same ClientRequestToken, is resent on every
+        retry: DynamoDB then applies the transaction at most once within ten minutes.
+        """
+        check_transaction_actions(actions, self.key_schema)
+        request: dict[str, Any] = {"TransactItems": list(actions)}
+        if client_request_token is not None:
+            request["ClientRequestToken"] = client_request_token
+        return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
+
+    def transact_get(
+        self,
+        gets: Sequence[tuple[TableRef, Mapping[str, Any]]],
+        *,
+        projection: Projection | None = None,
+    ) -> list[dict[str, Any] | None]:
+        """Read up to 100 items consistently in one TransactGetItems, in the order given."""
+        actions = []
+        for table, key in gets:
+            get = requests.get_request(
+                _table_name(table), encode_item(key), self.key_schema(table), projection=projection
+            )
+            actions.append({"Get": get})
+        check_transaction_actions(actions, self.key_schema)
+        response = self.execute("TransactGetItems", {"TransactItems": actions})
+        return [
+            decode_item(entry["Item"]) if entry.get("Item") else None
+            for entry in response.get("Responses", [{} for _ in actions])
+        ]
+
+
+def _table_name(table: TableRef) -> str:
+    return table.name if isinstance(table, Table) else table
+
+
+def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribute]:
+    types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
+    ordered = sorted(description["KeySchema"], key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
+    return [KeyAttribute(k["AttributeName"], types[k["AttributeName"]]) for k in ordered]
+
+
+def _read_result(response: Mapping[str, Any]) -> ReadResult:
+    items = [decode_item(item) for item in response.get("Items", [])]
+    return ReadResult(
+        items=items,
+        last_evaluated_key=response.get("LastEvaluatedKey"),
+        count=response.get("Count", len(items)),
+        scanned_count=response.get("ScannedCount", len(items)),
+    )

@@ -1,0 +1,86 @@
+"""Limits of TransactWriteItems / TransactGetItems, checked before anything is sent.
+
+DynamoDB refuses a transaction with more than 100 actions, more than 4 MB in all, or
+two actions on one item; it says so only after a round trip, and a peer that splits such
+a transaction silently loses atomicity. Checking here turns each into a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from tctf_dynamo.codec import attribute_value_size, item_size
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
+from tctf_dynamo.validation import KeyAttribute
+
+__all__ = ["action_identity", "action_size", "check_transaction_actions"]
+
+ACTION_KINDS = ("Put", "Update", "Delete", "ConditionCheck", "Get")
+ItemIdentity = tuple[str, tuple[tuple[str, str, Any], ...]]
+
+
+def _body(action: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    for kind in ACTION_KINDS:
+        body = action.get(kind)
+        if body is not None:
+            return kind, body
+    raise error_for(
+        ErrorCode.INVALID_STATE,
+        "a transaction action must be one of Put, Update, Delete, ConditionCheck or Get",
+    )
+
+
+def action_identity(action: Mapping[str, Any], schema: Sequence[KeyAttribute]) -> ItemIdentity:
+    """(table, key) of the item an action touches; equal identities mean the same item."""
+    kind, body = _body(action)
+    source = body["Item"] if kind == "Put" else body["Key"]
+    parts = []
+    for attribute in schema:
+        value = source.get(attribute.name, {})
+        (type_tag, raw), *_ = value.items() if value else ((attribute.type, None),)
+        parts.append((attribute.name, type_tag, bytes(raw) if type_tag == "B" and raw else raw))
+    return body["TableName"], tuple(parts)
+
+
+def action_size(action: Mapping[str, Any]) -> int:
+    """Bytes an action contributes to the 4 MB transaction limit (item or key, and values)."""
+    kind, body = _body(action)
+    size = item_size(body["Item"]) if kind == "Put" else item_size(body["Key"])
+    for value in body.get("ExpressionAttributeValues", {}).values():
+        size += attribute_value_size(value)
+    return size
+
+
+def check_transaction_actions(
+    actions: Sequence[Mapping[str, Any]],
+    schema_for: Callable[[str], Sequence[KeyAttribute]],
+) -> None:
+    """Refuse an empty transaction, more than 100 actions, over 4 MB, or one item twice."""
+    if not actions:
+        raise error_for(ErrorCode.INVALID_STATE, "a transaction needs at least one action")
+    if len(actions) > MAX_TRANSACTION_ACTIONS:
+        raise error_for(
+            ErrorCode.TRANSACTION_TOO_LARGE,
+            f"a transaction holds at most {MAX_TRANSACTION_ACTIONS} actions",
+            {"actions": len(actions), "limit": MAX_TRANSACTION_ACTIONS},
+        )
+    seen: dict[ItemIdentity, int] = {}
+    total = 0
+    for index, action in enumerate(actions):
+        total += action_size(action)
+        identity = action_identity(action, schema_for(_body(action)[1]["TableName"]))
+        if identity in seen:
+            raise error_for(
+                ErrorCode.DUPLICATE_ITEM_IN_REQUEST,
+                "two actions of one transaction address the same item",
+                {"first_index": seen[identity], "second_index": index, "table": identity[0]},
+            )
+        seen[identity] = index
+    if total > MAX_TRANSACTION_BYTES:
+        raise error_for(
+            ErrorCode.TRANSACTION_TOO_LARGE,
+            f"a transaction carries at most {MAX_TRANSACTION_BYTES} bytes",
+            {"size": total, "limit": MAX_TRANSACTION_BYTES},
+        )

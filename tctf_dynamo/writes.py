@@ -1,0 +1,327 @@
+"""Entity-level write plans, shared by repositories, units of work and batches.
+
+A plan is one validated write of one item, ready to send alone or as an action of a
+transaction: its key, its wire body, its size and, for puts, the entity as it will be
+stored. Building a plan is where the entity's rules apply, once for every path:
+
+* managed fields: ``updated_at`` on every write, ``created_at`` on creation, the version
+  incremented and checked (optimistic locking);
+* updates keep index keys derived (an update that changes a GSI template field rewrites
+  that GSI's key, or removes it for a sparse index) and never create a partial item;
+* conditions and updates are bound to the entity, so a misspelled attribute or a value of
+  the wrong type fails here, before anything is sent.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+import attrs
+from pydantic import BaseModel
+
+from tctf_dynamo import requests
+from tctf_dynamo.codec import decode
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.expressions import Condition, Update, attr, check_condition, check_update
+from tctf_dynamo.expressions.operands import Value
+from tctf_dynamo.expressions.updates import AddAction, RemoveAction, SetAction
+from tctf_dynamo.model import Entity
+from tctf_dynamo.transactions import action_size
+from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values
+
+__all__ = [
+    "WriteKind",
+    "WritePlan",
+    "entity_attributes",
+    "key_fields_of",
+    "plan_condition_check",
+    "plan_delete",
+    "plan_put",
+    "plan_update",
+]
+
+WriteKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
+KeyLike = Mapping[str, Any] | Entity
+
+
+@attrs.frozen(slots=True)
+class WritePlan:
+    """One validated write of one item; ``body`` is the wire action without ReturnValues."""
+
+    kind: WriteKind
+    entity: type[Entity]
+    key: dict[str, Any]
+    body: dict[str, Any]
+    size: int
+    written: Entity | None = None
+    non_idempotent: bool = False
+    """True for updates that a blind resend would apply twice (ADD, arithmetic, appends)."""
+
+    @property
+    def table_name(self) -> str:
+        name: str = self.body["TableName"]
+        return name
+
+    @property
+    def key_fields(self) -> dict[str, Any]:
+        """The key as the entity's fields (for error reports)."""
+        return self.entity.parse_key(self.key)
+
+    def transact_item(self) -> dict[str, Any]:
+        """This write as one action of TransactWriteItems."""
+        return {self.kind: self.body}
+
+    def request(self, **extra: Any) -> dict[str, Any]:
+        """This write as a single-item request (PutItem, UpdateItem, DeleteItem)."""
+        return {**self.body, **extra}
+
+
+@functools.cache
+def entity_attributes(entity: type[Entity]) -> dict[str, Any]:
+    """Attributes items of ``entity`` carry beyond its fields: keys and discriminator."""
+    meta = _meta(entity)
+    table = meta.table
+    extra: dict[str, Any] = {table.type_attribute: str, table.pk: str | int | bytes}
+    if table.sk:
+        extra[table.sk] = str | int | bytes
+    for index in table.indexes:
+        for attribute in index.key_schema:
+            extra[attribute.name] = str | int | bytes
+    return extra
+
+
+def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
+    """Key field values from a mapping of them or from an instance of the entity."""
+    names = entity.key_fields()
+    if isinstance(key, Entity):
+        if not isinstance(key, entity):
+            raise error_for(
+                ErrorCode.INVALID_KEY,
+                f"a {type(key).__name__} was given where a {entity.__name__} key is needed",
+                {"entity": entity.__name__},
+            )
+        return {name: getattr(key, name) for name in names}
+    missing = [name for name in names if name not in key]
+    if missing:
+        raise error_for(
+            ErrorCode.INVALID_KEY,
+            f"{entity.__name__}: key fields {missing} are missing",
+            {"entity": entity.__name__, "fields": missing},
+        )
+    return {name: key[name] for name in names}
+
+
+def plan_put(
+    entity: Entity,
+    *,
+    condition: Condition | None = None,
+    create: bool = False,
+    policy: UnsafeValuePolicy | None = None,
+    now: datetime | None = None,
+) -> WritePlan:
+    """A PutItem of ``entity``; ``create`` refuses to replace an existing item."""
+    cls = type(entity)
+    meta = _meta(cls)
+    changes: dict[str, Any] = {}
+    conditions: list[Condition] = []
+    if meta.timestamps is not None:
+        moment = now or datetime.now(UTC)
+        changes[meta.timestamps.updated] = moment
+        if create or getattr(entity, meta.timestamps.created) is None:
+            changes[meta.timestamps.created] = moment
+    if meta.version_field is not None:
+        current = getattr(entity, meta.version_field)
+        changes[meta.version_field] = current + 1
+        if current == 0:
+            create = True
+        else:
+            conditions.append(attr(meta.attributes[meta.version_field]) == current)
+    if create:
+        conditions.insert(0, attr(meta.table.pk).not_exists())
+    if condition is not None:
+        check_condition(condition, cls, entity_attributes(cls))
+        conditions.append(condition)
+    written = entity.model_copy(update=changes) if changes else entity
+    item = written.to_item()
+    request, size = requests.put_request(
+        meta.table.name,
+        item,
+        meta.table.key_schema,
+        condition=_all_of(conditions),
+        policy=policy,
+    )
+    key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
+    return WritePlan("Put", cls, key, request, size, written)
+
+
+def plan_update(
+    entity: type[Entity],
+    key: KeyLike,
+    *,
+    update: Update | None = None,
+    set: Mapping[str, Any] | None = None,
+    add: Mapping[str, Any] | None = None,
+    remove: Iterable[str] = (),
+    delete: Mapping[str, Any] | None = None,
+    condition: Condition | None = None,
+    expected_version: int | None = None,
+    upsert: bool = False,
+    policy: UnsafeValuePolicy | None = None,
+    now: datetime | None = None,
+) -> WritePlan:
+    """An UpdateItem of the item with ``key``.
+
+    The item must exist unless ``upsert`` (an update of a missing item would otherwise
+    create a partial item that is not a valid entity).
+    """
+    meta = _meta(entity)
+    fields = key_fields_of(entity, key)
+    wire_key = entity.key(**fields)
+    normalized = {path: _stored_value(entity, path, value) for path, value in (set or {}).items()}
+    if policy is not None and normalized:
+        check_unsafe_values(normalized, policy)
+    parts = Update.from_parts(set=normalized, add=add, remove=remove, delete=delete)
+    combined = update.merge(parts) if update is not None else parts
+    if combined.is_empty:
+        raise error_for(
+            ErrorCode.INVALID_EXPRESSION,
+            f"{meta.name}: an update needs at least one action",
+            {"entity": meta.name},
+        )
+    check_update(combined, entity, entity_attributes(entity))
+    non_idempotent = _non_idempotent(combined)
+    combined = _with_index_keys(entity, fields, combined)
+    conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
+    if meta.timestamps is not None:
+        combined = combined.set(meta.attributes[meta.timestamps.updated], now or datetime.now(UTC))
+    if meta.version_field is not None:
+        version = meta.attributes[meta.version_field]
+        if expected_version is not None:
+            conditions.append(attr(version) == expected_version)
+        combined = combined.add(version, 1)
+    if condition is not None:
+        check_condition(condition, entity, entity_attributes(entity))
+        conditions.append(condition)
+    body = requests.update_request(
+        meta.table.name,
+        wire_key,
+        meta.table.key_schema,
+        combined,
+        condition=_all_of(conditions),
+        return_values=None,
+    )
+    size = action_size({"Update": body})
+    return WritePlan("Update", entity, wire_key, body, size, None, non_idempotent)
+
+
+def plan_delete(
+    entity: type[Entity],
+    key: KeyLike,
+    *,
+    condition: Condition | None = None,
+    expected_version: int | None = None,
+) -> WritePlan:
+    """A DeleteItem of the item with ``key``."""
+    meta = _meta(entity)
+    wire_key = entity.key(**key_fields_of(entity, key))
+    conditions: list[Condition] = []
+    if expected_version is not None and meta.version_field is not None:
+        conditions.append(attr(meta.attributes[meta.version_field]) == expected_version)
+    if condition is not None:
+        check_condition(condition, entity, entity_attributes(entity))
+        conditions.append(condition)
+    body = requests.delete_request(
+        meta.table.name, wire_key, meta.table.key_schema, condition=_all_of(conditions)
+    )
+    return WritePlan("Delete", entity, wire_key, body, action_size({"Delete": body}))
+
+
+def plan_condition_check(entity: type[Entity], key: KeyLike, condition: Condition) -> WritePlan:
+    """A ConditionCheck action: the transaction commits only if ``condition`` holds."""
+    meta = _meta(entity)
+    wire_key = entity.key(**key_fields_of(entity, key))
+    check_condition(condition, entity, entity_attributes(entity))
+    body = requests.condition_check_request(
+        meta.table.name, wire_key, meta.table.key_schema, condition
+    )
+    size = action_size({"ConditionCheck": body})
+    return WritePlan("ConditionCheck", entity, wire_key, body, size)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _meta(entity: type[Entity]) -> Any:
+    meta = entity.__entity_meta__
+    if meta is None:
+        raise error_for(
+            ErrorCode.INVALID_SCHEMA,
+            f"{entity.__name__} is not bound to a table; declare it with table=...",
+        )
+    return meta
+
+
+def _all_of(conditions: list[Condition]) -> Condition | None:
+    if not conditions:
+        return None
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined & condition
+    return combined
+
+
+def _stored_value(entity: type[Entity], path: str, value: Any) -> Any:
+    """A set value as the entity stores it: nested models dumped, TTL as epoch seconds."""
+    meta = _meta(entity)
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    if path == meta.ttl_field and isinstance(value, datetime | date):
+        moment = value if isinstance(value, datetime) else datetime(*value.timetuple()[:3])
+        return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp())
+    return value
+
+
+def _with_index_keys(entity: type[Entity], fields: Mapping[str, Any], update: Update) -> Update:
+    """Add the SET/REMOVE of index key attributes that the update's field changes imply."""
+    meta = _meta(entity)
+    index_fields = frozenset().union(*meta.index_fields.values()) if meta.index_fields else ()
+    changes: dict[str, Any] = {}
+    for action in update.actions:
+        top = action.path.top
+        if top not in index_fields:
+            continue
+        if isinstance(action, SetAction) and action.path.is_top_level:
+            operand = action.value
+            if isinstance(operand, Value):
+                changes[top] = operand.value
+                continue
+        elif isinstance(action, RemoveAction) and action.path.is_top_level:
+            changes[top] = None
+            continue
+        raise error_for(
+            ErrorCode.INVALID_EXPRESSION,
+            f"{meta.name}: field {top!r} feeds an index key, so an update may only set it "
+            "to a plain value or remove it",
+            {"entity": meta.name, "field": top},
+        )
+    if not changes:
+        return update
+    effects = entity.index_key_updates(fields, changes)
+    for attribute, wire_value in effects.set.items():
+        update = update.set(attribute, decode(wire_value))
+    if effects.remove:
+        update = update.remove(*effects.remove)
+    return update
+
+
+def _non_idempotent(update: Update) -> bool:
+    """True when resending ``update`` after it applied would change the item again."""
+    for action in update.actions:
+        if isinstance(action, AddAction):
+            return True
+        if isinstance(action, SetAction) and not isinstance(action.value, Value):
+            return True
+    return False
