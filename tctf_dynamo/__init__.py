@@ -56,6 +56,7 @@ from tctf_dynamo.resilience import (
     RetryPolicy,
 )
 from tctf_dynamo.service import DynamoDBService, ReadResult
+from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState, read_together
 from tctf_dynamo.validation import UnsafeValuePolicy
 
 __version__ = "0.1.0"
@@ -80,6 +81,7 @@ __all__ = [
     "EventSink",
     "GSI",
     "IndexProjection",
+    "IntentResult",
     "InvalidInputError",
     "KeyCondition",
     "LSI",
@@ -104,6 +106,8 @@ __all__ = [
     "TimestampFields",
     "TransactionCancelledError",
     "TransientError",
+    "UnitOfWork",
+    "UnitState",
     "UnprocessedItemsError",
     "UnsafeValuePolicy",
     "Update",
@@ -111,5 +115,6 @@ __all__ = [
     "if_not_exists",
     "key",
     "list_append",
+    "read_together",
     "size",
 ]

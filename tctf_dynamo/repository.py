@@ -1,30 +1,23 @@
 """Repository[E]: reads and writes of one entity type, validated before anything is sent.
 
 Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
-bound conditions), then sent through the service's resilience pipeline. Two rules keep
-retries from ever applying a write twice:
-
-* an update whose resend would change the item again (ADD, arithmetic, list appends) is
-  sent as a one-action TransactWriteItems with a ClientRequestToken, which DynamoDB
-  applies at most once however often the retry resends it (``idempotent=False`` trades
-  that guarantee for the cheaper UpdateItem);
-* a conditional write whose earlier attempt failed ambiguously (timeout, connection
-  loss, 5xx) and whose retry then fails its condition is checked against the item
-  DynamoDB returns: if that item is exactly what this write stored, the write succeeded.
+bound conditions) and sent by :mod:`tctf_dynamo.sending`, whose rules keep retries from
+ever applying a write twice (``update(..., idempotent=False)`` trades that guarantee for
+the cheaper UpdateItem on ADD and arithmetic updates).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tctf_dynamo import requests
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.sending import send_conditional, send_once, send_put
 from tctf_dynamo.writes import (
     KeyLike,
     WritePlan,
@@ -40,16 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["Repository"]
 
 E = TypeVar("E", bound=Entity)
-
-AMBIGUOUS = frozenset(
-    {
-        ErrorCode.TIMEOUT,
-        ErrorCode.CONNECTION_ERROR,
-        ErrorCode.INTERNAL_ERROR,
-        ErrorCode.SERVICE_UNAVAILABLE,
-    }
-)
-"""Failures after which the write may or may not have been applied."""
 
 
 class Repository(Generic[E]):
@@ -163,10 +146,10 @@ class Repository(Generic[E]):
             policy=self.service.unsafe_values,
         )
         if idempotent and plan.non_idempotent:
-            self._transact_once(plan)
+            send_once(self.service, plan)
             return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
-        response = self._conditional(
-            "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW"), recognise=None
+        response = send_conditional(
+            self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW"), None
         )
         return self.entity.from_item(response["Attributes"])
 
@@ -211,47 +194,8 @@ class Repository(Generic[E]):
     # ---------------------------------------------------------------- sending
 
     def _put(self, plan: WritePlan) -> E:
-        if "ConditionExpression" not in plan.body:
-            self.service.execute("PutItem", plan.request())
-        else:
-            item = plan.body["Item"]
-            self._conditional("PutItem", plan, plan.request(), recognise=item)
+        send_put(self.service, plan)
         return plan.written  # type: ignore[return-value]
-
-    def _conditional(
-        self,
-        operation: str,
-        plan: WritePlan,
-        request: dict[str, Any],
-        recognise: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Send a conditional write; after an ambiguous failure, recognise our own write."""
-        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        provider = self.service.provider
-        ambiguous = False
-
-        def attempt() -> dict[str, Any]:
-            nonlocal ambiguous
-            try:
-                return provider.call(operation, request)
-            except DynamoDBServiceError as error:
-                if error.code in AMBIGUOUS:
-                    ambiguous = True
-                elif (
-                    error.code is ErrorCode.CONDITION_FAILED
-                    and ambiguous
-                    and recognise is not None
-                    and error.details.get("item") == recognise
-                ):
-                    return {}
-                raise
-
-        result: dict[str, Any] = self.service.run(operation, attempt, table=plan.table_name)
-        return result
-
-    def _transact_once(self, plan: WritePlan) -> None:
-        """Send one non-idempotent write as a transaction with a ClientRequestToken."""
-        self.service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
 
     def __repr__(self) -> str:
         return f"Repository({self.entity.__name__}, table={self._table.name!r})"

@@ -25,7 +25,15 @@ from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
 from tctf_dynamo.model import Table
 from tctf_dynamo.pagination import CursorCodec
 from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, Provider
-from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline, RetryPolicy
+from tctf_dynamo.resilience import (
+    CircuitBreaker,
+    ConsumedCapacity,
+    DynamoDBStateStore,
+    EventSink,
+    ResiliencePipeline,
+    RetryPolicy,
+    publish,
+)
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import (
     KeyAttribute,
@@ -37,6 +45,13 @@ from tctf_dynamo.validation import (
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_CAP_SECONDS = 10.0
+CAPACITY_OPERATIONS = frozenset(
+    {
+        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
+        "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
+    }
+)  # fmt: skip
 TableRef = Table | str
 
 
@@ -68,6 +83,8 @@ class DynamoDBService:
         unsafe_values: UnsafeValuePolicy | None = None,
         events: EventSink | None = None,
         cursors: CursorCodec | None = None,
+        breaker_table: str | None = None,
+        consumed_capacity: bool = False,
         max_workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -82,14 +99,19 @@ class DynamoDBService:
                 {"max_workers": max_workers},
             )
         self.provider = provider
+        if breaker is None and breaker_table is not None:
+            breaker = CircuitBreaker(DynamoDBStateStore(provider, breaker_table), events=events)
+            breaker.probe()  # graceful start: a missing table or denied access disables it
         self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
         self.max_workers = max_workers
         self.sleep = sleep
         self.random = random
         self.events = events
         self._cursors = cursors
+        self._consumed_capacity = consumed_capacity
         self._init_args: dict[str, Any] = {
             "cursors": cursors,
+            "consumed_capacity": consumed_capacity,
             "timeout": timeout,
             "breaker": breaker,
             "unsafe_values": self.unsafe_values,
@@ -148,6 +170,7 @@ class DynamoDBService:
             aws_access_key_id=aws_access_key_id,
             aws_secret_access_key=aws_secret_access_key,
             aws_session_token=aws_session_token,
+            connect_timeout=min(timeout, CONNECT_TIMEOUT_CAP_SECONDS),
             read_timeout=timeout,
             max_pool_connections=max_workers,
         )
@@ -196,9 +219,25 @@ class DynamoDBService:
         The library's own layers validate with :mod:`tctf_dynamo.requests` before calling
         this; it is public as the escape hatch for operations the library does not wrap.
         """
-        return self._pipeline.call(
+        if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
+            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
+        response = self._pipeline.call(
             operation, request, retry=retry, timeout=timeout, table=request.get("TableName")
         )
+        if self._consumed_capacity and "ConsumedCapacity" in response:
+            self._publish_capacity(operation, response["ConsumedCapacity"])
+        return response
+
+    def _publish_capacity(self, operation: str, reported: Any) -> None:
+        for entry in reported if isinstance(reported, list) else [reported]:
+            event = ConsumedCapacity(
+                operation=operation,
+                table=entry.get("TableName"),
+                capacity_units=float(entry.get("CapacityUnits", 0.0)),
+                read_capacity_units=entry.get("ReadCapacityUnits"),
+                write_capacity_units=entry.get("WriteCapacityUnits"),
+            )
+            publish(self.events, event)
 
     def run(
         self,

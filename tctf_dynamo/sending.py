@@ -1,0 +1,94 @@
+"""Sending one planned write so that a retry never applies it twice.
+
+Shared by repositories and non-atomic units of work. Two rules:
+
+* a write whose blind resend would change the item again (ADD, arithmetic, list appends)
+  goes out as a one-action TransactWriteItems with a ClientRequestToken, which DynamoDB
+  applies at most once however often the retry resends it;
+* a conditional write whose earlier attempt failed ambiguously (timeout, connection loss,
+  5xx) and whose retry then fails its condition is checked against the item DynamoDB
+  returns with the failure: if that item is exactly what this write stored, the write
+  succeeded and the condition failure is its own echo.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
+from tctf_dynamo.writes import WritePlan
+
+if TYPE_CHECKING:
+    from tctf_dynamo.service import DynamoDBService
+
+__all__ = ["AMBIGUOUS", "send_conditional", "send_once", "send_plan", "send_put"]
+
+AMBIGUOUS = frozenset(
+    {
+        ErrorCode.TIMEOUT,
+        ErrorCode.CONNECTION_ERROR,
+        ErrorCode.INTERNAL_ERROR,
+        ErrorCode.SERVICE_UNAVAILABLE,
+    }
+)
+"""Failures after which the write may or may not have been applied."""
+
+_OPERATIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+
+
+def send_put(service: DynamoDBService, plan: WritePlan) -> None:
+    """Send a planned PutItem; a conditional one recognises its own earlier success."""
+    if "ConditionExpression" not in plan.body:
+        service.execute("PutItem", plan.request())
+    else:
+        send_conditional(service, "PutItem", plan, plan.request(), recognise=plan.body["Item"])
+
+
+def send_conditional(
+    service: DynamoDBService,
+    operation: str,
+    plan: WritePlan,
+    request: dict[str, Any],
+    recognise: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Send a conditional write; after an ambiguous failure, recognise our own write."""
+    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    provider = service.provider
+    ambiguous = False
+
+    def attempt() -> dict[str, Any]:
+        nonlocal ambiguous
+        try:
+            return provider.call(operation, request)
+        except DynamoDBServiceError as error:
+            if error.code in AMBIGUOUS:
+                ambiguous = True
+            elif (
+                error.code is ErrorCode.CONDITION_FAILED
+                and ambiguous
+                and recognise is not None
+                and error.details.get("item") == recognise
+            ):
+                return {}
+            raise
+
+    result: dict[str, Any] = service.run(operation, attempt, table=plan.table_name)
+    return result
+
+
+def send_once(service: DynamoDBService, plan: WritePlan) -> None:
+    """Send one non-idempotent write as a transaction with a ClientRequestToken."""
+    service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
+
+
+def send_plan(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
+    """Send any single-item plan by the safe route for its kind."""
+    if plan.kind == "Put":
+        send_put(service, plan)
+        return {}
+    if plan.kind == "Update" and plan.non_idempotent:
+        send_once(service, plan)
+        return {}
+    return send_conditional(service, _OPERATIONS[plan.kind], plan, plan.request(), None)

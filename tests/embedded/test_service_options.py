@@ -1,0 +1,86 @@
+"""Service-level options: derived services, consumed capacity, the shared breaker."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tctf_dynamo import (
+    CollectingEventSink,
+    DynamoDBService,
+    EmbeddedProvider,
+    ErrorCode,
+    InvalidInputError,
+    RecordingProvider,
+    RetryPolicy,
+    Table,
+)
+from tctf_dynamo.resilience import ConsumedCapacity, DynamoDBStateStore
+
+
+def test_with_retry_shares_backend_and_changes_only_the_policy() -> None:
+    service = DynamoDBService.embedded()
+    payments = service.with_retry(RetryPolicy(max_attempts=5))
+    assert payments.provider is service.provider
+    assert payments.pipeline.retry_policy.max_attempts == 5
+    assert service.pipeline.retry_policy.max_attempts == 3
+    table = Table("shared")
+    service.create_table(table)
+    service.put_item(table, {"PK": "a", "SK": "1"})
+    assert payments.get_item(table, {"PK": "a", "SK": "1"}) == {"PK": "a", "SK": "1"}
+
+
+def test_consumed_capacity_is_requested_and_published() -> None:
+    sink = CollectingEventSink()
+    recorder = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(recorder, events=sink, consumed_capacity=True)
+    table = Table("capacity")
+    service.create_table(table)
+    service.put_item(table, {"PK": "a", "SK": "1"})
+    put = recorder.requests("PutItem")[0]
+    assert put["ReturnConsumedCapacity"] == "TOTAL"
+    events = sink.of_type(ConsumedCapacity)
+    assert events and events[0].operation == "PutItem" and events[0].table == "capacity"
+
+
+def test_without_the_option_no_capacity_is_requested() -> None:
+    recorder = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(recorder)
+    table = Table("capacity")
+    service.create_table(table)
+    service.put_item(table, {"PK": "a", "SK": "1"})
+    assert "ReturnConsumedCapacity" not in recorder.requests("PutItem")[0]
+
+
+def test_breaker_table_missing_means_one_warning_and_no_breaker(caplog) -> None:
+    caplog.set_level(logging.WARNING)
+    service = DynamoDBService.embedded(breaker_table="no-such-breaker-table")
+    table = Table("works")
+    service.create_table(table)
+    service.put_item(table, {"PK": "a", "SK": "1"})
+    assert service.get_item(table, {"PK": "a", "SK": "1"}) is not None
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+
+
+def test_breaker_table_present_shares_state_through_dynamodb() -> None:
+    provider = EmbeddedProvider()
+    DynamoDBStateStore.create_table(provider, "breakers")
+    service = DynamoDBService(provider, breaker_table="breakers")
+    assert service.pipeline.breaker is not None
+    assert not service.pipeline.breaker.disabled
+
+
+def test_max_workers_must_be_positive() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        DynamoDBService(EmbeddedProvider(), max_workers=0)
+    assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
+
+
+def test_paging_without_cursor_keys_says_how_to_configure_them() -> None:
+    service = DynamoDBService.embedded()
+    with pytest.raises(InvalidInputError) as caught:
+        _ = service.cursors
+    assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
+    assert "CursorCodec" in caught.value.message
