@@ -195,6 +195,8 @@ def plan_update(
     non_idempotent = _non_idempotent(combined)
     combined = _with_index_keys(entity, fields, combined)
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
+    if upsert:
+        combined = _with_identity(entity, fields, combined)
     if meta.timestamps is not None:
         combined = combined.set(meta.attributes[meta.timestamps.updated], now or datetime.now(UTC))
     if meta.version_field is not None:
@@ -314,6 +316,18 @@ def _with_index_keys(entity: type[Entity], fields: Mapping[str, Any], update: Up
         update = update.set(attribute, decode(wire_value))
     if effects.remove:
         update = update.remove(*effects.remove)
+    return update
+
+
+def _with_identity(entity: type[Entity], fields: Mapping[str, Any], update: Update) -> Update:
+    """An upsert may create the item: store its discriminator and key fields with it."""
+    meta = _meta(entity)
+    written = {path.top for path in update.paths}
+    update = update.set(meta.table.type_attribute, meta.name)
+    for name, value in fields.items():
+        attribute = meta.attributes[name]
+        if attribute not in written:
+            update = update.set(attribute, _stored_value(entity, name, value))
     return update
 
 

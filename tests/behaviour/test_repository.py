@@ -148,3 +148,10 @@ def test_sparse_index_holds_only_items_with_the_fields(backend, models) -> None:
     assert [order.order_id for order in open_orders] == ["o1"]
     orders.update({"user_id": "u1", "order_id": "o1"}, remove=["status"])
     assert list(orders.query(index="GSI1", status="OPEN")) == []
+
+
+def test_upsert_creates_a_readable_entity(backend, models) -> None:
+    orders = Repository(models.Order, backend.service)
+    stored = orders.update({"user_id": "u9", "order_id": "o9"}, set={"total": 12}, upsert=True)
+    assert stored.user_id == "u9" and stored.order_id == "o9"
+    assert orders.get(user_id="u9", order_id="o9").total == 12
