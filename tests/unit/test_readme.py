@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
+import runpy
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_readme_python_example_runs() -> None:
+def test_readme_python_example_runs(tmp_path: Path) -> None:
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "the README shows a Python example"
-    namespace: dict[str, object] = {}
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
+    script = tmp_path / "readme_example.py"
+    script.write_text("\n".join(blocks))
+    namespace = runpy.run_path(str(script), run_name="readme_example")
     assert "service" in namespace
 
 
