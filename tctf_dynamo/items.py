@@ -1,0 +1,234 @@
+"""The plain-item half of DynamoDBService: ordinary Python values in and out.
+
+Each method encodes with the codec, builds a validated request with
+:mod:`tctf_dynamo.requests` and sends it through the service's pipeline
+(:meth:`DynamoDBService.execute`); nothing here talks to a provider directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from tctf_dynamo import requests
+from tctf_dynamo.codec import decode_item, encode_item
+from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
+from tctf_dynamo.model import Table
+from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.transactions import check_transaction_actions
+from tctf_dynamo.validation import KeyAttribute, UnsafeValuePolicy, check_unsafe_values
+
+__all__ = ["PlainItemOperations", "ReadResult", "TableRef", "table_name_of"]
+
+TableRef = Table | str
+
+
+@attrs.frozen(slots=True)
+class ReadResult:
+    """One page of a Query or Scan, items decoded to plain Python values."""
+
+    items: list[dict[str, Any]]
+    last_evaluated_key: dict[str, Any] | None
+    count: int
+    scanned_count: int
+
+
+class PlainItemOperations:
+    """get/put/update/delete/query/scan/transact_get on plain dicts; mixed into the service."""
+
+    unsafe_values: UnsafeValuePolicy
+
+    def execute(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def key_schema(self, table: TableRef) -> list[KeyAttribute]:
+        raise NotImplementedError
+
+    def get_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        *,
+        consistent: bool = False,
+        projection: Projection | None = None,
+    ) -> dict[str, Any] | None:
+        """The item with ``key`` (plain values), or None when there is none."""
+        request = requests.get_request(
+            table_name_of(table),
+            encode_item(key),
+            self.key_schema(table),
+            consistent=consistent,
+            projection=projection,
+        )
+        item = self.execute("GetItem", request).get("Item")
+        return decode_item(item) if item is not None else None
+
+    def put_item(
+        self,
+        table: TableRef,
+        item: Mapping[str, Any],
+        *,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> dict[str, Any] | None:
+        """Write ``item`` whole; with ``return_old`` the item it replaced, if any."""
+        request, _ = requests.put_request(
+            table_name_of(table),
+            encode_item(item),
+            self.key_schema(table),
+            condition=condition,
+            policy=self.unsafe_values,
+            return_old=return_old,
+        )
+        old = self.execute("PutItem", request).get("Attributes")
+        return decode_item(old) if old else None
+
+    def update_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        update: Update | None = None,
+        *,
+        set: Mapping[str, Any] | None = None,
+        add: Mapping[str, Any] | None = None,
+        remove: Sequence[str] = (),
+        delete: Mapping[str, Any] | None = None,
+        condition: Condition | None = None,
+        return_values: str = "ALL_NEW",
+    ) -> dict[str, Any] | None:
+        """Apply an update to the item with ``key``; returns ``return_values`` of it.
+
+        Give an :class:`Update`, or its parts as ``set``/``add``/``remove``/``delete``.
+        """
+        if set:
+            check_unsafe_values(set, self.unsafe_values)
+        parts = Update.from_parts(set=set, add=add, remove=remove, delete=delete)
+        update = update.merge(parts) if update is not None else parts
+        request = requests.update_request(
+            table_name_of(table),
+            encode_item(key),
+            self.key_schema(table),
+            update,
+            condition=condition,
+            return_values=return_values,
+        )
+        attributes = self.execute("UpdateItem", request).get("Attributes")
+        return decode_item(attributes) if attributes else None
+
+    def delete_item(
+        self,
+        table: TableRef,
+        key: Mapping[str, Any],
+        *,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> dict[str, Any] | None:
+        """Delete the item with ``key``; with ``return_old`` the item deleted, if any."""
+        request = requests.delete_request(
+            table_name_of(table),
+            encode_item(key),
+            self.key_schema(table),
+            condition=condition,
+            return_old=return_old,
+        )
+        old = self.execute("DeleteItem", request).get("Attributes")
+        return decode_item(old) if old else None
+
+    def query(
+        self,
+        table: TableRef,
+        key_condition: KeyCondition,
+        *,
+        index: str | None = None,
+        filter: Condition | None = None,
+        projection: Projection | None = None,
+        limit: int | None = None,
+        exclusive_start_key: Mapping[str, Any] | None = None,
+        forward: bool = True,
+        consistent: bool = False,
+    ) -> ReadResult:
+        """One page of a Query; follow ``last_evaluated_key`` for the next."""
+        request = requests.read_request(
+            table_name_of(table),
+            key_condition=key_condition,
+            index=index,
+            filter=filter,
+            projection=projection,
+            limit=limit,
+            exclusive_start_key=exclusive_start_key,
+            forward=forward,
+            consistent=consistent,
+        )
+        return _read_result(self.execute("Query", request))
+
+    def scan(
+        self,
+        table: TableRef,
+        *,
+        index: str | None = None,
+        filter: Condition | None = None,
+        projection: Projection | None = None,
+        limit: int | None = None,
+        exclusive_start_key: Mapping[str, Any] | None = None,
+        consistent: bool = False,
+        segment: tuple[int, int] | None = None,
+    ) -> ReadResult:
+        """One page of a Scan (optionally one ``(segment, total_segments)`` of a parallel scan)."""
+        request = requests.read_request(
+            table_name_of(table),
+            index=index,
+            filter=filter,
+            projection=projection,
+            limit=limit,
+            exclusive_start_key=exclusive_start_key,
+            consistent=consistent,
+            segment=segment,
+        )
+        return _read_result(self.execute("Scan", request))
+
+    def transact_get(
+        self,
+        gets: Sequence[tuple[TableRef, Mapping[str, Any]]],
+        *,
+        projection: Projection | None = None,
+    ) -> list[dict[str, Any] | None]:
+        """Read up to 100 items consistently in one TransactGetItems, in the order given."""
+        actions = []
+        for table, key in gets:
+            get = requests.get_request(
+                table_name_of(table),
+                encode_item(key),
+                self.key_schema(table),
+                projection=projection,
+            )
+            actions.append({"Get": get})
+        check_transaction_actions(actions, self.key_schema)
+        response = self.execute("TransactGetItems", {"TransactItems": actions})
+        return [
+            decode_item(entry["Item"]) if entry.get("Item") else None
+            for entry in response.get("Responses", [{} for _ in actions])
+        ]
+
+
+def table_name_of(table: TableRef) -> str:
+    """The name of a table given as a :class:`Table` or by name."""
+    return table.name if isinstance(table, Table) else table
+
+
+def _read_result(response: Mapping[str, Any]) -> ReadResult:
+    items = [decode_item(item) for item in response.get("Items", [])]
+    return ReadResult(
+        items=items,
+        last_evaluated_key=response.get("LastEvaluatedKey"),
+        count=response.get("Count", len(items)),
+        scanned_count=response.get("ScannedCount", len(items)),
+    )
