@@ -7,7 +7,7 @@ Each method encodes with the codec, builds a validated request with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -217,6 +217,33 @@ class PlainItemOperations:
             decode_item(entry["Item"]) if entry.get("Item") else None
             for entry in response.get("Responses", [{} for _ in actions])
         ]
+
+    # batches --------------------------------------------------------------------------
+
+    def bulk_get_items(
+        self, table: TableRef, keys: Iterable[Mapping[str, Any]], **options: Any
+    ) -> list[dict[str, Any] | None]:
+        """Any number of items by key (plain values), in key order, None where missing.
+
+        Options as :func:`tctf_dynamo.batch.bulk_get_items` (``max_workers``,
+        ``on_progress``, ``consistent``, ...); see docs/batches.md.
+        """
+        from tctf_dynamo.batch import bulk_get_items
+
+        return bulk_get_items(self, table_name_of(table), keys, **options)  # type: ignore[arg-type]
+
+    def bulk_write_items(
+        self,
+        table: TableRef,
+        *,
+        puts: Iterable[Mapping[str, Any]] = (),
+        deletes: Iterable[Mapping[str, Any]] = (),
+        **options: Any,
+    ) -> None:
+        """Any number of puts and deletes (plain values) in parallel, retried batches."""
+        from tctf_dynamo.batch import bulk_write_items
+
+        bulk_write_items(self, table_name_of(table), puts=puts, deletes=deletes, **options)  # type: ignore[arg-type]
 
 
 def table_name_of(table: TableRef) -> str:

@@ -173,7 +173,9 @@ class Repository(Generic[E]):
         from tctf_dynamo.batch import bulk_get
 
         wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
-        found = bulk_get(self.service, self._table.name, wire_keys, consistent=consistent)
+        found = bulk_get(
+            self.service, self._table.name, wire_keys, consistent=consistent, validate=False
+        )
         return [self.entity.from_item(item) if item else None for item in found]
 
     def batch_put(self, entities: Iterable[E]) -> list[E]:
@@ -181,7 +183,8 @@ class Repository(Generic[E]):
         from tctf_dynamo.batch import bulk_write
 
         plans = [plan_put(entity, policy=self.service.unsafe_values) for entity in entities]
-        bulk_write(self.service, puts=[(self._table.name, plan.body["Item"]) for plan in plans])
+        puts = [(self._table.name, plan.body["Item"]) for plan in plans]
+        bulk_write(self.service, puts=puts, validate=False)
         return [plan.written for plan in plans]  # type: ignore[misc]
 
     def batch_delete(self, keys: Iterable[KeyLike]) -> None:
@@ -189,7 +192,9 @@ class Repository(Generic[E]):
         from tctf_dynamo.batch import bulk_write
 
         wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
-        bulk_write(self.service, deletes=[(self._table.name, key) for key in wire_keys])
+        bulk_write(
+            self.service, deletes=[(self._table.name, key) for key in wire_keys], validate=False
+        )
 
     # ---------------------------------------------------------------- sending
 

@@ -84,3 +84,12 @@ def test_paging_without_cursor_keys_says_how_to_configure_them() -> None:
         _ = service.cursors
     assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
     assert "CursorCodec" in caught.value.message
+
+
+def test_bulk_item_helpers_take_plain_values() -> None:
+    service = DynamoDBService.embedded()
+    table = Table("bulk-plain")
+    service.create_table(table)
+    service.bulk_write_items(table, puts=[{"PK": str(n), "SK": "x", "v": n} for n in range(60)])
+    keys = [{"PK": str(n), "SK": "x"} for n in (0, 59, 60)]
+    assert [item and item["v"] for item in service.bulk_get_items(table, keys)] == [0, 59, None]

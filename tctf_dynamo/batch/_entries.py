@@ -1,0 +1,205 @@
+"""Batch entries: one validated put, delete or get, and the identity of the item it addresses.
+
+Everything a bulk call sends is turned into entries up front: each item or key is
+validated once, its size is known, and its identity ``(table, key values...)`` lets the
+call remove duplicates and match DynamoDB's UnprocessedItems / UnprocessedKeys back to
+what was asked. Entries are plain slotted objects rather than attrs classes because one is
+made per item and the only mutable field (``strikes``) changes while a job runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, Literal
+
+from tctf_dynamo.codec import decode_number, encode_number, item_size
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
+from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
+
+if TYPE_CHECKING:
+    from tctf_dynamo.service import DynamoDBService
+
+__all__ = [
+    "Duplicates",
+    "Entry",
+    "Identity",
+    "IdentityOf",
+    "WireItem",
+    "identity_function",
+    "prepare_gets",
+    "prepare_writes",
+]
+
+WireItem = Mapping[str, Mapping[str, Any]]
+Identity = tuple[Any, ...]
+IdentityOf = Callable[[WireItem], Identity]
+Duplicates = Literal["error", "merge"]
+
+
+class Entry:
+    """One request of a batch.
+
+    ``body`` is what goes into the request list as is: ``{"PutRequest": {"Item": ...}}``
+    or ``{"DeleteRequest": {"Key": ...}}`` for writes, the wire key for gets. ``strikes``
+    counts the requests holding this entry that processed nothing at all.
+    """
+
+    __slots__ = ("body", "identity", "index", "size", "strikes", "table")
+
+    def __init__(self, index: int, table: str, identity: Identity, body: Any, size: int) -> None:
+        self.index = index
+        self.table = table
+        self.identity = identity
+        self.body = body
+        self.size = size
+        self.strikes = 0
+
+    def __repr__(self) -> str:
+        return f"Entry(index={self.index}, table={self.table!r}, size={self.size})"
+
+
+# ---------------------------------------------------------------- identities
+
+
+def identity_function(table: str, schema: Sequence[KeyAttribute]) -> IdentityOf:
+    """A function giving ``(table, key values...)`` of a wire item or key.
+
+    Numbers are brought to canonical text (``1`` and ``1.0`` are one key to DynamoDB) and
+    binaries to ``bytes``; the all-string schemas of most single-table designs take a
+    fast path with no per-attribute dispatch.
+    """
+    names = tuple((attribute.name, attribute.type) for attribute in schema)
+    if all(kind == "S" for _, kind in names):
+        if len(names) == 2:
+            partition, sort = names[0][0], names[1][0]
+            return lambda wire: (table, wire[partition]["S"], wire[sort]["S"])
+        partition = names[0][0]
+        return lambda wire: (table, wire[partition]["S"])
+    return partial(_generic_identity, table, names)
+
+
+def _generic_identity(table: str, names: tuple[tuple[str, str], ...], wire: WireItem) -> Identity:
+    parts: list[Any] = [table]
+    for name, kind in names:
+        payload = wire[name][kind]
+        if kind == "N":
+            payload = encode_number(decode_number(payload))
+        elif kind == "B":
+            payload = bytes(payload)
+        parts.append(payload)
+    return tuple(parts)
+
+
+class _Tables:
+    """Key schema and identity function of each table a call touches, looked up once."""
+
+    def __init__(self, service: DynamoDBService) -> None:
+        self._service = service
+        self._known: dict[str, tuple[list[KeyAttribute], IdentityOf]] = {}
+
+    def __getitem__(self, table: str) -> tuple[list[KeyAttribute], IdentityOf]:
+        known = self._known.get(table)
+        if known is None:
+            schema = self._service.key_schema(table)
+            known = self._known[table] = (schema, identity_function(table, schema))
+        return known
+
+    def identity_functions(self) -> dict[str, IdentityOf]:
+        return {table: known[1] for table, known in self._known.items()}
+
+
+def _duplicate(operation: str, table: str, index: int, first_index: int) -> Exception:
+    return error_for(
+        ErrorCode.DUPLICATE_ITEM_IN_REQUEST,
+        f"two requests of one {operation} address the same item",
+        {"operation": operation, "table": table, "index": index, "first_index": first_index},
+    )
+
+
+# ---------------------------------------------------------------- writes
+
+
+def prepare_writes(
+    service: DynamoDBService,
+    puts: Iterable[tuple[str, WireItem]],
+    deletes: Iterable[tuple[str, WireItem]],
+    *,
+    duplicates: Duplicates,
+    validate: bool = True,
+) -> tuple[list[Entry], dict[str, IdentityOf]]:
+    """Validate every put and delete, then remove duplicates.
+
+    With ``duplicates="merge"`` the last put of a key wins and repeated deletes collapse
+    into one; a key both put and deleted is refused, since the two lists carry no order
+    between them. With ``"error"`` any repeated key is DUPLICATE_ITEM_IN_REQUEST.
+    ``validate=False`` trusts items the caller validated already (sizes are then taken
+    as the item limit, a bound that never changes how writes are split).
+    Returns the entries, in the order of their first occurrence, and the identity
+    function of each table.
+    """
+    tables = _Tables(service)
+    policy = service.unsafe_values
+    seen: dict[Identity, Entry] = {}
+    index = 0
+    for table, item in puts:
+        schema, identity_of = tables[table]
+        size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
+        identity = identity_of(item)
+        earlier = seen.get(identity)
+        if earlier is not None and duplicates == "error":
+            raise _duplicate("BatchWriteItem", table, index, earlier.index)
+        seen[identity] = Entry(index, table, identity, {"PutRequest": {"Item": item}}, size)
+        index += 1
+    puts_end = index
+    for table, key in deletes:
+        schema, identity_of = tables[table]
+        if validate:
+            validate_key(key, schema)
+        identity = identity_of(key)
+        earlier = seen.get(identity)
+        if earlier is not None:
+            if duplicates == "error" or earlier.index < puts_end:
+                raise _duplicate("BatchWriteItem", table, index, earlier.index)
+            index += 1
+            continue
+        body = {"DeleteRequest": {"Key": key}}
+        seen[identity] = Entry(index, table, identity, body, item_size(key))
+        index += 1
+    return list(seen.values()), tables.identity_functions()
+
+
+# ---------------------------------------------------------------- gets
+
+
+def prepare_gets(
+    service: DynamoDBService,
+    table: str,
+    keys: Iterable[WireItem],
+    *,
+    duplicates: Duplicates,
+    validate: bool = True,
+) -> tuple[list[Entry], list[Identity], IdentityOf, list[KeyAttribute]]:
+    """Validate every key; returns the distinct entries, the identity of every position
+    (so results can be handed back in request order), the identity function and schema.
+
+    With ``duplicates="merge"`` a key asked twice is fetched once; with ``"error"`` it is
+    DUPLICATE_ITEM_IN_REQUEST, as DynamoDB would answer. ``validate=False`` trusts keys
+    the caller built and validated already.
+    """
+    schema, identity_of = _Tables(service)[table]
+    positions: list[Identity] = []
+    seen: dict[Identity, Entry] = {}
+    for index, key in enumerate(keys):
+        if validate:
+            validate_key(key, schema)
+        identity = identity_of(key)
+        positions.append(identity)
+        earlier = seen.get(identity)
+        if earlier is not None:
+            if duplicates == "error":
+                raise _duplicate("BatchGetItem", table, index, earlier.index)
+            continue
+        seen[identity] = Entry(index, table, identity, key, 0)
+    return list(seen.values()), positions, identity_of, schema

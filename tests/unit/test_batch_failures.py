@@ -1,0 +1,157 @@
+"""What bulk jobs do when DynamoDB holds work back or requests fail for good."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tctf_dynamo.batch import bulk_get, bulk_write
+from tctf_dynamo.errors import (
+    DynamoDBServiceError,
+    ErrorCode,
+    RetriesExhaustedError,
+    UnprocessedItemsError,
+    error_for,
+)
+from tests.unit.batch_fakes import FakeDynamo, batch_sizes, item_of, key_of, make_service
+
+T = "things"
+
+
+def _pk(write: dict[str, Any]) -> str:
+    wire = write["PutRequest"]["Item"] if "PutRequest" in write else write["DeleteRequest"]["Key"]
+    return str(wire["PK"]["S"])
+
+
+def test_unprocessed_work_is_rechunked_with_new_work() -> None:
+    first_call = [True]
+
+    def hold_three_of_the_first_call(_: str, writes: list) -> set[int]:
+        if first_call[0]:
+            first_call[0] = False
+            return {0, 1, 2}
+        return set()
+
+    fake = FakeDynamo(hold=hold_three_of_the_first_call)
+    service, recorder = make_service(fake, max_workers=1)
+    bulk_write(service, puts=[(T, item_of(f"p{i:02d}")) for i in range(50)])
+    assert batch_sizes(recorder, "BatchWriteItem") == [25, 25, 3]
+    second = recorder.requests("BatchWriteItem")[1]["RequestItems"][T]
+    assert [_pk(write) for write in second[:3]] == ["p00", "p01", "p02"]
+    assert [_pk(write) for write in second[3:]] == [f"p{i:02d}" for i in range(25, 47)]
+    assert len(fake.stored()) == 50
+
+
+def test_rounds_that_make_progress_never_exhaust_the_budget() -> None:
+    # like a BatchGetItem response cut at its size limit: one key served per request
+    fake = FakeDynamo(hold=lambda _, keys: set(range(1, len(keys))))
+    service, recorder = make_service(fake, max_attempts=1)
+    bulk_write(service, puts=[(T, item_of(f"p{i:02d}")) for i in range(30)], max_workers=1)
+    assert len(fake.stored()) == 30
+    assert len(recorder.requests("BatchWriteItem")) == 30
+
+
+def test_gets_survive_responses_cut_short() -> None:
+    fake = FakeDynamo()
+    service, _ = make_service(fake, max_attempts=1)
+    bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(150)])
+    fake.hold = lambda _, keys: set(range(10, len(keys)))
+    found = bulk_get(service, T, [key_of(f"p{i:03d}") for i in range(150)])
+    assert found == [item_of(f"p{i:03d}") for i in range(150)]
+
+
+def test_exhausted_writes_name_exactly_what_is_not_stored() -> None:
+    # everything whose partition key ends in 7 is always held back
+    fake = FakeDynamo(
+        hold=lambda _, writes: {i for i, w in enumerate(writes) if _pk(w).endswith("7")}
+    )
+    sleeps: list[float] = []
+    service, _ = make_service(fake, max_attempts=2, sleeps=sleeps)
+    puts = [(T, item_of(f"p{i:03d}")) for i in range(200)]
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=puts)
+    expected = [(T, {"PutRequest": {"Item": item_of(f"p{i:03d}")}}) for i in range(7, 200, 10)]
+    assert caught.value.unprocessed == expected
+    assert caught.value.details["unprocessed_count"] == 20
+    assert caught.value.details["total"] == 200
+    assert caught.value.__cause__ is None
+    assert len(fake.stored()) == 180
+    assert all(delay > 0 for delay in sleeps)
+
+
+def test_exhausted_gets_name_exactly_the_keys_not_read() -> None:
+    fake = FakeDynamo()
+    service, _ = make_service(fake, max_attempts=2)
+    bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(120)])
+    fake.hold = lambda _, keys: {i for i, k in enumerate(keys) if k["PK"]["S"] in {"p005", "p110"}}
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_get(service, T, [key_of(f"p{i:03d}") for i in range(120)])
+    assert caught.value.unprocessed == [(T, key_of("p005")), (T, key_of("p110"))]
+
+
+def test_a_request_failing_for_good_reports_its_items_and_the_others_carry_on() -> None:
+    def throttle_the_chunk_holding_p030(_: str, writes: list) -> DynamoDBServiceError | None:
+        if any(_pk(w) == "p030" for w in writes):
+            return error_for(ErrorCode.THROTTLED, "throttled")
+        return None
+
+    fake = FakeDynamo(fail=throttle_the_chunk_holding_p030)
+    service, _ = make_service(fake, max_attempts=3, max_workers=2)
+    puts = [(T, item_of(f"p{i:03d}")) for i in range(100)]
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=puts)
+    assert caught.value.unprocessed == [
+        (T, {"PutRequest": {"Item": item_of(f"p{i:03d}")}}) for i in range(25, 50)
+    ]
+    assert isinstance(caught.value.__cause__, RetriesExhaustedError)
+    assert caught.value.details["cause_code"] == "RETRIES_EXHAUSTED"
+    assert len(fake.stored()) == 75
+
+
+def test_a_non_transient_failure_stops_sending() -> None:
+    calls = [0]
+
+    def deny_the_second_request(_: str, writes: list) -> DynamoDBServiceError | None:
+        calls[0] += 1
+        return error_for(ErrorCode.ACCESS_DENIED, "denied") if calls[0] == 2 else None
+
+    fake = FakeDynamo(fail=deny_the_second_request)
+    service, recorder = make_service(fake, max_workers=1)
+    puts = [(T, item_of(f"p{i:03d}")) for i in range(100)]
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=puts)
+    assert len(recorder.requests("BatchWriteItem")) == 2
+    assert caught.value.unprocessed == [
+        (T, {"PutRequest": {"Item": item_of(f"p{i:03d}")}}) for i in range(25, 100)
+    ]
+    assert caught.value.__cause__ is not None
+    assert caught.value.__cause__.code is ErrorCode.ACCESS_DENIED
+    assert len(fake.stored()) == 25
+
+
+def test_transient_failures_are_retried_by_the_pipeline() -> None:
+    calls = [0]
+
+    def fail_every_other_call(_: str, writes: list) -> DynamoDBServiceError | None:
+        calls[0] += 1
+        return error_for(ErrorCode.INTERNAL_ERROR, "boom") if calls[0] % 2 else None
+
+    fake = FakeDynamo(fail=fail_every_other_call)
+    service, _ = make_service(fake, max_attempts=2, max_workers=1)
+    bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(100)])
+    assert len(fake.stored()) == 100
+    assert calls[0] == 8
+
+
+def test_an_unmatched_unprocessed_item_reports_its_whole_request() -> None:
+    def strange(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation == "DescribeTable":
+            return FakeDynamo()(operation, request)
+        return {"UnprocessedItems": {T: [{"PutRequest": {"Item": item_of("stranger")}}]}}
+
+    service, _ = make_service(strange)  # type: ignore[arg-type]
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=[(T, item_of("a")), (T, item_of("b"))])
+    assert len(caught.value.unprocessed) == 2
+    assert caught.value.details["cause_code"] == "PROVIDER_ERROR"
