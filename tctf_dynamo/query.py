@@ -33,7 +33,7 @@ from tctf_dynamo.expressions import (
     key,
 )
 from tctf_dynamo.expressions.key_conditions import KeyPredicate
-from tctf_dynamo.model import Entity
+from tctf_dynamo.model import GSI, Entity
 from tctf_dynamo.pagination import query_fingerprint
 from tctf_dynamo.writes import entity_attributes
 
@@ -146,6 +146,14 @@ class Query(Generic[R]):
 
     def consistent(self) -> Query[R]:
         """Strongly consistent reads (not available on global secondary indexes)."""
+        if self.index_name is not None:
+            table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
+            if isinstance(table.index(self.index_name), GSI):
+                raise error_for(
+                    ErrorCode.INVALID_EXPRESSION,
+                    "global secondary indexes offer only eventually consistent reads",
+                    {"index": self.index_name},
+                )
         return attrs.evolve(self, consistent_read=True)
 
     def collection(self) -> Query[Entity]:

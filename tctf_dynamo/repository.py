@@ -58,6 +58,7 @@ class Repository(Generic[E]):
             else service.with_options(retry=retry, timeout=timeout)
         )
         self._table = entity.__entity_meta__.table
+        self.service.key_schema(self._table)  # known from the definition: no DescribeTable later
 
     # ---------------------------------------------------------------- reads
 
@@ -128,10 +129,8 @@ class Repository(Generic[E]):
         idempotent: bool = True,
     ) -> E:
         """Change fields of the item with ``key`` and return the entity as stored now."""
-        if expected_version is None and isinstance(key, Entity):
-            version_field = self.entity.__entity_meta__.version_field  # type: ignore[union-attr]
-            if version_field is not None:
-                expected_version = getattr(key, version_field)
+        if expected_version is None:
+            expected_version = _version_of(self.entity, key)
         plan = plan_update(
             self.entity,
             key,
@@ -160,7 +159,12 @@ class Repository(Generic[E]):
         condition: Condition | None = None,
         expected_version: int | None = None,
     ) -> E | None:
-        """Delete the item with ``key``; returns the entity deleted, or None if none was."""
+        """Delete the item with ``key``; returns the entity deleted, or None if none was.
+
+        Given an instance of a versioned entity, the delete is conditional on its version.
+        """
+        if expected_version is None:
+            expected_version = _version_of(self.entity, key)
         plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
         response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
         old = response.get("Attributes")
@@ -204,3 +208,12 @@ class Repository(Generic[E]):
 
     def __repr__(self) -> str:
         return f"Repository({self.entity.__name__}, table={self._table.name!r})"
+
+
+def _version_of(entity: type[Entity], key: KeyLike) -> int | None:
+    """The version an instance of a versioned entity was read at (None otherwise)."""
+    version_field = entity.__entity_meta__.version_field  # type: ignore[union-attr]
+    if version_field is None or not isinstance(key, Entity):
+        return None
+    version: int = getattr(key, version_field)
+    return version

@@ -17,7 +17,12 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
+from tctf_dynamo.errors import (
+    DynamoDBServiceError,
+    ErrorCode,
+    TransactionCancelledError,
+    error_for,
+)
 from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
@@ -79,8 +84,21 @@ def send_conditional(
 
 
 def send_once(service: DynamoDBService, plan: WritePlan) -> None:
-    """Send one non-idempotent write as a transaction with a ClientRequestToken."""
-    service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
+    """Send one non-idempotent write as a transaction with a ClientRequestToken.
+
+    A failed condition surfaces as the CONDITION_FAILED it is, not as a cancelled
+    transaction: the transaction is how the write is sent, not what the caller asked for.
+    """
+    try:
+        service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
+    except TransactionCancelledError as error:
+        reason = error.reasons[0] if error.reasons else None
+        if reason is None or reason.code is not ErrorCode.CONDITION_FAILED:
+            raise
+        details = {"operation": "UpdateItem", "entity": plan.entity.__name__}
+        raise error_for(
+            ErrorCode.CONDITION_FAILED, "the update's condition evaluated false", details
+        ) from error
 
 
 def send_plan(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:

@@ -63,7 +63,7 @@ class DynamoDBService(PlainItemOperations):
         unsafe_values: UnsafeValuePolicy | None = None,
         events: EventSink | None = None,
         cursors: CursorCodec | None = None,
-        breaker_table: str | None = None,
+        breaker_table: Table | str | None = None,
         consumed_capacity: bool = False,
         max_workers: int = 8,
         sleep: Callable[[float], None] = time.sleep,
@@ -80,7 +80,7 @@ class DynamoDBService(PlainItemOperations):
             )
         self.provider = provider
         if breaker is None and breaker_table is not None:
-            breaker = CircuitBreaker(DynamoDBStateStore(provider, breaker_table), events=events)
+            breaker = CircuitBreaker(_breaker_store(provider, breaker_table), events=events)
             breaker.probe()  # graceful start: a missing table or denied access disables it
         self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
         self.max_workers = max_workers
@@ -300,7 +300,10 @@ class DynamoDBService(PlainItemOperations):
         DescribeTable and cached, so key validation needs no per-call round trip.
         """
         if isinstance(table, Table):
-            return list(table.key_schema)
+            schema = list(table.key_schema)
+            with self._schemas_lock:
+                self._schemas.setdefault(table.name, schema)
+            return schema
         validate_table_name(table)
         with self._schemas_lock:
             cached = self._schemas.get(table)
@@ -337,3 +340,12 @@ def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribut
     types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
     ordered = sorted(description["KeySchema"], key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
     return [KeyAttribute(k["AttributeName"], types[k["AttributeName"]]) for k in ordered]
+
+
+def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore:
+    """Breaker state in a dedicated table (a name: partition key ``PK`` only, as
+    :meth:`DynamoDBStateStore.create_table` makes it) or in an entity table under the
+    reserved key prefix (a :class:`Table`: its own key attributes)."""
+    if isinstance(table, Table):
+        return DynamoDBStateStore(provider, table.name, partition_key=table.pk, sort_key=table.sk)
+    return DynamoDBStateStore(provider, table, sort_key=None)

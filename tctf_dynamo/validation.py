@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any, Literal, NoReturn
 
 import attrs
 
@@ -63,6 +64,19 @@ def validate_index_name(name: str) -> None:
 
 def validate_attribute_name(name: str, *, key: bool = False) -> None:
     """1 to 65,535 UTF-8 bytes; 1 to 255 for key and projected attributes."""
+    if type(name) is str and (name, key) in _VALID_NAMES:
+        return
+    _check_attribute_name(name, key)
+    if len(_VALID_NAMES) < _VALID_NAMES_CAPACITY:
+        _VALID_NAMES.add((name, key))
+
+
+_VALID_NAMES: set[tuple[str, bool]] = set()
+"""Names already found valid: items repeat the same few names, so each is checked once."""
+_VALID_NAMES_CAPACITY = 10_000
+
+
+def _check_attribute_name(name: str, key: bool) -> None:
     limit = limits.MAX_KEY_ATTRIBUTE_NAME_BYTES if key else limits.MAX_ATTRIBUTE_NAME_BYTES
     if not isinstance(name, str):
         raise error_for(ErrorCode.INVALID_ATTRIBUTE_NAME, "attribute names must be strings")
@@ -219,6 +233,8 @@ class UnsafeValuePolicy:
 DEFAULT_UNSAFE_VALUE_POLICY = UnsafeValuePolicy()
 
 _WIRE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"})
+_SCALAR_TAGS = frozenset({"N", "B", "BOOL", "NULL", "NS", "BS"})
+_PLAIN_SCALARS = (int, float, Decimal, bytes, bytearray, type(None))
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -243,19 +259,38 @@ def check_unsafe_values(item: Mapping[str, Any], policy: UnsafeValuePolicy) -> N
     if not policy.enabled:
         return
     search = _UNSAFE_PATTERN.search
-    for name, value in item.items():
+    for name, attribute_value in item.items():
         if name in policy.allowed_attributes:
+            continue
+        value = attribute_value
+        # fast paths for the common shapes: a wire string, a plain string, a scalar
+        if type(value) is dict and len(value) == 1:
+            text = value.get("S")
+            if text is not None:
+                value = text
+            elif not _SCALAR_TAGS.isdisjoint(value):
+                continue
+        if type(value) is str:
+            if ("<" in value or ":" in value) and search(value) is not None:
+                _refuse_unsafe(search(value), name)
+            continue
+        if isinstance(value, _PLAIN_SCALARS):
             continue
         for path, text in _strings(value, name):
             if "<" not in text and ":" not in text:
                 continue
             match = search(text)
             if match is not None:
-                raise error_for(
-                    ErrorCode.UNSAFE_VALUE,
-                    f"attribute holds a value that could inject script ({match.lastgroup})",
-                    {"attribute": path, "pattern": match.lastgroup},
-                )
+                _refuse_unsafe(match, path)
+
+
+def _refuse_unsafe(match: re.Match[str] | None, path: str) -> NoReturn:
+    pattern = match.lastgroup if match is not None else None
+    raise error_for(
+        ErrorCode.UNSAFE_VALUE,
+        f"attribute holds a value that could inject script ({pattern})",
+        {"attribute": path, "pattern": pattern},
+    )
 
 
 # ---------------------------------------------------------------- items and batches

@@ -88,7 +88,7 @@ def entity_attributes(entity: type[Entity]) -> dict[str, Any]:
     if table.sk:
         extra[table.sk] = str | int | bytes
     for index in table.indexes:
-        for attribute in index.key_schema:
+        for attribute in table.index_key_schema(index.name):
             extra[attribute.name] = str | int | bytes
     return extra
 
@@ -180,7 +180,12 @@ def plan_update(
     meta = _meta(entity)
     fields = key_fields_of(entity, key)
     wire_key = entity.key(**fields)
-    normalized = {path: _stored_value(entity, path, value) for path, value in (set or {}).items()}
+    set_values = dict(set or {})
+    cleared = [path for path, value in set_values.items() if value is None]
+    for path in cleared:  # None is stored by leaving the attribute out, as put does
+        del set_values[path]
+    remove = [*remove, *cleared]
+    normalized = {path: _stored_value(entity, path, value) for path, value in set_values.items()}
     if policy is not None and normalized:
         check_unsafe_values(normalized, policy)
     parts = Update.from_parts(set=normalized, add=add, remove=remove, delete=delete)
@@ -192,6 +197,7 @@ def plan_update(
             {"entity": meta.name},
         )
     check_update(combined, entity, entity_attributes(entity))
+    entity.update_key_effects({path.top for path in combined.paths})  # key fields: INVALID_KEY
     non_idempotent = _non_idempotent(combined)
     combined = _with_index_keys(entity, fields, combined)
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
@@ -312,10 +318,13 @@ def _with_index_keys(entity: type[Entity], fields: Mapping[str, Any], update: Up
     if not changes:
         return update
     effects = entity.index_key_updates(fields, changes)
+    primary = {attribute.name for attribute in meta.table.key_schema}  # an LSI shares them
     for attribute, wire_value in effects.set.items():
-        update = update.set(attribute, decode(wire_value))
-    if effects.remove:
-        update = update.remove(*effects.remove)
+        if attribute not in primary:
+            update = update.set(attribute, decode(wire_value))
+    removed = [attribute for attribute in effects.remove if attribute not in primary]
+    if removed:
+        update = update.remove(*removed)
     return update
 
 

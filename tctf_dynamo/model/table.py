@@ -8,6 +8,7 @@ attribute, ``_type`` by default).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -61,9 +62,14 @@ class Projection:
         return cls("INCLUDE", tuple(dict.fromkeys(attributes)))
 
     def to_wire(self, type_attribute: str) -> dict[str, Any]:
-        """INCLUDE always carries the discriminator, so mixed index pages can be decoded."""
-        if self.type != "INCLUDE":
-            return {"ProjectionType": self.type}
+        """INCLUDE and KEYS_ONLY always carry the discriminator.
+
+        Queries keep to one entity type with a filter on it, and mixed index pages are
+        decoded by it, so an index without it would answer every query with nothing.
+        A KEYS_ONLY index is therefore created as INCLUDE of the discriminator alone.
+        """
+        if self.type == "ALL":
+            return {"ProjectionType": "ALL"}
         names = list(dict.fromkeys((*self.non_key_attributes, type_attribute)))
         return {"ProjectionType": "INCLUDE", "NonKeyAttributes": names}
 
@@ -253,10 +259,7 @@ class Table:
     @property
     def key_schema(self) -> list[KeyAttribute]:
         """The primary key: partition key, then sort key when the table has one."""
-        schema = [KeyAttribute(self.pk, self.pk_type)]
-        if self.sk is not None:
-            schema.append(KeyAttribute(self.sk, self.sk_type))
-        return schema
+        return list(_primary_schema(self.pk, self.pk_type, self.sk, self.sk_type))
 
     def index(self, name: str) -> GSI | LSI:
         """The index called ``name``; INVALID_INDEX_NAME when the table has none."""
@@ -370,3 +373,13 @@ def _wire_key_schema(schema: list[KeyAttribute]) -> list[dict[str, str]]:
         {"AttributeName": attribute.name, "KeyType": role}
         for attribute, role in zip(schema, roles, strict=False)
     ]
+
+
+@functools.cache
+def _primary_schema(
+    pk: str, pk_type: KeyType, sk: str | None, sk_type: KeyType
+) -> tuple[KeyAttribute, ...]:
+    """Built once per key shape: every write asks for it."""
+    if sk is None:
+        return (KeyAttribute(pk, pk_type),)
+    return (KeyAttribute(pk, pk_type), KeyAttribute(sk, sk_type))

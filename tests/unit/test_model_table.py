@@ -67,7 +67,8 @@ def test_create_table_request_with_every_kind_of_index():
                     {"AttributeName": "GSI2PK", "KeyType": "HASH"},
                     {"AttributeName": "GSI2SK", "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
+                # keys only, plus the discriminator queries filter on
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["_type"]},
             },
             {
                 "IndexName": "ByOwner",

@@ -1,0 +1,222 @@
+"""The benchmark suite runs end to end on tiny inputs and reports what it promises.
+
+No timing is asserted: only that every scenario produces its figures (positive medians,
+one value per run), that every ratio whose figures exist is computed from them, and that
+the results files have the documented structure. Scenarios that need dynalite are marked
+``server``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes
+from bench.harness import Report, ScenarioResult, interleave, render_markdown
+
+SERVER_SCENARIOS = {"e2e", "memory"}
+
+
+def _expected_figures(name: str) -> list[str]:
+    smoke = {
+        "codec": [codec.OURS_ENTITY, codec.OURS_CODEC, codec.BOTO3, codec.PYNAMODB, codec.FLOOR],
+        "batch": [
+            batch.OURS_WRITE,
+            batch.BATCH_WRITER,
+            batch.PYNAMODB_WRITE,
+            batch.FLOOR_WRITE,
+            batch.OURS_GET,
+            batch.SEQUENTIAL_GET,
+            batch.PYNAMODB_GET,
+            batch.FLOOR_GET,
+        ],
+        "e2e": [
+            f"{kind}: {who} {metric}"
+            for kind in e2e.KINDS
+            for who in ("ours", "raw boto3")
+            for metric in ("ops/s", "CPU/op")
+        ],
+        "coldstart": [coldstart.OURS, coldstart.BOTO3, coldstart.BARE, "ours phase: import"],
+        "memory": [
+            f"{who}, {size:,} items"
+            for who in (memory.OURS, memory.PAGINATOR)
+            for size in (memory.PRESETS["smoke"]["small"], memory.PRESETS["smoke"]["large"])
+        ],
+    }
+    return smoke[name]
+
+
+def _assert_well_formed(result: ScenarioResult, name: str, repeat: int) -> None:
+    assert result.name == name
+    for label in _expected_figures(name):
+        if label in result.figures:
+            continue
+        # only an optional peer may be missing, and it must say why
+        assert "PynamoDB" in label, f"{name}: figure {label!r} missing: {result.skipped}"
+        assert "pynamodb" in result.skipped[label].lower()
+    for label, figure in result.figures.items():
+        assert figure.unit, label
+        assert len(figure.runs) == repeat, label
+        assert all(run_value > 0 for run_value in figure.runs), label
+        assert figure.median > 0, label
+    for label, (numerator, denominator) in result.ratio_inputs.items():
+        if numerator in result.figures and denominator in result.figures:
+            expected = result.figures[numerator].median / result.figures[denominator].median
+            assert math.isclose(result.ratios[label], expected), label
+        else:
+            assert label in result.skipped, label
+    assert result.ratios, f"{name}: no ratio computed"
+    for label, target in result.targets.items():
+        assert isinstance(target["met"], bool), label
+    json.dumps(result.to_json())  # serialisable as it stands
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        pytest.param(
+            module, id=module.NAME, marks=[pytest.mark.server] * (module.NAME in SERVER_SCENARIOS)
+        )
+        for module in (codec, batch, coldstart, e2e, memory)
+    ],
+)
+def test_scenario_runs_on_tiny_inputs(module: Any) -> None:
+    params = module.PRESETS["smoke"]
+    result = module.run(**params)
+    _assert_well_formed(result, module.NAME, params["repeat"])
+
+
+def test_every_scenario_has_the_three_presets() -> None:
+    for name in run.SCENARIOS:
+        module = run.scenario_module(name)
+        assert set(module.PRESETS) == {"full", "quick", "smoke"}, name
+        assert name == module.NAME
+
+
+def test_coldstart_checks_forbidden_imports() -> None:
+    result = coldstart.run(**coldstart.PRESETS["smoke"])
+    for name in coldstart.FORBIDDEN:
+        assert f"{name} not imported" in result.targets
+    assert any("import tctf_dynamo" in line for line in result.details)
+
+
+def test_run_writes_json_and_markdown(tmp_path: Path) -> None:
+    argv = ["--only", "codec", "--preset", "smoke", "--results-dir", str(tmp_path)]
+    assert run.main(argv) == 0
+    data = json.loads((tmp_path / "codec.json").read_text())
+    assert data["machine"]["cpu_count"] >= 1
+    assert data["preset"] == "smoke"
+    scenario = data["scenarios"]["codec"]
+    figure = scenario["figures"][codec.OURS_ENTITY]
+    assert set(figure) == {"median", "unit", "runs"} and figure["unit"] == "us/item"
+    assert scenario["ratios"]["ours entity / floor"] > 0
+    assert {"target", "met", "value"} <= set(
+        scenario["targets"]["entity round trip vs boto3 serializers"]
+    )
+    markdown = (tmp_path / "codec.md").read_text()
+    assert "## codec:" in markdown and "| figure | median | unit | runs |" in markdown
+
+
+def test_a_failing_scenario_becomes_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(**_: Any) -> ScenarioResult:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(codec, "run", explode)
+    result = run.run_scenario("codec", "smoke")
+    assert "boom" in result.skipped["scenario"]
+
+
+# ---------------------------------------------------------------- harness
+
+
+def test_interleave_rotates_who_goes_first() -> None:
+    order: list[str] = []
+
+    def candidate(name: str) -> Any:
+        def measure() -> int:
+            order.append(name)
+            return len(order)
+
+        return measure
+
+    measured = interleave({name: candidate(name) for name in "abc"}, 3)
+    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert measured == {"a": [1, 6, 8], "b": [2, 4, 9], "c": [3, 5, 7]}
+
+
+def test_ratio_target_and_skip() -> None:
+    result = ScenarioResult("x", "title")
+    result.add("slow", [4.0, 6.0, 5.0], "s")
+    result.add("fast", [1.0, 1.0, 3.0], "s")
+    assert result.figures["slow"].median == 5.0
+    assert result.ratio("slow / fast", "slow", "fast") == 5.0
+    result.target("fast enough", "slow / fast", ">=", 6)
+    assert result.targets["fast enough"]["met"] is False
+    result.target("not slower", "slow / fast", "<=", 6)
+    assert result.targets["not slower"]["met"] is True
+    assert result.ratio("missing", "slow", "absent") is None
+    assert "absent" in result.skipped["missing"]
+    result.target("unjudged", "missing", ">=", 1)
+    assert "unjudged" in result.skipped and "unjudged" not in result.targets
+
+
+def test_markdown_shows_figures_ratios_and_verdicts() -> None:
+    result = ScenarioResult("demo", "a demo")
+    result.add("ours", [2.0], "ms")
+    result.add("theirs", [3.0], "ms")
+    result.ratio("theirs / ours", "theirs", "ours")
+    result.target("faster", "theirs / ours", ">=", 2)
+    result.skip("peer", "not installed")
+    report = Report({"python": "3", "platform": "p", "cpu_count": 2}, {"demo": result})
+    text = render_markdown(report)
+    assert "| ours | 2.00 | ms | 2.00 |" in text
+    assert "| theirs / ours | 1.50x |" in text
+    assert "**not met**" in text
+    assert "not measured: peer: not installed" in text
+
+
+# ---------------------------------------------------------------- injected latency
+
+
+def _client_with(responder: latency.InjectedLatency) -> Any:
+    return responder.install(peers.boto3_client("http://127.0.0.1:9"))
+
+
+def test_latency_answers_batches_from_the_request_after_sleeping() -> None:
+    slept: list[float] = []
+    responder = latency.InjectedLatency(delay=0.02, sleep=slept.append)
+    client = _client_with(responder)
+    keys = [{"PK": {"S": f"k{i}"}, "SK": {"S": "s"}} for i in range(3)]
+    answer = client.batch_get_item(RequestItems={"tbl": {"Keys": keys}})
+    assert answer["Responses"]["tbl"] == keys
+    written = client.batch_write_item(RequestItems={"tbl": [{"PutRequest": {"Item": keys[0]}}]})
+    assert written["UnprocessedItems"] == {}
+    assert slept == [0.02, 0.02]
+    assert responder.calls == {"BatchGetItem": 1, "BatchWriteItem": 1}
+
+
+def test_latency_describes_known_tables_and_refuses_the_rest() -> None:
+    schema = [{"AttributeName": "PK", "KeyType": "HASH"}]
+    client = _client_with(latency.InjectedLatency(delay=0, key_schemas={"tbl": schema}))
+    assert client.describe_table(TableName="tbl")["Table"]["KeySchema"] == schema
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        client.describe_table(TableName="other")
+    with pytest.raises(ClientError, match="UnknownOperationException"):
+        client.list_tables()
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def test_every_form_of_the_record_round_trips() -> None:
+    record = shapes.make_record(42)
+    assert shapes.floor_decode(shapes.floor_encode(record)) == record
+    entity_type = shapes.our_entity()
+    entity = entity_type(**record)
+    assert entity_type.from_item(entity.to_item()) == entity
+    assert entity.to_item()["PK"] == shapes.wire_key(record)["PK"]
