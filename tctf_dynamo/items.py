@@ -220,6 +220,52 @@ class PlainItemOperations:
 
     # batches --------------------------------------------------------------------------
 
+    def batch_get(
+        self,
+        table: TableRef,
+        keys: Sequence[Mapping[str, Any]],
+        *,
+        consistent: bool = False,
+        projection: Projection | None = None,
+    ) -> list[dict[str, Any] | None]:
+        """One BatchGetItem of at most 100 keys (plain values), in key order.
+
+        Unprocessed keys are retried with backoff; more than 100 keys is
+        BATCH_SIZE_EXCEEDED (use :meth:`bulk_get_items` for any number).
+        """
+        from tctf_dynamo.batch import batch_get
+
+        wire_keys = [encode_item(key) for key in keys]
+        found = batch_get(
+            self,  # type: ignore[arg-type]
+            table_name_of(table),
+            wire_keys,
+            consistent=consistent,
+            projection=projection,
+        )
+        return [decode_item(item) if item is not None else None for item in found]
+
+    def batch_write(
+        self,
+        table: TableRef,
+        *,
+        puts: Sequence[Mapping[str, Any]] = (),
+        deletes: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        """One BatchWriteItem of at most 25 puts and deletes (plain values).
+
+        Unprocessed items are retried with backoff; more than 25 is BATCH_SIZE_EXCEEDED
+        (use :meth:`bulk_write_items` for any number).
+        """
+        from tctf_dynamo.batch import batch_write
+
+        name = table_name_of(table)
+        batch_write(
+            self,  # type: ignore[arg-type]
+            puts=[(name, encode_item(item)) for item in puts],
+            deletes=[(name, encode_item(key)) for key in deletes],
+        )
+
     def bulk_get_items(
         self, table: TableRef, keys: Iterable[Mapping[str, Any]], **options: Any
     ) -> list[dict[str, Any] | None]:

@@ -126,3 +126,18 @@ def test_transact_write_and_get(backend, plain) -> None:
     with pytest.raises(InvalidInputError) as caught:
         service.transact_write([actions[0], actions[0]])
     assert caught.value.code is ErrorCode.DUPLICATE_ITEM_IN_REQUEST
+
+
+def test_single_request_batches_keep_their_limits(backend, plain) -> None:
+    service = backend.service
+    service.batch_write(plain, puts=[{"PK": "b", "SK": str(n)} for n in range(25)])
+    found = service.batch_get(plain, [{"PK": "b", "SK": str(n)} for n in (0, 24, 99)])
+    assert found == [{"PK": "b", "SK": "0"}, {"PK": "b", "SK": "24"}, None]
+    with pytest.raises(InvalidInputError) as caught:
+        service.batch_write(plain, puts=[{"PK": "c", "SK": str(n)} for n in range(26)])
+    assert caught.value.code is ErrorCode.BATCH_SIZE_EXCEEDED
+    with pytest.raises(InvalidInputError) as caught:
+        service.batch_get(plain, [{"PK": "c", "SK": str(n)} for n in range(101)])
+    assert caught.value.code is ErrorCode.BATCH_SIZE_EXCEEDED
+    service.batch_write(plain, deletes=[{"PK": "b", "SK": str(n)} for n in range(25)])
+    assert _count(service, plain) == 0
