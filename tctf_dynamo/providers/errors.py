@@ -27,7 +27,13 @@ from tctf_dynamo.errors import (
     error_for,
 )
 
-__all__ = ["parse_reasons_from_message", "translate_client_error", "translate_exception"]
+__all__ = [
+    "parse_reasons_from_message",
+    "refusal",
+    "translate_client_error",
+    "translate_exception",
+    "transport_failure",
+]
 
 TRANSACTION_CANCELED_CODE: Final = "TransactionCanceledException"
 CONDITIONAL_CHECK_FAILED_CODE: Final = "ConditionalCheckFailedException"
@@ -108,10 +114,27 @@ def translate_exception(exc: Exception, operation: str) -> DynamoDBServiceError:
         return exc
     if isinstance(exc, boto_errors.ClientError):
         return translate_client_error(exc, operation)
-    code = _code_for_exception(exc)
+    return transport_failure(operation, _code_for_exception(exc), type(exc).__name__)
+
+
+def transport_failure(
+    operation: str, code: ErrorCode, exception_name: str, **extra: Any
+) -> DynamoDBServiceError:
+    """The error for a failure before any answer came back (connection, timeout)."""
     details = _details(operation, aws_code=None, http_status=None, aws_message=None)
-    details["exception"] = type(exc).__name__
-    return error_for(code, f"DynamoDB {operation} failed: {type(exc).__name__}", details)
+    details["exception"] = exception_name
+    details.update(extra)
+    return error_for(code, f"DynamoDB {operation} failed: {exception_name}", details)
+
+
+def refusal(
+    operation: str, aws_code: str, http_status: int, aws_message: str, **extra: Any
+) -> DynamoDBServiceError:
+    """The error for a plain error answer (no cancellation reasons, no item)."""
+    details = _details(operation, aws_code, http_status, aws_message)
+    details.update(extra)
+    message = f"DynamoDB refused {operation}: {aws_code}"
+    return error_for(_code_for_client_error(aws_code, http_status), message, details)
 
 
 def translate_client_error(exc: boto_errors.ClientError, operation: str) -> DynamoDBServiceError:

@@ -27,8 +27,9 @@ from typing import Any, Final, Self
 
 import attrs
 
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError, error_for
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
 from tctf_dynamo.providers.base import Provider, Request, Response
+from tctf_dynamo.providers.errors import refusal, transport_failure
 
 __all__ = ["FAULT_KINDS", "FaultInjectingProvider", "FaultRates"]
 
@@ -213,10 +214,10 @@ def _partial_get(inner: Provider, request: Request, choice: random.Random) -> Re
     return {**response, "UnprocessedKeys": unprocessed}
 
 
-_AWS_ERRORS: Final[Mapping[str, tuple[ErrorCode, str, int]]] = {
-    "throttle": (ErrorCode.THROTTLED, "ProvisionedThroughputExceededException", 400),
-    "server_error": (ErrorCode.INTERNAL_ERROR, "InternalServerError", 500),
-    "server_unavailable": (ErrorCode.SERVICE_UNAVAILABLE, "ServiceUnavailable", 503),
+_AWS_ERRORS: Final[Mapping[str, tuple[str, int]]] = {
+    "throttle": ("ProvisionedThroughputExceededException", 400),
+    "server_error": ("InternalServerError", 500),
+    "server_unavailable": ("ServiceUnavailable", 503),
 }
 _TRANSPORT_ERRORS: Final[Mapping[str, tuple[ErrorCode, str]]] = {
     "connection_error": (ErrorCode.CONNECTION_ERROR, "EndpointConnectionError"),
@@ -226,25 +227,11 @@ _TRANSPORT_ERRORS: Final[Mapping[str, tuple[ErrorCode, str]]] = {
 
 
 def _error(kind: str, operation: str, *, server_unavailable: bool = False) -> DynamoDBServiceError:
-    """The error a provider raises for this fault, with the same message and details."""
+    """The error a provider raises for this fault, built by the providers' own table."""
     if kind == "server_error" and server_unavailable:
         kind = "server_unavailable"
     if kind in _AWS_ERRORS:
-        code, aws_code, status = _AWS_ERRORS[kind]
-        details = _details(operation, aws_code, status, "injected fault")
-        return error_for(code, f"DynamoDB refused {operation}: {aws_code}", details)
+        aws_code, status = _AWS_ERRORS[kind]
+        return refusal(operation, aws_code, status, "injected fault", injected=True)
     code, exception = _TRANSPORT_ERRORS[kind]
-    details = _details(operation, None, None, None) | {"exception": exception}
-    return error_for(code, f"DynamoDB {operation} failed: {exception}", details)
-
-
-def _details(
-    operation: str, aws_code: str | None, http_status: int | None, aws_message: str | None
-) -> dict[str, Any]:
-    return {
-        "operation": operation,
-        "aws_code": aws_code,
-        "http_status": http_status,
-        "aws_message": aws_message,
-        "injected": True,
-    }
+    return transport_failure(operation, code, exception, injected=True)
