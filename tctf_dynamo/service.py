@@ -13,14 +13,14 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.items import PlainItemOperations, ReadResult, TableRef, table_name_of
 from tctf_dynamo.model import Table
 from tctf_dynamo.pagination import CursorCodec
 from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, Provider
+from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import (
     CircuitBreaker,
     ConsumedCapacity,
@@ -45,7 +45,7 @@ CAPACITY_OPERATIONS = frozenset(
 )  # fmt: skip
 
 
-class DynamoDBService(PlainItemOperations):
+class DynamoDBService(PlainItemOperations, Closing):
     """Validated, resilient access to one DynamoDB backend.
 
     Build it with :meth:`embedded` (in-process, for demos and tests), :meth:`from_client`
@@ -172,17 +172,6 @@ class DynamoDBService(PlainItemOperations):
     def close(self) -> None:
         """Release the backend's connections."""
         self.provider.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # the pipeline ------------------------------------------------------------------------
 

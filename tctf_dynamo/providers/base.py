@@ -11,6 +11,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
+__all__ = ["Closing", "Provider", "Request", "Response"]
+
 Request = dict[str, Any]
 Response = dict[str, Any]
 
@@ -35,3 +37,21 @@ class Provider(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
+
+
+class Closing:
+    """``with resource:`` closes it on the way out; subclasses define :meth:`close`."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

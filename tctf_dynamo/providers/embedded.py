@@ -27,15 +27,14 @@ import io
 import os
 import threading
 from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, Final
 
 import botocore.session
 from botocore import UNSIGNED
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.providers.base import Request, Response
+from tctf_dynamo.providers.base import Closing, Request, Response
 from tctf_dynamo.providers.boto3 import SERVICE_NAME, Boto3Provider, client_config
 from tctf_dynamo.providers.idempotency import ClientTokenLedger
 
@@ -65,7 +64,7 @@ _HERMETIC_SESSION_VARS: Final = {
 """Session settings that ignore the environment, so bogus ``AWS_*`` values cannot break us."""
 
 
-class EmbeddedProvider:
+class EmbeddedProvider(Closing):
     """An isolated, thread-safe, in-memory DynamoDB for tests, demos and local work.
 
     Behaves like :class:`Boto3Provider` (same wire shapes, same error translation); the
@@ -119,17 +118,6 @@ class EmbeddedProvider:
         with _MOTO_LOCK:
             status, headers, body = dispatch(request)
         return AWSResponse(request.url, status, headers, _RawBody(body))  # type: ignore[arg-type]
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class _RawBody(io.BytesIO):

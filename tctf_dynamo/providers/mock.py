@@ -11,14 +11,12 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
 
 import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tctf_dynamo.errors import DynamoDBServiceError
-from tctf_dynamo.providers.base import Provider, Request, Response
+from tctf_dynamo.providers.base import Closing, Provider, Request, Response
 from tctf_dynamo.providers.errors import translate_exception
 
 __all__ = ["Handler", "MockProvider", "RecordedCall", "RecordingProvider"]
@@ -26,7 +24,7 @@ __all__ = ["Handler", "MockProvider", "RecordedCall", "RecordingProvider"]
 Handler = Callable[[str, Request], Response]
 
 
-class MockProvider:
+class MockProvider(Closing):
     """A provider whose every answer comes from ``handler(operation, request)``.
 
     The handler may raise a :class:`~tctf_dynamo.errors.DynamoDBServiceError` to simulate
@@ -48,17 +46,6 @@ class MockProvider:
     def close(self) -> None:
         self.closed = True
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
 
 @attrs.frozen
 class RecordedCall:
@@ -74,7 +61,7 @@ class RecordedCall:
         return self.error is None
 
 
-class RecordingProvider:
+class RecordingProvider(Closing):
     """Forwards to ``inner`` and records every call, in order, as deep copies.
 
     Copies are taken when the call crosses the boundary, so later changes to the
@@ -121,14 +108,3 @@ class RecordingProvider:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

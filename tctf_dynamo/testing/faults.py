@@ -22,13 +22,12 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import attrs
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
-from tctf_dynamo.providers.base import Provider, Request, Response
+from tctf_dynamo.providers.base import Closing, Provider, Request, Response
 from tctf_dynamo.providers.errors import refusal, transport_failure
 
 __all__ = ["FAULT_KINDS", "FaultInjectingProvider", "FaultRates"]
@@ -95,7 +94,7 @@ class FaultRates:
 _NO_FAULTS: Final = FaultRates()
 
 
-class FaultInjectingProvider:
+class FaultInjectingProvider(Closing):
     """Wraps ``inner`` and injects faults at ``rates`` (one for all operations, or by
     operation name with ``"*"`` as the default). Thread-safe."""
 
@@ -133,17 +132,6 @@ class FaultInjectingProvider:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _draw(self, operation: str) -> tuple[str | None, random.Random]:
         """Pick this call's fault, and a generator seeded from the shared one for any

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import attrs
 import pytest
@@ -38,6 +37,7 @@ from tctf_dynamo.providers import (
     Request,
     Response,
 )
+from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.service import DynamoDBService
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
 
@@ -187,7 +187,7 @@ class FaultyServiceFactory:
             self._backend.close()
 
 
-class _TableJanitor:
+class _TableJanitor(Closing):
     """Forwards to ``inner`` and remembers each table it created, so the test can drop
     exactly those afterwards: tables that already existed are never touched."""
 
@@ -203,17 +203,6 @@ class _TableJanitor:
 
     def close(self) -> None:
         self.inner.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _test_cursors() -> CursorCodec:
