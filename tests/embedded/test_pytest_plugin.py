@@ -54,7 +54,7 @@ def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_user=textwrap.dedent(source))
-    return pytester.runpytest("-p", PLUGIN, *args)
+    return pytester.runpytest_subprocess("-p", PLUGIN, *args)
 
 
 # --------------------------------------------------------------------- dynamo_service
