@@ -7,15 +7,20 @@ a transaction silently loses atomicity. Checking here turns each into a clear er
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tctf_dynamo.codec import attribute_value_size, item_size
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
+from tctf_dynamo.limits import (
+    MAX_EXPRESSION_BYTES,
+    MAX_TRANSACTION_ACTIONS,
+    MAX_TRANSACTION_BYTES,
+)
 from tctf_dynamo.validation import KeyAttribute
 
-__all__ = ["action_identity", "action_size", "check_transaction_actions"]
+__all__ = ["action_identity", "action_size", "check_transaction_actions", "fold_condition"]
 
 ACTION_KINDS = ("Put", "Update", "Delete", "ConditionCheck", "Get")
 ItemIdentity = tuple[str, tuple[tuple[str, str, Any], ...]]
@@ -84,3 +89,36 @@ def check_transaction_actions(
             f"a transaction carries at most {MAX_TRANSACTION_BYTES} bytes",
             {"size": total, "limit": MAX_TRANSACTION_BYTES},
         )
+
+
+_PLACEHOLDER = re.compile(r"([#:])([A-Za-z]\w*)")
+
+
+def fold_condition(body: Mapping[str, Any], check: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` (a write action) also guarded by the condition of ``check``.
+
+    DynamoDB refuses two actions on one item in a transaction, but a condition check and
+    a write of the same item mean exactly "write only if both conditions hold". The check's
+    placeholders are renamed (``#n0`` -> ``#cn0``) so the two compiled expressions can
+    share one request; every name and value stays a placeholder.
+    """
+
+    def renamed(token: str) -> str:
+        return _PLACEHOLDER.sub(lambda match: f"{match[1]}c{match[2]}", token)
+
+    folded = dict(body)
+    check_expression = renamed(check["ConditionExpression"])
+    own = body.get("ConditionExpression")
+    expression = f"({own}) AND ({check_expression})" if own else check_expression
+    if len(expression.encode()) > MAX_EXPRESSION_BYTES:
+        raise error_for(
+            ErrorCode.INVALID_EXPRESSION,
+            "the write's condition and the folded condition check exceed the expression limit",
+            {"size": len(expression.encode()), "limit": MAX_EXPRESSION_BYTES},
+        )
+    folded["ConditionExpression"] = expression
+    for part in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+        merged = {**body.get(part, {}), **{renamed(k): v for k, v in check.get(part, {}).items()}}
+        if merged:
+            folded[part] = merged
+    return folded

@@ -59,6 +59,8 @@ class WritePlan:
     written: Entity | None = None
     non_idempotent: bool = False
     """True for updates that a blind resend would apply twice (ADD, arithmetic, appends)."""
+    condition: Condition | None = None
+    """The whole condition the body carries, to explain a failure from the item."""
 
     @property
     def table_name(self) -> str:
@@ -146,15 +148,16 @@ def plan_put(
         conditions.append(condition)
     written = entity.model_copy(update=changes) if changes else entity
     item = written.to_item()
+    combined = _all_of(conditions)
     request, size = requests.put_request(
         meta.table.name,
         item,
         meta.table.key_schema,
-        condition=_all_of(conditions),
+        condition=combined,
         policy=policy,
     )
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
-    return WritePlan("Put", cls, key, request, size, written)
+    return WritePlan("Put", cls, key, request, size, written, condition=combined)
 
 
 def plan_update(
@@ -213,16 +216,17 @@ def plan_update(
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
         conditions.append(condition)
+    guard = _all_of(conditions)
     body = requests.update_request(
         meta.table.name,
         wire_key,
         meta.table.key_schema,
         combined,
-        condition=_all_of(conditions),
+        condition=guard,
         return_values=None,
     )
     size = action_size({"Update": body})
-    return WritePlan("Update", entity, wire_key, body, size, None, non_idempotent)
+    return WritePlan("Update", entity, wire_key, body, size, None, non_idempotent, guard)
 
 
 def plan_delete(
@@ -241,10 +245,12 @@ def plan_delete(
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
         conditions.append(condition)
+    guard = _all_of(conditions)
     body = requests.delete_request(
-        meta.table.name, wire_key, meta.table.key_schema, condition=_all_of(conditions)
+        meta.table.name, wire_key, meta.table.key_schema, condition=guard
     )
-    return WritePlan("Delete", entity, wire_key, body, action_size({"Delete": body}))
+    size = action_size({"Delete": body})
+    return WritePlan("Delete", entity, wire_key, body, size, condition=guard)
 
 
 def plan_condition_check(entity: type[Entity], key: KeyLike, condition: Condition) -> WritePlan:
@@ -256,7 +262,7 @@ def plan_condition_check(entity: type[Entity], key: KeyLike, condition: Conditio
         meta.table.name, wire_key, meta.table.key_schema, condition
     )
     size = action_size({"ConditionCheck": body})
-    return WritePlan("ConditionCheck", entity, wire_key, body, size)
+    return WritePlan("ConditionCheck", entity, wire_key, body, size, condition=condition)
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -9,14 +9,14 @@ the same functions the service checks a transaction with, so the two never disag
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
 from tctf_dynamo.model import Entity
-from tctf_dynamo.transactions import ItemIdentity, action_identity, action_size
+from tctf_dynamo.transactions import ItemIdentity, action_identity, action_size, fold_condition
 from tctf_dynamo.writes import WriteKind, WritePlan
 
 __all__ = ["Intent", "IntentLog", "IntentResult"]
@@ -91,17 +91,30 @@ class IntentResult:
         )
 
 
+@attrs.define(slots=True)
+class _Action:
+    """One TransactWriteItems action and the intents it carries (two when folded)."""
+
+    intents: list[int]
+    kind: WriteKind
+    body: dict[str, Any]
+    size: int
+
+
 class IntentLog:
     """The intents of one unit of work; :meth:`add` refuses what DynamoDB would refuse.
 
     ``atomic=False`` lifts the transaction limits (count and bytes): the intents are then
-    sent as separate requests. Two intents on one item are refused either way: as a
+    sent as separate requests. Two writes of one item are refused either way: as a
     transaction DynamoDB would refuse them, and sent separately their order is not kept.
+    A condition check and a write of one item are *folded* into one conditional write
+    (atomic units only): the pair means exactly "write only if both conditions hold".
     """
 
     def __init__(self, *, atomic: bool) -> None:
         self._atomic = atomic
         self._intents: list[Intent] = []
+        self._actions: list[_Action] = []
         self._by_item: dict[ItemIdentity, int] = {}
         self._bytes = 0
 
@@ -116,25 +129,70 @@ class IntentLog:
     def total_bytes(self) -> int:
         return self._bytes
 
+    def action_of(self) -> list[int]:
+        """For each intent, the index of the action that carries it."""
+        owner = [0] * len(self._intents)
+        for position, action in enumerate(self._actions):
+            for index in action.intents:
+                owner[index] = position
+        return owner
+
+    def is_folded(self, index: int) -> bool:
+        return len(self._actions[self.action_of()[index]].intents) > 1
+
+    def transact_items(self, *, return_failed_items: bool) -> list[dict[str, Any]]:
+        """The actions in order; a folded action always asks for the failing item, which
+        tells which of its two conditions failed."""
+        items: list[dict[str, Any]] = []
+        for action in self._actions:
+            body = dict(action.body)
+            conditional = "ConditionExpression" in body
+            if conditional and (return_failed_items or len(action.intents) > 1):
+                body[RETURN_ON_FAILURE] = "ALL_OLD"
+            items.append({action.kind: body})
+        return items
+
     def add(self, plan: WritePlan) -> Intent:
         """Append ``plan`` as the next intent, or raise and leave the log unchanged."""
         index = len(self._intents)
         action = plan.transact_item()
         identity = action_identity(action, plan.entity.__entity_meta__.table.key_schema)  # type: ignore[union-attr]
         size = action_size(action)
+        first = self._by_item.get(identity)
+        if first is not None:
+            return self._fold(index, identity, plan, size, self._actions[first])
         if self._atomic:
-            self._check_count(index, plan)
-        self._check_unique(index, identity, plan)
-        if self._atomic:
+            self._check_count(len(self._actions), index, plan)
             self._check_bytes(index, size, plan)
         intent = Intent(index, plan, identity, size)
         self._intents.append(intent)
-        self._by_item[identity] = index
+        self._by_item[identity] = len(self._actions)
+        self._actions.append(_Action([index], plan.kind, dict(plan.body), size))
         self._bytes += size
         return intent
 
-    def _check_count(self, index: int, plan: WritePlan) -> None:
-        if index >= MAX_TRANSACTION_ACTIONS:
+    def _fold(
+        self, index: int, identity: ItemIdentity, plan: WritePlan, size: int, action: _Action
+    ) -> Intent:
+        earlier = self._intents[action.intents[0]].plan
+        kinds = {earlier.kind, plan.kind}
+        if not self._atomic or len(action.intents) > 1 or "ConditionCheck" not in kinds:
+            self._refuse_duplicate(action.intents[0], index, identity, plan)
+        if kinds == {"ConditionCheck"}:
+            self._refuse_duplicate(action.intents[0], index, identity, plan)
+        write, check = (plan, earlier) if earlier.kind == "ConditionCheck" else (earlier, plan)
+        body = fold_condition(write.body, check.body)
+        folded_size = action_size({write.kind: body})
+        self._check_bytes(index, folded_size - action.size, plan)
+        intent = Intent(index, plan, identity, size)
+        self._intents.append(intent)
+        self._bytes += folded_size - action.size
+        action.intents.append(index)
+        action.kind, action.body, action.size = write.kind, body, folded_size
+        return intent
+
+    def _check_count(self, actions: int, index: int, plan: WritePlan) -> None:
+        if actions >= MAX_TRANSACTION_ACTIONS:
             raise error_for(
                 ErrorCode.TRANSACTION_TOO_LARGE,
                 f"a unit of work holds at most {MAX_TRANSACTION_ACTIONS} intents; intent "
@@ -143,21 +201,21 @@ class IntentLog:
                 {"index": index, "intents": index + 1, "limit": MAX_TRANSACTION_ACTIONS},
             )
 
-    def _check_unique(self, index: int, identity: ItemIdentity, plan: WritePlan) -> None:
-        first = self._by_item.get(identity)
-        if first is not None:
-            raise error_for(
-                ErrorCode.DUPLICATE_ITEM_IN_REQUEST,
-                f"intents {first} and {index} both address one {plan.entity.__name__} item; "
-                "a unit of work may touch each item once (to guard a write, give the write "
-                "itself the condition)",
-                {
-                    "first_index": first,
-                    "second_index": index,
-                    "entity": plan.entity.__name__,
-                    "table": identity[0],
-                },
-            )
+    def _refuse_duplicate(
+        self, first: int, index: int, identity: ItemIdentity, plan: WritePlan
+    ) -> NoReturn:
+        raise error_for(
+            ErrorCode.DUPLICATE_ITEM_IN_REQUEST,
+            f"intents {first} and {index} both address one {plan.entity.__name__} item; "
+            "a unit of work may write each item once (a condition check and one write of "
+            "an item are folded together; to guard a write, give it the condition)",
+            {
+                "first_index": first,
+                "second_index": index,
+                "entity": plan.entity.__name__,
+                "table": identity[0],
+            },
+        )
 
     def _check_bytes(self, index: int, size: int, plan: WritePlan) -> None:
         total = self._bytes + size

@@ -1,10 +1,11 @@
 """Cancellation reasons of a TransactWriteItems, given back to the intents they belong to.
 
 DynamoDB answers a cancelled transaction with one reason per action, in request order.
-The unit of work sends its intents in the order they were added and never reorders,
-merges or splits them, so reason *i* belongs to intent *i*; this module attaches to each
-reason what the caller knows that intent by (operation, entity, key fields) and, when
-asked for, the item that failed the condition, parsed as its entity.
+The unit of work sends its intents in the order they were added and never reorders or
+splits them (a condition check folded into the write of the same item shares that
+write's action), so each reason belongs to the intents its action carries; this module
+attaches to each reason what the caller knows that intent by (operation, entity, key
+fields) and, when asked for, the item that failed the condition, parsed as its entity.
 
 Messages name indexes, operations, entities and codes only: the keys and items are in
 the reasons, never in text that ends up in logs.
@@ -12,9 +13,11 @@ the reasons, never in text that ends up in logs.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from tctf_dynamo.codec import decode_item
 from tctf_dynamo.errors import (
     CancellationReason,
     DynamoDBServiceError,
@@ -22,6 +25,7 @@ from tctf_dynamo.errors import (
     RetriesExhaustedError,
     TransactionCancelledError,
 )
+from tctf_dynamo.expressions import evaluate
 from tctf_dynamo.uow._intents import Intent
 
 __all__ = ["align_cancellation", "align_exhausted"]
@@ -36,13 +40,23 @@ _REASON_TEXT = {
 
 
 def align_cancellation(
-    error: TransactionCancelledError, intents: Sequence[Intent]
+    error: TransactionCancelledError, intents: Sequence[Intent], carriers: Sequence[int]
 ) -> TransactionCancelledError:
-    """The same cancellation, with ``reasons[i]`` describing ``intents[i]``."""
-    reasons = [
-        _reason(intent, error.reasons[intent.index] if intent.index < len(error.reasons) else None)
-        for intent in intents
-    ]
+    """The same cancellation, with ``reasons[i]`` describing ``intents[i]``.
+
+    ``carriers[i]`` is the action that carried intent *i*: its own, or the one a condition
+    check was folded into. A folded action that failed its condition is explained per
+    intent by evaluating each intent's own condition on the item DynamoDB returned.
+    """
+    shared = Counter(carriers)
+    reasons = []
+    for intent in intents:
+        position = carriers[intent.index]
+        raw = error.reasons[position] if position < len(error.reasons) else None
+        reason = _reason(intent, raw)
+        if shared[position] > 1 and raw is not None and raw.code is ErrorCode.CONDITION_FAILED:
+            reason = _explained(reason, intent, raw.item)
+        reasons.append(reason)
     failed = [reason for reason in reasons if reason.code is not None]
     summary = "; ".join(
         f"intent {r.index} ({r.operation} {r.entity}): {r.code.value}"
@@ -62,7 +76,7 @@ def align_cancellation(
 
 
 def align_exhausted(
-    error: RetriesExhaustedError, intents: Sequence[Intent]
+    error: RetriesExhaustedError, intents: Sequence[Intent], carriers: Sequence[int]
 ) -> RetriesExhaustedError:
     """Retries ran out on conflicts or throttling: keep the error, align its last reasons."""
     last = error.last_error
@@ -70,7 +84,7 @@ def align_exhausted(
         return error
     details = {k: v for k, v in error.details.items() if k not in {"attempts", "last_code"}}
     return RetriesExhaustedError(
-        error.message, align_cancellation(last, intents), error.attempts, details
+        error.message, align_cancellation(last, intents, carriers), error.attempts, details
     )
 
 
@@ -84,6 +98,28 @@ def _reason(intent: Intent, raw: CancellationReason | None) -> CancellationReaso
         entity=intent.entity_name,
         key=intent.plan.key_fields,
         item=_parsed(intent, raw.item) if raw is not None and raw.item else None,
+    )
+
+
+def _explained(reason: CancellationReason, intent: Intent, item: Any) -> CancellationReason:
+    """Keep CONDITION_FAILED only if this intent's own condition fails on ``item``.
+
+    When the item cannot settle it (none returned, or both conditions hold on it), the
+    failure stays on the intent: never report a failed intent as innocent.
+    """
+    condition = intent.plan.condition
+    if condition is None or item is None:
+        return reason
+    if not evaluate(condition, decode_item(item)):
+        return reason
+    return CancellationReason(
+        reason.index,
+        None,
+        "",
+        operation=reason.operation,
+        entity=reason.entity,
+        key=reason.key,
+        item=reason.item,
     )
 
 

@@ -239,13 +239,14 @@ class UnitOfWork:
         return list(results)
 
     def _transact(self, intents: tuple[Intent, ...]) -> list[IntentResult]:
-        actions = [i.transact_item(return_failed_items=self._return_failed_items) for i in intents]
+        actions = self._log.transact_items(return_failed_items=self._return_failed_items)
+        carriers = self._log.action_of()
         try:
             self._service.transact_write(actions, client_request_token=self._token)
         except TransactionCancelledError as error:
-            raise align_cancellation(error, intents) from error
+            raise align_cancellation(error, intents, carriers) from error
         except RetriesExhaustedError as error:
-            aligned = align_exhausted(error, intents)
+            aligned = align_exhausted(error, intents, carriers)
             if aligned is error:
                 raise
             raise aligned from error
