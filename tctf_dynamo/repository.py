@@ -148,7 +148,7 @@ class Repository(Generic[E]):
             send_once(self.service, plan)
             return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
         response = send_conditional(
-            self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW"), None
+            self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW")
         )
         return self.entity.from_item(response["Attributes"])
 

@@ -48,7 +48,7 @@ def send_put(service: DynamoDBService, plan: WritePlan) -> None:
     if "ConditionExpression" not in plan.body:
         service.execute("PutItem", plan.request())
     else:
-        send_conditional(service, "PutItem", plan, plan.request(), recognise=plan.body["Item"])
+        send_conditional(service, "PutItem", plan, plan.request())
 
 
 def send_conditional(
@@ -56,9 +56,14 @@ def send_conditional(
     operation: str,
     plan: WritePlan,
     request: dict[str, Any],
-    recognise: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """Send a conditional write; after an ambiguous failure, recognise our own write."""
+    """Send a conditional write; after an ambiguous failure, recognise our own write.
+
+    The plan's ``signature`` names attribute values only this write stores (the whole
+    item of a put; the new version and ``updated_at`` of a versioned update). When a
+    retry fails its condition and the current item carries the signature, the earlier
+    attempt was applied: the current item is returned as the write's result.
+    """
     request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
     provider = service.provider
     ambiguous = False
@@ -70,17 +75,20 @@ def send_conditional(
         except DynamoDBServiceError as error:
             if error.code in AMBIGUOUS:
                 ambiguous = True
-            elif (
-                error.code is ErrorCode.CONDITION_FAILED
-                and ambiguous
-                and recognise is not None
-                and error.details.get("item") == recognise
-            ):
-                return {}
+            elif error.code is ErrorCode.CONDITION_FAILED and ambiguous:
+                current = error.details.get("item")
+                if _carries(current, plan.signature):
+                    return {"Attributes": current}
             raise
 
     result: dict[str, Any] = service.run(operation, attempt, table=plan.table_name)
     return result
+
+
+def _carries(item: Mapping[str, Any] | None, signature: Mapping[str, Any] | None) -> bool:
+    if item is None or not signature:
+        return False
+    return all(item.get(name) == value for name, value in signature.items())
 
 
 def send_once(service: DynamoDBService, plan: WritePlan) -> None:
@@ -109,4 +117,4 @@ def send_plan(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
     if plan.kind == "Update" and plan.non_idempotent:
         send_once(service, plan)
         return {}
-    return send_conditional(service, _OPERATIONS[plan.kind], plan, plan.request(), None)
+    return send_conditional(service, _OPERATIONS[plan.kind], plan, plan.request())

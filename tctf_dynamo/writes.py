@@ -23,7 +23,7 @@ import attrs
 from pydantic import BaseModel
 
 from tctf_dynamo import requests
-from tctf_dynamo.codec import decode
+from tctf_dynamo.codec import decode, encode
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, Update, attr, check_condition, check_update
 from tctf_dynamo.expressions.operands import Value
@@ -61,6 +61,9 @@ class WritePlan:
     """True for updates that a blind resend would apply twice (ADD, arithmetic, appends)."""
     condition: Condition | None = None
     """The whole condition the body carries, to explain a failure from the item."""
+    signature: Mapping[str, Any] | None = None
+    """Wire attribute values that only this write stores: finding them on the item after
+    an ambiguous failure proves the write was applied (see :mod:`tctf_dynamo.sending`)."""
 
     @property
     def table_name(self) -> str:
@@ -157,7 +160,7 @@ def plan_put(
         policy=policy,
     )
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
-    return WritePlan("Put", cls, key, request, size, written, condition=combined)
+    return WritePlan("Put", cls, key, request, size, written, condition=combined, signature=item)
 
 
 def plan_update(
@@ -206,13 +209,19 @@ def plan_update(
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
     if upsert:
         combined = _with_identity(entity, fields, combined)
+    signature: dict[str, Any] = {}
     if meta.timestamps is not None:
-        combined = combined.set(meta.attributes[meta.timestamps.updated], now or datetime.now(UTC))
+        moment = now or datetime.now(UTC)
+        updated = meta.attributes[meta.timestamps.updated]
+        combined = combined.set(updated, moment)
+        signature[updated] = encode(moment)
     if meta.version_field is not None:
         version = meta.attributes[meta.version_field]
         if expected_version is not None:
             conditions.append(attr(version) == expected_version)
+            signature[version] = encode(expected_version + 1)
         combined = combined.add(version, 1)
+    exact = meta.version_field is not None and expected_version is not None and meta.timestamps
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
         conditions.append(condition)
@@ -226,7 +235,10 @@ def plan_update(
         return_values=None,
     )
     size = action_size({"Update": body})
-    return WritePlan("Update", entity, wire_key, body, size, None, non_idempotent, guard)
+    return WritePlan(
+        "Update", entity, wire_key, body, size, None, non_idempotent, guard,
+        signature if exact else None,
+    )  # fmt: skip
 
 
 def plan_delete(

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tctf_dynamo import DynamoDBService, EmbeddedProvider, Repository, RetryPolicy, UnitOfWork
+from tctf_dynamo import (
+    DynamoDBService,
+    EmbeddedProvider,
+    ErrorCode,
+    Repository,
+    RetryPolicy,
+    UnitOfWork,
+)
+from tctf_dynamo.errors import error_for
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
 from tests.behaviour.models import build_models
 
@@ -54,3 +62,48 @@ def test_mixed_workload_applies_every_write_once() -> None:
     assert sum(credits) == 40 * 3
     stored_orders = Repository(models.Order, DynamoDBService(inner)).query(user_id="u0").all()
     assert sorted(order.total for order in stored_orders) == [Decimal(n) for n in range(300)]
+
+
+class _TimeoutAfterFirstApply:
+    """Applies the first ``operation`` call, then says it timed out (the ambiguous case)."""
+
+    def __init__(self, inner: EmbeddedProvider, operation: str) -> None:
+        self.inner, self.operation, self.tripped = inner, operation, False
+
+    def call(self, operation: str, request: dict) -> dict:
+        response = self.inner.call(operation, request)
+        if operation == self.operation and not self.tripped:
+            self.tripped = True
+            raise error_for(ErrorCode.TIMEOUT, "read timed out", {"operation": operation})
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _ambiguous_service(operation: str) -> tuple[DynamoDBService, EmbeddedProvider, object]:
+    inner = EmbeddedProvider()
+    provider = _TimeoutAfterFirstApply(inner, operation)
+    service = DynamoDBService(provider, retry=PATIENT, sleep=lambda _: None)  # type: ignore[arg-type]
+    return service, inner, provider
+
+
+def test_a_versioned_update_applied_before_a_timeout_is_recognised() -> None:
+    service, inner, provider = _ambiguous_service("UpdateItem")
+    models = build_models("ambiguous")
+    service.create_table(models.table)
+    users = Repository(models.User, service)
+    created = users.create(models.User(user_id="u1", email="a@x.io", name="A"))
+    updated = users.update(created, set={"name": "B"})
+    assert provider.tripped
+    assert updated.name == "B" and updated.version == 2
+    assert Repository(models.User, DynamoDBService(inner)).get_or_raise(user_id="u1").version == 2
+
+
+def test_a_create_applied_before_a_timeout_is_recognised() -> None:
+    service, _inner, provider = _ambiguous_service("PutItem")
+    models = build_models("ambiguous")
+    service.create_table(models.table)
+    users = Repository(models.User, service)
+    created = users.create(models.User(user_id="u1", email="a@x.io", name="A"))
+    assert provider.tripped and created.version == 1
