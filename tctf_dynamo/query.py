@@ -90,34 +90,44 @@ class Query(Generic[R]):
     # ---------------------------------------------------------------- sort key bounds
 
     def begins(self, **leading_fields: Any) -> Query[R]:
-        """Items whose sort key starts with the given leading template fields."""
-        prefix = self._sk_prefix(leading_fields)
-        return self._with_sort(lambda name: key(name).begins_with(prefix))
+        """Items whose sort key starts with the given leading template fields (all of
+        them given: the one item whose sort key they make)."""
+        bound, complete = self._sk_bound(leading_fields)
+        if complete:
+            return self._with_sort(lambda name: key(name) == bound)
+        return self._with_sort(lambda name: key(name).begins_with(bound))
 
     def eq(self, **fields: Any) -> Query[R]:
-        """The item whose sort key is exactly the one the fields give."""
-        value = self._sk_prefix(fields)
+        """The item whose sort key is exactly the one the fields give (all of them)."""
+        value, complete = self._sk_bound(fields)
+        if not complete:
+            raise error_for(
+                ErrorCode.INVALID_EXPRESSION,
+                "eq() needs every sort-key field; use begins() for leading fields",
+                {"given": sorted(fields)},
+            )
         return self._with_sort(lambda name: key(name) == value)
 
     def between(self, low: Mapping[str, Any], high: Mapping[str, Any]) -> Query[R]:
         """Items whose sort-key fields lie between ``low`` and ``high``, both inclusive."""
-        start, end = self._sk_prefix(low), self._sk_prefix(high) + HIGHEST
+        start = self._sk_bound(low)[0]
+        end = self._upper(high)
         return self._with_sort(lambda name: key(name).between(start, end))
 
     def gt(self, **fields: Any) -> Query[R]:
-        after = self._sk_prefix(fields) + HIGHEST
+        after = self._upper(fields)
         return self._with_sort(lambda name: key(name) > after)
 
     def gte(self, **fields: Any) -> Query[R]:
-        start = self._sk_prefix(fields)
+        start = self._sk_bound(fields)[0]
         return self._with_sort(lambda name: key(name) >= start)
 
     def lt(self, **fields: Any) -> Query[R]:
-        before = self._sk_prefix(fields)
+        before = self._sk_bound(fields)[0]
         return self._with_sort(lambda name: key(name) < before)
 
     def lte(self, **fields: Any) -> Query[R]:
-        end = self._sk_prefix(fields) + HIGHEST
+        end = self._upper(fields)
         return self._with_sort(lambda name: key(name) <= end)
 
     # ---------------------------------------------------------------- modifiers
@@ -176,17 +186,30 @@ class Query(Generic[R]):
         remaining = self.max_items
         start: dict[str, Any] | None = None
         while True:
-            size = DEFAULT_PAGE_SIZE if remaining is None else min(remaining, DEFAULT_PAGE_SIZE)
+            size = self._read_size(remaining)
             response = self._send(self._request(limit=size, start=start))
             items, _ = self._decode(response)
-            yield from items
             if remaining is not None:
+                items = items[:remaining]
                 remaining -= len(items)
-                if remaining <= 0:
-                    return
+            yield from items
+            if remaining is not None and remaining <= 0:
+                return
             start = response.get("LastEvaluatedKey")
             if not start:
                 return
+
+    def _read_size(self, remaining: int | None) -> int:
+        """Items to read per request while iterating.
+
+        Without a filter of the caller's, each item read is (almost always) an item
+        returned, so reading exactly what is still wanted costs nothing extra. With one,
+        ``Limit`` counts items *read*, so asking for the few still wanted would cost a
+        round trip per filtered-out item: read whole pages and cut locally instead.
+        """
+        if remaining is None or self.filter_condition is not None:
+            return DEFAULT_PAGE_SIZE
+        return min(remaining, DEFAULT_PAGE_SIZE)
 
     def first(self) -> R | None:
         """The first matching item, or None."""
@@ -203,6 +226,8 @@ class Query(Generic[R]):
             response = self._send(self._request(start=start, count_only=True))
             total += int(response.get("Count", 0))
             start = response.get("LastEvaluatedKey")
+            if self.max_items is not None and total >= self.max_items:
+                return self.max_items
             if not start:
                 return total
 
@@ -214,6 +239,11 @@ class Query(Generic[R]):
         """
         if size < 1:
             raise error_for(ErrorCode.INVALID_EXPRESSION, "page size must be at least 1")
+        if self.max_items is not None:
+            raise error_for(
+                ErrorCode.INVALID_EXPRESSION,
+                "limit() bounds iteration; pages are bounded by page(size=...) instead",
+            )
         codec = self.service.cursors
         identity = self._request()
         fingerprint = query_fingerprint(identity)
@@ -249,6 +279,23 @@ class Query(Generic[R]):
         if self.index_name is None:
             return self.entity.sk_prefix(**fields)
         return self.entity.index_sk_prefix(self.index_name, **fields)
+
+    def _sk_bound(self, fields: Mapping[str, Any]) -> tuple[str, bool]:
+        """The sort-key text the fields give, and whether they are all its fields.
+
+        With every field given the text is the exact key value. With leading fields
+        only it is a prefix ending in the ``#`` after the last one (a ``#`` never occurs
+        inside an escaped value), so every longer key with those fields sorts after it.
+        """
+        meta = self.entity.__entity_meta__
+        templates = meta.primary if self.index_name is None else meta.indexes[self.index_name]  # type: ignore[union-attr]
+        names = templates.sk.fields if templates.sk is not None else ()
+        return self._sk_prefix(fields), set(names) <= set(fields)
+
+    def _upper(self, fields: Mapping[str, Any]) -> str:
+        """The highest sort key the fields allow: exact, or the prefix's whole range."""
+        bound, complete = self._sk_bound(fields)
+        return bound if complete else bound + HIGHEST
 
     def _key_attributes(self) -> tuple[str, str | None]:
         table = self.entity.__entity_meta__.table  # type: ignore[union-attr]

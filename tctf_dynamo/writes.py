@@ -16,20 +16,34 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import attrs
-from pydantic import BaseModel
 
 from tctf_dynamo import requests
-from tctf_dynamo.codec import decode, encode
+from tctf_dynamo.codec import encode
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.expressions import Condition, Update, attr, check_condition, check_update
-from tctf_dynamo.expressions.operands import Value
-from tctf_dynamo.expressions.updates import AddAction, RemoveAction, SetAction
+from tctf_dynamo.expressions import (
+    Condition,
+    Update,
+    attr,
+    check_condition,
+    check_update,
+)
 from tctf_dynamo.model import Entity
 from tctf_dynamo.transactions import action_size
+from tctf_dynamo.update_rules import (
+    check_versioned,
+    dumped,
+    entity_meta,
+    field_of,
+    non_idempotent,
+    stored_names,
+    with_identity,
+    with_index_keys,
+    with_ttl_seconds,
+)
 from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values
 
 __all__ = [
@@ -186,15 +200,21 @@ def plan_update(
     meta = _meta(entity)
     fields = key_fields_of(entity, key)
     wire_key = entity.key(**fields)
-    set_values = dict(set or {})
+    check_versioned(meta, expected_version)
+    stored = stored_names(meta)
+    set_values = {stored(path): value for path, value in (set or {}).items()}
     cleared = [path for path, value in set_values.items() if value is None]
     for path in cleared:  # None is stored by leaving the attribute out, as put does
         del set_values[path]
-    remove = [*remove, *cleared]
-    normalized = {path: _stored_value(entity, path, value) for path, value in set_values.items()}
-    if policy is not None and normalized:
-        check_unsafe_values(normalized, policy)
-    parts = Update.from_parts(set=normalized, add=add, remove=remove, delete=delete)
+    set_stored = {path: dumped(value) for path, value in set_values.items()}
+    if policy is not None and set_stored:
+        check_unsafe_values(set_stored, policy)
+    parts = Update.from_parts(
+        set=set_stored,
+        add={stored(path): value for path, value in (add or {}).items()},
+        remove=[stored(path) for path in (*remove, *cleared)],
+        delete={stored(path): value for path, value in (delete or {}).items()},
+    )
     combined = update.merge(parts) if update is not None else parts
     if combined.is_empty:
         raise error_for(
@@ -203,15 +223,17 @@ def plan_update(
             {"entity": meta.name},
         )
     check_update(combined, entity, entity_attributes(entity))
-    entity.update_key_effects({path.top for path in combined.paths})  # key fields: INVALID_KEY
-    non_idempotent = _non_idempotent(combined)
-    combined = _with_index_keys(entity, fields, combined)
+    changed = {field_of(meta, path.top) for path in combined.paths}
+    entity.update_key_effects(changed)  # key fields cannot change in place: INVALID_KEY
+    resend_changes_item = non_idempotent(combined)
+    combined = with_ttl_seconds(meta, combined)
+    combined = with_index_keys(entity, fields, combined)
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
+    moment = now or datetime.now(UTC)
     if upsert:
-        combined = _with_identity(entity, fields, combined)
+        combined = with_identity(entity, fields, combined, moment)
     signature: dict[str, Any] = {}
     if meta.timestamps is not None:
-        moment = now or datetime.now(UTC)
         updated = meta.attributes[meta.timestamps.updated]
         combined = combined.set(updated, moment)
         signature[updated] = encode(moment)
@@ -236,7 +258,7 @@ def plan_update(
     )
     size = action_size({"Update": body})
     return WritePlan(
-        "Update", entity, wire_key, body, size, None, non_idempotent, guard,
+        "Update", entity, wire_key, body, size, None, resend_changes_item, guard,
         signature if exact else None,
     )  # fmt: skip
 
@@ -251,8 +273,9 @@ def plan_delete(
     """A DeleteItem of the item with ``key``."""
     meta = _meta(entity)
     wire_key = entity.key(**key_fields_of(entity, key))
+    check_versioned(meta, expected_version)
     conditions: list[Condition] = []
-    if expected_version is not None and meta.version_field is not None:
+    if expected_version is not None:
         conditions.append(attr(meta.attributes[meta.version_field]) == expected_version)
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
@@ -281,13 +304,7 @@ def plan_condition_check(entity: type[Entity], key: KeyLike, condition: Conditio
 
 
 def _meta(entity: type[Entity]) -> Any:
-    meta = entity.__entity_meta__
-    if meta is None:
-        raise error_for(
-            ErrorCode.INVALID_SCHEMA,
-            f"{entity.__name__} is not bound to a table; declare it with table=...",
-        )
-    return meta
+    return entity_meta(entity)
 
 
 def _all_of(conditions: list[Condition]) -> Condition | None:
@@ -297,72 +314,3 @@ def _all_of(conditions: list[Condition]) -> Condition | None:
     for condition in conditions[1:]:
         combined = combined & condition
     return combined
-
-
-def _stored_value(entity: type[Entity], path: str, value: Any) -> Any:
-    """A set value as the entity stores it: nested models dumped, TTL as epoch seconds."""
-    meta = _meta(entity)
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
-    if path == meta.ttl_field and isinstance(value, datetime | date):
-        moment = value if isinstance(value, datetime) else datetime(*value.timetuple()[:3])
-        return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp())
-    return value
-
-
-def _with_index_keys(entity: type[Entity], fields: Mapping[str, Any], update: Update) -> Update:
-    """Add the SET/REMOVE of index key attributes that the update's field changes imply."""
-    meta = _meta(entity)
-    index_fields = frozenset().union(*meta.index_fields.values()) if meta.index_fields else ()
-    changes: dict[str, Any] = {}
-    for action in update.actions:
-        top = action.path.top
-        if top not in index_fields:
-            continue
-        if isinstance(action, SetAction) and action.path.is_top_level:
-            operand = action.value
-            if isinstance(operand, Value):
-                changes[top] = operand.value
-                continue
-        elif isinstance(action, RemoveAction) and action.path.is_top_level:
-            changes[top] = None
-            continue
-        raise error_for(
-            ErrorCode.INVALID_EXPRESSION,
-            f"{meta.name}: field {top!r} feeds an index key, so an update may only set it "
-            "to a plain value or remove it",
-            {"entity": meta.name, "field": top},
-        )
-    if not changes:
-        return update
-    effects = entity.index_key_updates(fields, changes)
-    primary = {attribute.name for attribute in meta.table.key_schema}  # an LSI shares them
-    for attribute, wire_value in effects.set.items():
-        if attribute not in primary:
-            update = update.set(attribute, decode(wire_value))
-    removed = [attribute for attribute in effects.remove if attribute not in primary]
-    if removed:
-        update = update.remove(*removed)
-    return update
-
-
-def _with_identity(entity: type[Entity], fields: Mapping[str, Any], update: Update) -> Update:
-    """An upsert may create the item: store its discriminator and key fields with it."""
-    meta = _meta(entity)
-    written = {path.top for path in update.paths}
-    update = update.set(meta.table.type_attribute, meta.name)
-    for name, value in fields.items():
-        attribute = meta.attributes[name]
-        if attribute not in written:
-            update = update.set(attribute, _stored_value(entity, name, value))
-    return update
-
-
-def _non_idempotent(update: Update) -> bool:
-    """True when resending ``update`` after it applied would change the item again."""
-    for action in update.actions:
-        if isinstance(action, AddAction):
-            return True
-        if isinstance(action, SetAction) and not isinstance(action.value, Value):
-            return True
-    return False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from tctf_dynamo.expressions import typeinfo
 from tctf_dynamo.expressions.operands import Arithmetic, IfNotExists, ListAppend, SetOperand, Value
 from tctf_dynamo.expressions.paths import Path
-from tctf_dynamo.expressions.schema import Schema
+from tctf_dynamo.expressions.schema import Schema, required_fields
 from tctf_dynamo.expressions.updates import (
     AddAction,
     DeleteAction,
@@ -65,11 +67,27 @@ def _check_delete(schema: Schema, action: DeleteAction) -> None:
 
 
 def _check_remove(schema: Schema, action: RemoveAction) -> None:
-    schema.type_of(action.path)
+    annotation = schema.type_of(action.path)
     if action.path.is_top_level and action.path.top in schema.required:
         raise schema.mismatch(
             action.path, schema.attributes[action.path.top], "REMOVE of a required field"
         )
+    if not action.path.is_top_level and _required_in_parent(schema, action.path):
+        raise schema.mismatch(action.path, annotation, "REMOVE of a required field")
+
+
+def _required_in_parent(schema: Schema, path: Path) -> bool:
+    """Whether ``path`` names a required field of the nested model holding it: removing
+    it would leave an item its entity can no longer read."""
+    last = path.segments[-1]
+    if isinstance(last, int):
+        return False
+    parent = schema.type_of(Path(path.segments[:-1]))
+    for member in typeinfo.alternatives(parent):
+        is_model = isinstance(member, type) and issubclass(member, BaseModel)
+        if is_model and last in required_fields(member, schema.by_alias):
+            return True
+    return False
 
 
 def check_update_actions(schema: Schema, update: Update) -> None:

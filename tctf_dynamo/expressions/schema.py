@@ -44,6 +44,11 @@ def _stored_fields(model: type[BaseModel], by_alias: bool) -> dict[str, Any]:
     }
 
 
+def required_fields(model: type[BaseModel], by_alias: bool) -> frozenset[str]:
+    """Stored names of the fields ``model`` cannot do without."""
+    return _required_fields(model, by_alias)
+
+
 def _required_fields(model: type[BaseModel], by_alias: bool) -> frozenset[str]:
     return frozenset(
         stored_name(name, info, by_alias)

@@ -71,7 +71,9 @@ class KeyCodec:
 
     def text(self, value: Any) -> str:
         """Key text for ``value``; values of another type are validated first (``"7"``)."""
-        if not isinstance(value, self.kind):
+        if not isinstance(value, self.kind) or (
+            self.kind is date and isinstance(value, datetime)  # a datetime is a date too
+        ):
             try:
                 value = self.adapter.validate_python(value)
             except pydantic.ValidationError:

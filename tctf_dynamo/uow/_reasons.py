@@ -104,14 +104,17 @@ def _reason(intent: Intent, raw: CancellationReason | None) -> CancellationReaso
 def _explained(reason: CancellationReason, intent: Intent, item: Any) -> CancellationReason:
     """Keep CONDITION_FAILED only if this intent's own condition fails on ``item``.
 
-    When the item cannot settle it (none returned, or both conditions hold on it), the
-    failure stays on the intent: never report a failed intent as innocent.
+    An intent without a condition is innocent. When the item cannot settle it (none was
+    returned), the failure stays on a conditional intent: never report a failed intent
+    as innocent.
     """
     condition = intent.plan.condition
-    if condition is None or item is None:
+    failed_here = condition is not None and (
+        item is None or not evaluate(condition, decode_item(item))
+    )
+    if failed_here:
         return reason
-    if not evaluate(condition, decode_item(item)):
-        return reason
+    # an intent without a condition cannot fail one; one whose condition holds did not
     return CancellationReason(
         reason.index,
         None,

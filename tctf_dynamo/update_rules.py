@@ -1,0 +1,185 @@
+"""How an entity update is completed before it is sent.
+
+A caller names fields; the item stores attributes (a field's alias, if it has one). A TTL
+field is stored as epoch seconds. An update that changes a field an index key is built
+from must rewrite (or, for a sparse index, remove) that key. An upsert that creates the
+item must give it everything a put would: discriminator, key fields, index keys and
+``created_at``. Each rule is one function here; :func:`tctf_dynamo.writes.plan_update`
+applies them in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from tctf_dynamo.codec import decode
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.expressions import Update, if_not_exists
+from tctf_dynamo.expressions.operands import Value
+from tctf_dynamo.expressions.updates import AddAction, RemoveAction, SetAction, UpdateAction
+from tctf_dynamo.model import Entity, EntityMeta
+
+__all__ = [
+    "check_versioned",
+    "dumped",
+    "entity_meta",
+    "field_of",
+    "non_idempotent",
+    "stored_names",
+    "with_identity",
+    "with_index_keys",
+    "with_ttl_seconds",
+]
+
+
+def entity_meta(entity: type[Entity]) -> EntityMeta:
+    """The entity's compiled metadata; INVALID_SCHEMA for a class without a table."""
+    meta = entity.__entity_meta__
+    if meta is None:
+        raise error_for(
+            ErrorCode.INVALID_SCHEMA,
+            f"{entity.__name__} is not bound to a table; declare it with table=...",
+        )
+    return meta
+
+
+def check_versioned(meta: EntityMeta, expected_version: int | None) -> None:
+    if expected_version is not None and meta.version_field is None:
+        raise error_for(
+            ErrorCode.INVALID_EXPRESSION,
+            f"{meta.name} has no version attribute, so expected_version cannot be checked; "
+            "declare version=... on the entity, or use a condition",
+            {"entity": meta.name},
+        )
+
+
+def stored_names(meta: EntityMeta) -> Callable[[str], str]:
+    """Maps a field name to the attribute it is stored under (its alias, if any)."""
+    attributes: Mapping[str, str] = meta.attributes
+
+    def stored(path: str) -> str:
+        top, dot, rest = path.partition(".")
+        head, bracket, tail = top.partition("[")
+        name = attributes.get(head, head)
+        return f"{name}{bracket}{tail}{dot}{rest}"
+
+    return stored
+
+
+def field_of(meta: EntityMeta, attribute: str) -> str:
+    """The field stored under ``attribute`` (the inverse of the alias mapping)."""
+    for field, stored in meta.attributes.items():
+        if stored == attribute:
+            return str(field)
+    return attribute
+
+
+def dumped(value: Any) -> Any:
+    """Nested models are stored as the maps they dump to."""
+    return value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+
+
+def _epoch_seconds(value: datetime | date) -> int:
+    moment = value if isinstance(value, datetime) else datetime(*value.timetuple()[:3])
+    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp())
+
+
+def with_ttl_seconds(meta: EntityMeta, update: Update) -> Update:
+    """A TTL field is stored as epoch seconds (DynamoDB ignores anything else), whichever
+    way the update was written; the value was type-checked against the field already."""
+    if meta.ttl_field is None:
+        return update
+    ttl = meta.attributes[meta.ttl_field]
+    actions: list[UpdateAction] = []
+    for action in update.actions:
+        if (
+            isinstance(action, SetAction)
+            and action.path.is_top_level
+            and action.path.top == ttl
+            and isinstance(action.value, Value)
+            and isinstance(action.value.value, datetime | date)
+        ):
+            actions.append(SetAction(action.path, Value(_epoch_seconds(action.value.value))))
+        else:
+            actions.append(action)
+    return Update(tuple(actions))
+
+
+def with_index_keys(entity: type[Entity], fields: Mapping[str, Any], update: Update) -> Update:
+    """Add the SET/REMOVE of index key attributes that the update's field changes imply."""
+    meta = entity_meta(entity)
+    index_fields = frozenset().union(*meta.index_fields.values()) if meta.index_fields else ()
+    changes: dict[str, Any] = {}
+    for action in update.actions:
+        top = field_of(meta, action.path.top)
+        if top not in index_fields:
+            continue
+        if isinstance(action, SetAction) and action.path.is_top_level:
+            operand = action.value
+            if isinstance(operand, Value):
+                changes[top] = operand.value
+                continue
+        elif isinstance(action, RemoveAction) and action.path.is_top_level:
+            changes[top] = None
+            continue
+        raise error_for(
+            ErrorCode.INVALID_EXPRESSION,
+            f"{meta.name}: field {top!r} feeds an index key, so an update may only set it "
+            "to a plain value or remove it",
+            {"entity": meta.name, "field": top},
+        )
+    if not changes:
+        return update
+    effects = entity.index_key_updates(fields, changes)
+    primary = {attribute.name for attribute in meta.table.key_schema}  # an LSI shares them
+    for attribute, wire_value in effects.set.items():
+        if attribute not in primary:
+            update = update.set(attribute, decode(wire_value))
+    removed = [attribute for attribute in effects.remove if attribute not in primary]
+    if removed:
+        update = update.remove(*removed)
+    return update
+
+
+def with_identity(
+    entity: type[Entity], fields: Mapping[str, Any], update: Update, moment: datetime
+) -> Update:
+    """An upsert may create the item: store its discriminator, key fields, the index keys
+    its known fields give, and ``created_at`` (only if the item had none)."""
+    meta = entity_meta(entity)
+    written = {path.top for path in update.paths}
+    update = update.set(meta.table.type_attribute, meta.name)
+    for name, value in fields.items():
+        attribute = meta.attributes[name]
+        if attribute not in written:
+            update = update.set(attribute, value)
+    known = dict(fields)
+    for action in update.actions:
+        if isinstance(action, SetAction) and isinstance(action.value, Value):
+            known.setdefault(field_of(meta, action.path.top), action.value.value)
+    primary = {attribute.name for attribute in meta.table.key_schema}
+    for index, needed in meta.index_fields.items():
+        if not needed <= known.keys() or any(known[name] is None for name in needed):
+            continue
+        for attribute, wire_value in entity.index_keys(index, **known).items():
+            if attribute not in primary and attribute not in written:
+                update = update.set(attribute, decode(wire_value))
+    if meta.timestamps is not None:
+        created = meta.attributes[meta.timestamps.created]
+        if created not in written:
+            update = update.set(created, if_not_exists(created, moment))
+    return update
+
+
+def non_idempotent(update: Update) -> bool:
+    """True when resending ``update`` after it applied would change the item again."""
+    for action in update.actions:
+        if isinstance(action, AddAction):
+            return True
+        if isinstance(action, SetAction) and not isinstance(action.value, Value):
+            return True
+    return False

@@ -1,0 +1,210 @@
+"""Edges found by review: aliases, nested removes, TTL updates, string sort-key bounds,
+upserts, versions, folded reasons, limits with pages, date keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from tctf_dynamo import (
+    GSI,
+    DynamoDBService,
+    EmbeddedProvider,
+    Entity,
+    ErrorCode,
+    InvalidInputError,
+    RecordingProvider,
+    Repository,
+    Table,
+    TransactionCancelledError,
+    UnitOfWork,
+    Update,
+    attr,
+)
+
+
+def test_aliased_fields_keep_index_keys_and_key_fields_safe(backend, table_name) -> None:
+    table = Table(table_name, indexes=[GSI("GSI1")])
+
+    class Member(Entity, table=table, pk="M#{member_id}", sk="META", gsi1=("EMAIL#{email}", "M")):
+        member_id: str = Field(alias="memberId")
+        email: str = Field(alias="emailAddress")
+
+    backend.service.create_table(table)
+    members = Repository(Member, backend.service)
+    members.create(Member(memberId="m1", emailAddress="a@x.io"))
+    members.update({"member_id": "m1"}, set={"email": "c@x.io"})
+    assert [m.member_id for m in members.query(index="GSI1", email="c@x.io")] == ["m1"]
+    assert members.query(index="GSI1", email="a@x.io").all() == []
+    with pytest.raises(InvalidInputError) as caught:
+        members.update({"member_id": "m1"}, set={"member_id": "m2"})
+    assert caught.value.code is ErrorCode.INVALID_KEY
+
+
+def test_removing_a_required_nested_field_is_refused_before_sending(backend, table_name) -> None:
+    class Address(BaseModel):
+        city: str
+        note: str | None = None
+
+    table = Table(table_name)
+
+    class Place(Entity, table=table, pk="P#{place_id}", sk="META"):
+        place_id: str
+        address: Address
+
+    backend.service.create_table(table)
+    places = Repository(Place, backend.service)
+    places.create(Place(place_id="1", address=Address(city="Lyon", note="x")))
+    with pytest.raises(InvalidInputError) as caught:
+        places.update({"place_id": "1"}, update=Update().remove("address.city"))
+    assert caught.value.code is ErrorCode.INVALID_EXPRESSION
+    assert (
+        places.update({"place_id": "1"}, update=Update().remove("address.note")).address.note
+        is None
+    )
+    assert places.get_or_raise(place_id="1").address.city == "Lyon"
+
+
+def test_ttl_updates_store_epoch_seconds_either_way(backend, table_name) -> None:
+    table = Table(table_name)
+
+    class Token(Entity, table=table, pk="T#{token_id}", sk="META", ttl="expires_at"):
+        token_id: str
+        expires_at: datetime | None = None
+
+    backend.service.create_table(table)
+    tokens = Repository(Token, backend.service)
+    tokens.create(Token(token_id="1"))
+    moment = datetime(2030, 1, 1, tzinfo=UTC)
+    assert tokens.update({"token_id": "1"}, set={"expires_at": moment}).expires_at == moment
+    tokens.update({"token_id": "1"}, update=Update().set("expires_at", moment))
+    raw = backend.service.get_item(table, {"PK": "T#1", "SK": "META"})
+    assert raw["expires_at"] == int(moment.timestamp())
+
+
+def test_string_sort_key_bounds_are_exact(backend, table_name) -> None:
+    table = Table(table_name)
+
+    class Word(Entity, table=table, pk="W#{group}", sk="I#{name}"):
+        group: str
+        name: str
+
+    backend.service.create_table(table)
+    words = Repository(Word, backend.service)
+    for name in ("a", "ab", "b", "ba", "c"):
+        words.create(Word(group="g", name=name))
+    query = words.query(group="g")
+
+    def names(q) -> list[str]:
+        return [w.name for w in q]
+
+    assert names(query.gt(name="a")) == ["ab", "b", "ba", "c"]
+    assert names(query.lte(name="a")) == ["a"]
+    assert names(query.between({"name": "a"}, {"name": "b"})) == ["a", "ab", "b"]
+    assert names(query.begins(name="a")) == ["a"]
+    assert names(query.lt(name="b")) == ["a", "ab"]
+
+
+def test_an_upsert_creates_a_complete_item(backend, table_name) -> None:
+    table = Table(table_name, indexes=[GSI("GSI1")])
+
+    class Wallet(
+        Entity,
+        table=table,
+        pk="USER#{user_id}",
+        sk="WALLET",
+        gsi1=("WALLETS", "{user_id}"),
+        timestamps=True,
+    ):
+        user_id: str
+        balance: Decimal = Decimal(0)
+
+    backend.service.create_table(table)
+    wallets = Repository(Wallet, backend.service)
+    if "transactions" in backend.capabilities:
+        created = wallets.update({"user_id": "u2"}, add={"balance": Decimal(250)}, upsert=True)
+    else:
+        created = wallets.update({"user_id": "u2"}, set={"balance": Decimal(250)}, upsert=True)
+    assert created.created_at is not None
+    assert [w.user_id for w in wallets.query(index="GSI1")] == ["u2"]
+    again = wallets.update({"user_id": "u2"}, set={"balance": Decimal(1)}, upsert=True)
+    assert again.created_at == created.created_at
+
+
+def test_expected_version_needs_a_versioned_entity(backend, models) -> None:
+    orders = Repository(models.Order, backend.service)
+    orders.create(models.Order(user_id="u1", order_id="o1"))
+    for call in (
+        lambda: orders.delete({"user_id": "u1", "order_id": "o1"}, expected_version=9),
+        lambda: orders.update(
+            {"user_id": "u1", "order_id": "o1"}, set={"total": 1}, expected_version=9
+        ),
+    ):
+        with pytest.raises(InvalidInputError) as caught:
+            call()
+        assert caught.value.code is ErrorCode.INVALID_EXPRESSION
+    assert orders.get(user_id="u1", order_id="o1") is not None
+
+
+def test_limits_bound_counts_and_are_refused_with_pages(backend, models) -> None:
+    orders = Repository(models.Order, backend.service)
+    for n in range(6):
+        orders.create(models.Order(user_id="u1", order_id=f"o{n}"))
+    query = orders.query(user_id="u1")
+    assert query.limit(2).count() == 2
+    assert len(query.limit(2).all()) == 2
+    with pytest.raises(InvalidInputError):
+        query.limit(2).page(size=10)
+
+
+def test_first_with_a_rare_filter_reads_pages_not_items() -> None:
+    recorder = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(recorder)
+    table = Table("rare-filter")
+
+    class Event(Entity, table=table, pk="E#{stream}", sk="N#{number}"):
+        stream: str
+        number: int
+        kind: str
+
+    service.create_table(table)
+    events = Repository(Event, service)
+    for n in range(30):
+        events.create(Event(stream="s", number=n, kind="rare" if n == 29 else "common"))
+    recorder.clear()
+    found = events.query(stream="s").filter(attr("kind") == "rare").first()
+    assert found is not None and found.number == 29
+    assert len(recorder.requests("Query")) == 1
+
+
+def test_folded_write_without_a_condition_is_not_blamed() -> None:
+    service = DynamoDBService.embedded()
+    table = Table("fold-blame")
+
+    class Account(Entity, table=table, pk="A#{account_id}", sk="META"):
+        account_id: str
+        status: str
+
+    service.create_table(table)
+    Repository(Account, service).create(Account(account_id="1", status="OPEN"))
+    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as uow:
+        uow.condition_check(Account, {"account_id": "1"}, attr("status") == "CLOSED")
+        uow.put(Account(account_id="1", status="X"))
+    assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
+
+
+def test_a_date_key_field_given_a_datetime_builds_the_date_key() -> None:
+    table = Table("date-keys")
+
+    class Day(Entity, table=table, pk="D#{owner}", sk="DAY#{day}"):
+        owner: str
+        day: date
+
+    midnight = datetime(2024, 5, 1, tzinfo=UTC)
+    assert Day.sk_value(day=midnight) == Day.sk_value(day=date(2024, 5, 1))
+    with pytest.raises(InvalidInputError) as caught:
+        Day.sk_value(day=datetime(2024, 5, 1, 13, 30, tzinfo=UTC))
+    assert caught.value.code is ErrorCode.INVALID_KEY
