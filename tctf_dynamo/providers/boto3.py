@@ -5,6 +5,11 @@ botocore alone is about 30 ms cheaper at cold start, and the low-level client is
 provider needs. botocore's own retries are switched off (``total_max_attempts=1``;
 ``max_attempts=1`` would still send twice) because retrying belongs to the library's
 retry policy, which knows what is safe to repeat and feeds the circuit breaker.
+
+Data-plane operations take the fast JSON path of :mod:`tctf_dynamo.providers.wire` by
+default (``fast_path=True``): the same endpoint, signer, ``before-send`` event and HTTP
+session, without botocore's per-request walks over the service model. ``fast_path=False``
+sends everything through the botocore client method, as a plain boto3 call would.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from botocore.config import Config
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.base import Request, Response
 from tctf_dynamo.providers.errors import translate_exception
+from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -62,11 +68,20 @@ class Boto3Provider:
     ``config=client_config()`` (or ``retries={"total_max_attempts": 1}``), or the
     library's retries multiply with botocore's. :meth:`from_endpoint` does that for you.
 
+    With ``fast_path`` (the default) data-plane operations skip botocore's serializer,
+    validator and parser (see :mod:`tctf_dynamo.providers.wire`) and never retry, whatever
+    the client's retry settings; botocore's parameter validation still runs when the
+    client's configuration asks for it. Of the client's events only ``before-sign``,
+    ``choose-signer`` and ``before-send`` fire for those operations, so hooks on others
+    (``before-call``, ``after-call``, botocore's ``Stubber``) need ``fast_path=False``.
+
     Thread-safe: botocore clients are, and the provider adds no shared mutable state
-    beyond a cache of bound methods.
+    beyond caches of bound methods and per-operation headers.
     """
 
-    def __init__(self, client: BaseClient, *, close_client: bool = True) -> None:
+    def __init__(
+        self, client: BaseClient, *, close_client: bool = True, fast_path: bool = True
+    ) -> None:
         service = client.meta.service_model.service_name
         if service != SERVICE_NAME:
             raise error_for(
@@ -77,13 +92,16 @@ class Boto3Provider:
         self._client = client
         self._close_client = close_client
         self._methods: dict[str, Callable[..., dict[str, Any]]] = {}
+        self._wire = WireClient(client) if fast_path else None
         self._closed = False
         self._close_lock = threading.Lock()
 
     @classmethod
-    def from_client(cls, client: BaseClient, *, close_client: bool = True) -> Self:
+    def from_client(
+        cls, client: BaseClient, *, close_client: bool = True, fast_path: bool = True
+    ) -> Self:
         """Wrap an existing boto3/botocore DynamoDB client (same as the constructor)."""
-        return cls(client, close_client=close_client)
+        return cls(client, close_client=close_client, fast_path=fast_path)
 
     @classmethod
     def from_endpoint(
@@ -98,6 +116,7 @@ class Boto3Provider:
         read_timeout: float = 30.0,
         max_pool_connections: int = 10,
         parameter_validation: bool = False,
+        fast_path: bool = True,
     ) -> Self:
         """Build a client of our own, with botocore's retries off.
 
@@ -125,7 +144,7 @@ class Boto3Provider:
             )
         except Exception as exc:
             raise translate_exception(exc, "CreateClient") from exc
-        return cls(client)
+        return cls(client, fast_path=fast_path)
 
     @property
     def client(self) -> BaseClient:
@@ -136,13 +155,18 @@ class Boto3Provider:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def fast_path(self) -> bool:
+        """Whether data-plane operations skip botocore's serializer and parser."""
+        return self._wire is not None
+
     def call(self, operation: str, request: Request) -> Response:
         """Send ``operation``; every failure leaves as a library error.
 
-        The generated client method is used rather than ``_make_api_call``: it costs the
-        same (measured within noise) and copies the top-level request, so botocore's
-        handlers that fill in parameters (an idempotency token) never touch the caller's
-        dict.
+        Off the fast path, the generated client method is used rather than
+        ``_make_api_call``: it costs the same (measured within noise) and copies the
+        top-level request, so botocore's handlers that fill in parameters (an idempotency
+        token) never touch the caller's dict. The fast path copies before filling too.
         """
         if self._closed:
             raise error_for(
@@ -150,6 +174,12 @@ class Boto3Provider:
                 f"cannot send {operation}: the provider is closed",
                 {"operation": operation},
             )
+        wire = self._wire
+        if wire is not None and operation in DATA_OPERATIONS:
+            try:
+                return wire.send(operation, request)
+            except Exception as exc:
+                raise translate_exception(exc, operation) from exc
         method = self._methods.get(operation) or self._bind(operation)
         try:
             response = method(**request)

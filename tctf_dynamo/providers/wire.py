@@ -1,0 +1,339 @@
+"""DynamoDB's JSON 1.0 protocol, written and read directly, sent by botocore's own machinery.
+
+Why it exists: a botocore client walks the service model for every request (validation,
+serialization) and every response (parsing), which costs more client CPU than the rest
+of the library put together. DynamoDB's wire format is already the library's request
+shape, plus one rule: binary values (``B`` and ``BS``) travel as base64 text. Every
+request reaching a provider was validated by the library, so the shape walks buy
+nothing, and :class:`WireClient` replaces them with one ``json`` call each way.
+
+What is *not* replaced, so that AWS sees exactly what botocore would send:
+
+* the endpoint URL is the client's (``client.meta.endpoint_url``: regional, FIPS,
+  dual-stack or a custom endpoint, as botocore resolved it when the client was built);
+* signing is the client's request signer (SigV4 with the client's refreshable
+  credentials and region, or nothing for an ``UNSIGNED`` client); its ``before-sign``
+  and ``choose-signer`` events still fire;
+* the client's ``before-send.dynamodb.<Operation>`` event fires with the prepared request,
+  as botocore's endpoint fires it, and a handler's answer is used instead of the network;
+* otherwise the request goes through the client's HTTP session (its connection pool,
+  timeouts, proxies and TLS settings), whose failures are botocore's exceptions;
+* error responses become the ``ClientError`` botocore's parser would build, so the one
+  translation table in :mod:`tctf_dynamo.providers.errors` maps them.
+
+Only the data-plane operations in :data:`DATA_OPERATIONS` take this path: their
+responses hold no timestamps (which botocore turns into datetimes) and they are the
+calls a program makes thousands of times. Table management stays on botocore's path.
+
+The CRC32 DynamoDB puts in ``x-amz-crc32`` is checked (``zlib.crc32`` costs well under a
+microsecond for a typical response); a mismatch raises botocore's ``ChecksumError``,
+which the library treats as a retryable connection failure. botocore's own check is a
+retry condition, so with its retries off, as the library configures them, a corrupted
+response would pass unnoticed there.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import uuid
+import zlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+from botocore.awsrequest import AWSRequest, prepare_request_dict
+from botocore.exceptions import ChecksumError
+from botocore.hooks import first_non_none_response
+from botocore.validate import ParamValidationDecorator, validate_parameters
+
+from tctf_dynamo.providers.base import Request, Response
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from botocore.model import OperationModel, ServiceModel
+
+__all__ = [
+    "DATA_OPERATIONS",
+    "WireClient",
+    "decode_response",
+    "encode_request",
+    "error_response",
+    "verify_crc32",
+]
+
+DATA_OPERATIONS: Final = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    }
+)
+"""Operations sent by :class:`WireClient`; every other one goes through botocore."""
+
+CONTENT_TYPE: Final = "application/x-amz-json-1.0"
+CRC32_HEADER: Final = "x-amz-crc32"
+REQUEST_ID_HEADER: Final = "x-amzn-requestid"
+HTTP_SERVER_ERROR: Final = 500
+HTTP_MULTIPLE_CHOICES: Final = 300
+"""The first status botocore's client raises for (``status_code >= 300``)."""
+
+_BINARY_MARKERS: Final = (b'"B"', b'"BS"', b"\\u")
+"""Substrings without which a response body cannot hold a binary value.
+
+``\\u`` covers a server that escapes the letters of a key; it also appears with escaped
+non-ASCII text, which then merely takes the slower decoding.
+"""
+
+
+def _wire_default(value: object) -> Any:
+    """What ``json`` cannot write itself: binary as base64 text, sets as lists."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent to DynamoDB")
+
+
+_ENCODER: Final = json.JSONEncoder(
+    separators=(",", ":"), default=_wire_default, check_circular=False
+)
+
+
+def encode_request(request: Request) -> bytes:
+    """The JSON body for ``request``, binary values as base64 text."""
+    return _ENCODER.encode(request).encode("ascii")
+
+
+def _decode_binary(obj: dict[str, Any]) -> Any:
+    """``{"B": text}`` -> bytes and ``{"BS": [text, ...]}`` -> list of bytes.
+
+    In a data-plane response, a one-key object ``{"B": <string>}`` can only be a binary
+    attribute value: item attributes hold objects, tables (``{"B": [...]}`` in
+    ``Responses``) hold lists or objects, and expression name maps have ``#`` keys.
+    """
+    if len(obj) != 1:
+        return obj
+    value = obj.get("B")
+    if isinstance(value, str):
+        return {"B": base64.b64decode(value)}
+    values = obj.get("BS")
+    if isinstance(values, list) and all(isinstance(element, str) for element in values):
+        return {"BS": [base64.b64decode(element) for element in values]}
+    return obj
+
+
+def decode_response(body: bytes) -> Any:
+    """The parsed JSON ``body``, binary values as bytes; an empty body is ``{}``."""
+    if not body:
+        return {}
+    if any(marker in body for marker in _BINARY_MARKERS):
+        return json.loads(body, object_hook=_decode_binary)
+    return json.loads(body)
+
+
+def verify_crc32(headers: Mapping[str, str], body: bytes) -> None:
+    """Raise botocore's ``ChecksumError`` if ``body`` does not match ``x-amz-crc32``."""
+    expected = headers.get(CRC32_HEADER)
+    if expected is None:
+        return
+    actual = zlib.crc32(body) & 0xFFFFFFFF
+    if str(actual) != str(expected).strip():
+        raise ChecksumError(
+            checksum_type="crc32", expected_checksum=expected, actual_checksum=str(actual)
+        )
+
+
+def error_response(
+    status: int, headers: Mapping[str, str], body: bytes, service_model: ServiceModel
+) -> dict[str, Any]:
+    """The response dict botocore's JSON parser builds for an error answer.
+
+    ``Error.Code`` is ``__type`` after ``#`` (the HTTP status when absent), the message is
+    ``message`` or ``Message``, a 5xx without a JSON body gets the generic shape, and the
+    error's modeled members (``CancellationReasons``, ``Item``, ...) are copied to the top
+    level, binary values decoded.
+    """
+    stripped = body.strip()
+    if status >= HTTP_SERVER_ERROR and (not stripped or stripped.startswith(b"<html>")):
+        error = {"Code": str(status), "Message": http.client.responses.get(status, "")}
+        return {"Error": error, "ResponseMetadata": _metadata(status, headers, request_id=False)}
+    payload = _error_payload(body)
+    code = _error_code(payload, status)
+    message = payload.get("message", payload.get("Message", ""))
+    parsed: dict[str, Any] = {"Error": {"Message": message, "Code": code}}
+    # botocore-stubs type the error code as an int and the result as a plain Shape.
+    shape: Any = service_model.shape_for_error_code(code)  # type: ignore[arg-type]
+    if shape is not None:
+        for name, member in shape.members.items():
+            value = payload.get(member.serialization.get("name", name))
+            if value is not None:
+                parsed[name] = value
+    parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
+    return parsed
+
+
+def _error_payload(body: bytes) -> dict[str, Any]:
+    try:
+        payload = decode_response(body)
+    except ValueError:
+        return {"message": body.decode("utf-8", "replace")}
+    return payload if isinstance(payload, dict) else {}
+
+
+def _error_code(payload: Mapping[str, Any], status: int) -> str:
+    code = str(payload.get("__type", str(status)))
+    code = code.split(":", 1)[0]
+    return code.rsplit("#", 1)[-1]
+
+
+def _metadata(status: int, headers: Mapping[str, str], *, request_id: bool) -> dict[str, Any]:
+    lowered = {str(key).lower(): value for key, value in headers.items()}
+    metadata: dict[str, Any] = {}
+    if request_id and REQUEST_ID_HEADER in lowered:
+        metadata["RequestId"] = lowered[REQUEST_ID_HEADER]
+    metadata["HTTPStatusCode"] = status
+    metadata["HTTPHeaders"] = lowered
+    return metadata
+
+
+@attrs.frozen
+class _Operation:
+    """What sending one operation needs, worked out once from the service model."""
+
+    name: str
+    model: OperationModel
+    headers: Mapping[str, str]
+    before_send: str
+    context: Mapping[str, Any]
+    idempotent_members: tuple[str, ...]
+
+
+class WireClient:
+    """Sends data-plane operations through a botocore client's signer and HTTP session.
+
+    Raises what botocore would (``ClientError`` for error answers, its transport and
+    credential exceptions otherwise); the provider translates them. Never retries,
+    whatever the client's retry settings: retrying belongs to the library's policy.
+    Thread-safe: the per-operation cache only ever gains equal entries.
+    """
+
+    def __init__(self, client: BaseClient) -> None:
+        meta = client.meta
+        # botocore keeps these on private attributes; there is no public handle.
+        internals: Any = client
+        self._signer: Any = internals._request_signer
+        self._http_session: Any = internals._endpoint.http_session
+        self._exceptions: Any = client.exceptions
+        self._events = meta.events
+        self._service_model: ServiceModel = meta.service_model
+        self._config = meta.config
+        self._region = meta.region_name
+        self._validate = _validates_parameters(internals)
+        self._url = _endpoint_url(meta.endpoint_url)
+        self._user_agent = _user_agent(internals)
+        self._operations: dict[str, _Operation] = {}
+
+    def send(self, operation: str, request: Request) -> Response:
+        """Send ``operation`` and return the parsed response (no ``ResponseMetadata``)."""
+        spec = self._operations.get(operation) or self._prepare(operation)
+        for member in spec.idempotent_members:
+            if member not in request:
+                request = {**request, member: str(uuid.uuid4())}
+        if self._validate and spec.model.input_shape is not None:
+            validate_parameters(request, spec.model.input_shape)
+        http_response = self._exchange(spec, encode_request(request))
+        status: int = http_response.status_code
+        headers = http_response.headers
+        body: bytes = http_response.content
+        verify_crc32(headers, body)
+        if status < HTTP_MULTIPLE_CHOICES:
+            parsed = decode_response(body)
+            if not isinstance(parsed, dict):
+                raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
+            parsed.pop("ResponseMetadata", None)
+            return parsed
+        error = error_response(status, headers, body, self._service_model)
+        raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
+
+    def _exchange(self, spec: _Operation, body: bytes) -> Any:
+        """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
+        aws_request = AWSRequest(method="POST", url=self._url, headers=spec.headers, data=body)
+        aws_request.context = dict(spec.context)
+        self._signer.sign(spec.name, aws_request)
+        prepared = aws_request.prepare()
+        headers: Any = prepared.headers  # str values in, bytes out, as botocore sends them
+        for key, value in list(headers.items()):
+            if isinstance(value, str):
+                headers[key] = value.encode("utf-8")
+        answers = self._events.emit(spec.before_send, request=prepared)
+        http_response = first_non_none_response(answers)
+        if http_response is None:
+            http_response = self._http_session.send(prepared)
+        return http_response
+
+    def _prepare(self, operation: str) -> _Operation:
+        service = self._service_model
+        model = service.operation_model(operation)
+        headers = {
+            "X-Amz-Target": f"{service.metadata['targetPrefix']}.{operation}",
+            "Content-Type": CONTENT_TYPE,
+        }
+        if self._user_agent:
+            headers["User-Agent"] = self._user_agent
+        spec = _Operation(
+            name=operation,
+            model=model,
+            headers=headers,
+            before_send=f"before-send.{service.service_id.hyphenize()}.{operation}",
+            context={
+                "client_region": self._region,
+                "client_config": self._config,
+                "has_streaming_input": False,
+                "auth_type": model.resolved_auth_type,
+                "unsigned_payload": model.unsigned_payload,
+                "auth_options": service.metadata.get("auth"),
+            },
+            idempotent_members=tuple(model.idempotent_members),
+        )
+        self._operations[operation] = spec
+        return spec
+
+
+def _endpoint_url(endpoint_url: str) -> str:
+    """The request URL botocore builds for a JSON-protocol operation on ``endpoint_url``."""
+    request_dict: dict[str, Any] = {"url_path": "/", "query_string": "", "headers": {}}
+    prepare_request_dict(request_dict, endpoint_url=endpoint_url)
+    return str(request_dict["url"])
+
+
+def _validates_parameters(client: Any) -> bool:
+    """Whether the client's own serializer would validate parameters.
+
+    The client's ``meta.config`` does not keep ``parameter_validation`` (it always reads
+    the default); the serializer botocore built from it does.
+    """
+    serializer = getattr(client, "_serializer", None)
+    if serializer is not None:
+        return isinstance(serializer, ParamValidationDecorator)
+    return bool(getattr(client.meta.config, "parameter_validation", True))
+
+
+def _user_agent(client: Any) -> str | None:
+    """The client's User-Agent, computed once (botocore rebuilds it for every request)."""
+    creator = getattr(client, "_user_agent_creator", None)
+    if creator is not None:
+        return str(creator.to_string())
+    agent = client.meta.config.user_agent
+    return str(agent) if agent else None
