@@ -122,9 +122,14 @@ class DynamoDBService(PlainItemOperations, Closing):
         return cls(EmbeddedProvider(), **options)
 
     @classmethod
-    def from_client(cls, client: Any, **options: Any) -> DynamoDBService:
-        """Wrap an existing boto3 DynamoDB client (its own retry settings stay as they are)."""
-        return cls(Boto3Provider(client), **options)
+    def from_client(cls, client: Any, *, fast_path: bool = True, **options: Any) -> DynamoDBService:
+        """Wrap an existing boto3 DynamoDB client (its own retry settings stay as they are).
+
+        ``fast_path`` sends data operations with the library's own JSON serialization on
+        the client's signer and connections; ``False`` keeps every botocore event hook
+        (``before-call``, ``Stubber``) in play, at about three times the client CPU.
+        """
+        return cls(Boto3Provider(client, fast_path=fast_path), **options)
 
     @classmethod
     def from_endpoint(
@@ -137,6 +142,7 @@ class DynamoDBService(PlainItemOperations, Closing):
         aws_session_token: str | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_workers: int = 8,
+        fast_path: bool = True,
         **options: Any,
     ) -> DynamoDBService:
         """A boto3-backed service for AWS (``endpoint_url=None``) or any compatible endpoint.
@@ -153,6 +159,7 @@ class DynamoDBService(PlainItemOperations, Closing):
             connect_timeout=min(timeout, CONNECT_TIMEOUT_CAP_SECONDS),
             read_timeout=timeout,
             max_pool_connections=max_workers,
+            fast_path=fast_path,
         )
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
 
