@@ -38,6 +38,8 @@ _CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _check_name(name: object, code: ErrorCode, what: str) -> None:
+    if type(name) is str and name in _VALID_TABLE_NAMES:
+        return
     length = len(name) if isinstance(name, str) else 0
     details = {
         "length": length,
@@ -50,6 +52,12 @@ def _check_name(name: object, code: ErrorCode, what: str) -> None:
         raise error_for(code, f"{what} must be a string of 3 to 255 characters", details)
     if not _NAME.fullmatch(name):
         raise error_for(code, f"{what} may only hold a-z, A-Z, 0-9, '_', '-' and '.'", details)
+    if len(_VALID_TABLE_NAMES) < _VALID_NAMES_CAPACITY:
+        _VALID_TABLE_NAMES.add(name)
+
+
+_VALID_TABLE_NAMES: set[str] = set()
+"""Table and index names already found valid (the same rule holds for both)."""
 
 
 def validate_table_name(name: str) -> None:
@@ -119,6 +127,13 @@ def _check_schema(schema: Sequence[KeyAttribute]) -> None:
 
 
 def _check_key_value(av: Any, attribute: KeyAttribute, is_partition: bool) -> None:
+    if type(av) is dict and len(av) == 1 and attribute.type == "S":
+        text = av.get("S")
+        # the common case, decided without a regex or an encode: printable ASCII text
+        if type(text) is str and text.isascii() and text.isprintable():
+            limit = limits.MAX_PARTITION_KEY_BYTES if is_partition else limits.MAX_SORT_KEY_BYTES
+            if 0 < len(text) <= limit:
+                return
     role = "partition" if is_partition else "sort"
     if not isinstance(av, Mapping) or len(av) != 1:
         raise _invalid_key(
@@ -309,7 +324,8 @@ def validate_item(
     _check_key_attributes(item, schema)
     key_names = {attribute.name for attribute in schema}
     for name in item:
-        validate_attribute_name(name, key=name in key_names)
+        if (name, name in key_names) not in _VALID_NAMES:
+            validate_attribute_name(name, key=name in key_names)
     size = item_size(item)
     if size > limits.MAX_ITEM_SIZE_BYTES:
         raise error_for(
