@@ -10,11 +10,12 @@ applies them in order.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from tctf_dynamo.codec import decode
 from tctf_dynamo.errors import ErrorCode, error_for
@@ -25,6 +26,9 @@ from tctf_dynamo.model import Entity, EntityMeta
 
 __all__ = [
     "check_versioned",
+    "refuse_reserved",
+    "typed_key_fields",
+    "with_dumped_models",
     "dumped",
     "entity_meta",
     "field_of",
@@ -84,8 +88,63 @@ def dumped(value: Any) -> Any:
 
 
 def _epoch_seconds(value: datetime | date) -> int:
-    moment = value if isinstance(value, datetime) else datetime(*value.timetuple()[:3])
-    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp())
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # as a put refuses it: its moment is ambiguous
+            raise error_for(
+                ErrorCode.INVALID_EXPRESSION,
+                "a TTL datetime must carry a time zone; a naive one names no moment",
+            )
+        return int(value.timestamp())
+    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+
+
+def refuse_reserved(meta: EntityMeta, update: Update, reserved: frozenset[str]) -> None:
+    """Keys, index keys and the discriminator are the library's to derive: an update
+    that wrote them could forge another entity's index entry or make the item unreadable."""
+    for path in update.paths:
+        if path.top in reserved and path.top not in meta.attributes.values():
+            raise error_for(
+                ErrorCode.INVALID_EXPRESSION,
+                f"{meta.name}: attribute {path.top!r} is derived by the library and "
+                "cannot be updated; update the fields it is built from",
+                {"entity": meta.name, "attribute": path.top},
+            )
+
+
+def with_dumped_models(update: Update) -> Update:
+    """Nested models set through an :class:`Update` are stored as the maps they dump to."""
+    if not any(_sets_model(action) for action in update.actions):
+        return update
+    actions: list[UpdateAction] = [
+        SetAction(action.path, Value(dumped(action.value.value)))  # type: ignore[union-attr]
+        if _sets_model(action)
+        else action
+        for action in update.actions
+    ]
+    return Update(tuple(actions))
+
+
+def _sets_model(action: UpdateAction) -> bool:
+    return (
+        isinstance(action, SetAction)
+        and isinstance(action.value, Value)
+        and isinstance(action.value.value, BaseModel)
+    )
+
+
+@functools.cache
+def _key_field_adapter(entity: type[Entity], name: str) -> TypeAdapter[Any]:
+    annotation = entity.model_fields[name].annotation
+    return TypeAdapter(annotation if annotation is not None else Any)
+
+
+def typed_key_fields(entity: type[Entity], fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Key field values as the entity holds them ("7" given for an int field becomes 7),
+    so that an upsert stores the same attribute values a put would."""
+    return {
+        name: _key_field_adapter(entity, name).validate_python(value)
+        for name, value in fields.items()
+    }
 
 
 def with_ttl_seconds(meta: EntityMeta, update: Update) -> Update:
@@ -153,6 +212,7 @@ def with_identity(
     meta = entity_meta(entity)
     written = {path.top for path in update.paths}
     update = update.set(meta.table.type_attribute, meta.name)
+    fields = typed_key_fields(entity, fields)
     for name, value in fields.items():
         attribute = meta.attributes[name]
         if attribute not in written:

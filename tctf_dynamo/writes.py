@@ -39,7 +39,9 @@ from tctf_dynamo.update_rules import (
     entity_meta,
     field_of,
     non_idempotent,
+    refuse_reserved,
     stored_names,
+    with_dumped_models,
     with_identity,
     with_index_keys,
     with_ttl_seconds,
@@ -215,13 +217,14 @@ def plan_update(
         remove=[stored(path) for path in (*remove, *cleared)],
         delete={stored(path): value for path, value in (delete or {}).items()},
     )
-    combined = update.merge(parts) if update is not None else parts
+    combined = with_dumped_models(update.merge(parts) if update is not None else parts)
     if combined.is_empty:
         raise error_for(
             ErrorCode.INVALID_EXPRESSION,
             f"{meta.name}: an update needs at least one action",
             {"entity": meta.name},
         )
+    refuse_reserved(meta, combined, frozenset(entity_attributes(entity)))
     check_update(combined, entity, entity_attributes(entity))
     changed = {field_of(meta, path.top) for path in combined.paths}
     entity.update_key_effects(changed)  # key fields cannot change in place: INVALID_KEY

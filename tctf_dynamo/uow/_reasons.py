@@ -104,14 +104,14 @@ def _reason(intent: Intent, raw: CancellationReason | None) -> CancellationReaso
 def _explained(reason: CancellationReason, intent: Intent, item: Any) -> CancellationReason:
     """Keep CONDITION_FAILED only if this intent's own condition fails on ``item``.
 
-    An intent without a condition is innocent. When the item cannot settle it (none was
-    returned), the failure stays on a conditional intent: never report a failed intent
-    as innocent.
+    An intent without a condition is innocent. A folded action always asks for the old
+    item, so when none comes back the item does not exist, and each condition is
+    evaluated on an empty item (``attribute_not_exists`` holds, comparisons fail).
     """
     condition = intent.plan.condition
-    failed_here = condition is not None and (
-        item is None or not evaluate(condition, decode_item(item))
-    )
+    # a folded action always asks for the old item: none back means there is no item
+    current = decode_item(item) if item is not None else {}
+    failed_here = condition is not None and not evaluate(condition, current)
     if failed_here:
         return reason
     # an intent without a condition cannot fail one; one whose condition holds did not

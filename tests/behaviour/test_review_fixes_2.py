@@ -208,3 +208,83 @@ def test_a_date_key_field_given_a_datetime_builds_the_date_key() -> None:
     with pytest.raises(InvalidInputError) as caught:
         Day.sk_value(day=datetime(2024, 5, 1, 13, 30, tzinfo=UTC))
     assert caught.value.code is ErrorCode.INVALID_KEY
+
+
+def test_updates_cannot_write_derived_attributes(backend, models) -> None:
+    orders = Repository(models.Order, backend.service)
+    key = {"user_id": "u1", "order_id": "o1"}
+    orders.create(models.Order(**key, status="OPEN"))
+    for forged in ({"GSI1PK": "EMAIL#victim@x.io"}, {"_type": "User"}, {"PK": "USER#x"}):
+        with pytest.raises(InvalidInputError) as caught:
+            orders.update(key, set=forged)
+        assert caught.value.code is ErrorCode.INVALID_EXPRESSION
+    with pytest.raises(InvalidInputError):
+        orders.update(key, remove=["GSI1PK"])
+    assert orders.get_or_raise(**key).status == "OPEN"
+    assert [o.order_id for o in orders.query(index="GSI1", status="OPEN")] == []  # no placed_at
+
+
+def test_an_upsert_stores_key_fields_as_a_put_would(backend, table_name) -> None:
+    table = Table(table_name)
+
+    class Reading(Entity, table=table, pk="D#{device_id}", sk="R#{taken_at}#{seq}"):
+        device_id: str
+        taken_at: datetime
+        seq: int
+        value: int = 0
+
+    backend.service.create_table(table)
+    readings = Repository(Reading, backend.service)
+    key = {"device_id": "d1", "taken_at": "2024-01-02T05:04:05+02:00", "seq": "7"}
+    readings.update(key, set={"value": 1}, upsert=True)
+    raw = backend.service.scan(table).items[0]
+    assert raw["seq"] == 7
+    assert raw["taken_at"] == "2024-01-02T03:04:05.000000Z"
+    readings.update(key, set={"value": 2}, condition=attr("seq") == 7)
+
+
+def test_a_naive_ttl_datetime_is_refused_by_updates_too(backend, table_name) -> None:
+    table = Table(table_name)
+
+    class Token(Entity, table=table, pk="T#{token_id}", sk="META", ttl="expires_at"):
+        token_id: str
+        expires_at: datetime | None = None
+
+    backend.service.create_table(table)
+    tokens = Repository(Token, backend.service)
+    tokens.create(Token(token_id="1"))
+    with pytest.raises(InvalidInputError):
+        tokens.update({"token_id": "1"}, set={"expires_at": datetime(2030, 1, 1, 12)})
+    assert tokens.get_or_raise(token_id="1").expires_at is None
+
+
+def test_nested_models_in_update_objects_are_stored_as_maps(backend, table_name) -> None:
+    class Address(BaseModel):
+        city: str
+
+    table = Table(table_name)
+
+    class Home(Entity, table=table, pk="H#{home_id}", sk="META"):
+        home_id: str
+        address: Address
+
+    backend.service.create_table(table)
+    homes = Repository(Home, backend.service)
+    homes.create(Home(home_id="1", address=Address(city="Oslo")))
+    moved = homes.update({"home_id": "1"}, update=Update().set("address", Address(city="Bergen")))
+    assert moved.address.city == "Bergen"
+
+
+def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent() -> None:
+    service = DynamoDBService.embedded()
+    table = Table("fold-missing")
+
+    class Account(Entity, table=table, pk="A#{account_id}", sk="META"):
+        account_id: str
+        closed: bool = False
+
+    service.create_table(table)
+    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as uow:
+        uow.update(Account, {"account_id": "nobody"}, set={"closed": True})
+        uow.condition_check(Account, {"account_id": "nobody"}, attr("closed").not_exists())
+    assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
