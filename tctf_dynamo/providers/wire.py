@@ -9,8 +9,9 @@ nothing, and :class:`WireClient` replaces them with one ``json`` call each way.
 
 What is *not* replaced, so that AWS sees exactly what botocore would send:
 
-* the endpoint URL is the client's (``client.meta.endpoint_url``: regional, FIPS,
-  dual-stack or a custom endpoint, as botocore resolved it when the client was built);
+* the endpoint URL is resolved for every request by the client's endpoint rules, as
+  botocore resolves it (regional, FIPS, dual-stack, account-ID endpoints, a custom
+  endpoint), with any signing context the rules set;
 * signing is the client's request signer (SigV4 with the client's refreshable
   credentials and region, or nothing for an ``UNSIGNED`` client); its ``before-sign``
   and ``choose-signer`` events still fire;
@@ -35,6 +36,7 @@ response would pass unnoticed there.
 from __future__ import annotations
 
 import base64
+import functools
 import http.client
 import json
 import uuid
@@ -241,6 +243,8 @@ class WireClient:
         self._config = meta.config
         self._region = meta.region_name
         self._validate = _validates_parameters(internals)
+        self._resolve: Any = getattr(internals, "_resolve_endpoint_ruleset", None)
+        self._endpoints: dict[tuple[str, Any], tuple[str, dict[str, str], dict[str, Any]]] = {}
         self._url = _endpoint_url(meta.endpoint_url)
         self._user_agent = _user_agent(internals)
         self._operations: dict[str, _Operation] = {}
@@ -253,7 +257,7 @@ class WireClient:
                 request = {**request, member: str(uuid.uuid4())}
         if self._validate and spec.model.input_shape is not None:
             validate_parameters(request, spec.model.input_shape)
-        http_response = self._exchange(spec, encode_request(request))
+        http_response = self._exchange(spec, request, encode_request(request))
         status: int = http_response.status_code
         headers = http_response.headers
         body: bytes = http_response.content
@@ -267,10 +271,16 @@ class WireClient:
         error = error_response(status, headers, body, self._service_model)
         raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
 
-    def _exchange(self, spec: _Operation, body: bytes) -> Any:
+    def _exchange(self, spec: _Operation, request: Request, body: bytes) -> Any:
         """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
-        aws_request = AWSRequest(method="POST", url=self._url, headers=spec.headers, data=body)
-        aws_request.context = dict(spec.context)
+        context = dict(spec.context)
+        url, request_headers = self._url, spec.headers
+        if self._resolve is not None:
+            url, extra_headers = self._endpoint(spec, request, context)
+            if extra_headers:
+                request_headers = {**request_headers, **extra_headers}
+        aws_request = AWSRequest(method="POST", url=url, headers=request_headers, data=body)
+        aws_request.context = context
         self._signer.sign(spec.name, aws_request)
         prepared = aws_request.prepare()
         headers: Any = prepared.headers  # str values in, bytes out, as botocore sends them
@@ -282,6 +292,33 @@ class WireClient:
         if http_response is None:
             http_response = self._http_session.send(prepared)
         return http_response
+
+    def _endpoint(
+        self, spec: _Operation, request: Request, context: dict[str, Any]
+    ) -> tuple[str, Mapping[str, str]]:
+        """The URL (and headers, signing context) the client's endpoint rules give.
+
+        As botocore does for every request: the rules route by the credentials
+        (account-ID endpoints) and by table ARNs. Their answer depends on nothing else
+        for plain table names, so it is kept per operation and access key; a request
+        naming a table by ARN is resolved afresh.
+        """
+        credentials = getattr(self._signer, "_credentials", None)
+        access_key = getattr(credentials, "access_key", None)
+        cacheable = "arn:" not in _table_names(request)
+        key = (spec.name, access_key)
+        if cacheable and key in self._endpoints:
+            url, headers, updates = self._endpoints[key]
+            context.update({name: _copied(value) for name, value in updates.items()})
+            return url, headers
+        before = dict(context)
+        endpoint, headers, _ = self._resolve(spec.model, request, context)
+        url = _endpoint_url(endpoint)
+        if cacheable and len(self._endpoints) < _ENDPOINT_CACHE_SIZE:
+            updates = {name: _copied(value) for name, value in context.items()
+                       if before.get(name) is not value}  # fmt: skip
+            self._endpoints[key] = (url, dict(headers or {}), updates)
+        return url, headers or {}
 
     def _prepare(self, operation: str) -> _Operation:
         service = self._service_model
@@ -311,6 +348,25 @@ class WireClient:
         return spec
 
 
+_ENDPOINT_CACHE_SIZE = 256
+
+
+def _table_names(request: Request) -> str:
+    """Every table name a request mentions, as one string (to look for ARNs)."""
+    names = [str(request.get("TableName", ""))]
+    names.extend(request.get("RequestItems", ()))
+    for action in request.get("TransactItems", ()):
+        for body in action.values():
+            names.append(str(body.get("TableName", "")))
+    return " ".join(names)
+
+
+def _copied(value: Any) -> Any:
+    """A fresh copy of a context value the signer may change (the signing dict)."""
+    return dict(value) if isinstance(value, dict) else value
+
+
+@functools.lru_cache(maxsize=64)
 def _endpoint_url(endpoint_url: str) -> str:
     """The request URL botocore builds for a JSON-protocol operation on ``endpoint_url``."""
     request_dict: dict[str, Any] = {"url_path": "/", "query_string": "", "headers": {}}

@@ -628,3 +628,41 @@ def test_the_embedded_provider_answers_the_fast_path() -> None:
         got = embedded.call("GetItem", {"TableName": TABLE, "Key": {"PK": {"B": ALL_BYTES}}})
         assert got["Item"]["PK"] == {"B": ALL_BYTES}
         assert sorted(got["Item"]["bs"]["BS"]) == [b"\x00", b"\x01"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True}],
+    ids=["default", "fips", "dualstack"],
+)
+def test_fast_path_resolves_endpoints_as_botocore_does(monkeypatch, options) -> None:
+    """Account-ID endpoints, FIPS and dual-stack: the URL botocore would use, per request."""
+    import botocore.session
+    from botocore.awsrequest import AWSResponse
+
+    from tctf_dynamo.providers.boto3 import Boto3Provider, client_config
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_ACCOUNT_ID", "123456789012")
+
+    class _Body:
+        def stream(self, **_: object):
+            yield b"{}"
+
+    seen: list[str] = []
+
+    def answer(request, **_: object) -> AWSResponse:
+        seen.append(request.url)
+        return AWSResponse(request.url, 200, {}, _Body())
+
+    client = botocore.session.Session().create_client(
+        "dynamodb", region_name="us-east-1", config=client_config(**options)
+    )
+    client.meta.events.register("before-send.dynamodb.*", answer)
+    for fast in (False, True, True):
+        provider = Boto3Provider(client, fast_path=fast, close_client=False)
+        provider.call("GetItem", {"TableName": "t", "Key": {"PK": {"S": "a"}}})
+    assert seen[0] == seen[1] == seen[2]
+    if not options.get("use_fips_endpoint"):
+        assert "123456789012" in seen[0]
