@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from botocore import xform_name
 from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.providers.base import Request, Response
+from tctf_dynamo.providers.base import Closing, Request, Response
 from tctf_dynamo.providers.errors import translate_exception
 from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 
@@ -60,7 +59,7 @@ def client_config(
     )
 
 
-class Boto3Provider:
+class Boto3Provider(Closing):
     """Sends operations through a botocore DynamoDB client.
 
     Wrapping a client you built yourself keeps its configuration, including its retry
@@ -207,14 +206,3 @@ class Boto3Provider:
             self._closed = True
         if self._close_client:
             self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
