@@ -18,6 +18,7 @@ from tctf_dynamo.errors import (
     ServiceValidationError,
     TransactionCancelledError,
 )
+from tctf_dynamo.model import Table
 from tctf_dynamo.providers import EmbeddedProvider, Provider
 
 TABLE = "things"
@@ -26,18 +27,7 @@ TABLE = "things"
 def create_table(provider: Provider, name: str = TABLE) -> None:
     provider.call(
         "CreateTable",
-        {
-            "TableName": name,
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-        },
+        Table(name).create_table_request(),
     )
 
 

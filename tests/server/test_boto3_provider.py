@@ -13,6 +13,7 @@ from tctf_dynamo.errors import (
     NotFoundError,
     TransactionCancelledError,
 )
+from tctf_dynamo.model import Table
 from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, Provider
 
 pytestmark = pytest.mark.server
@@ -53,18 +54,7 @@ def provider(server: tuple[str, str], table_name: str) -> Iterator[Boto3Provider
 def create_table(provider: Provider, name: str) -> None:
     provider.call(
         "CreateTable",
-        {
-            "TableName": name,
-            "KeySchema": [
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            "AttributeDefinitions": [
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-        },
+        Table(name).create_table_request(),
     )
 
 

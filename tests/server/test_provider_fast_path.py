@@ -19,6 +19,7 @@ from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
 )
+from tctf_dynamo.model import Table
 from tctf_dynamo.providers import Boto3Provider
 from tests import servers
 
@@ -58,18 +59,7 @@ def paths(server: tuple[str, str], table_name: str) -> Iterator[tuple[Boto3Provi
     with connect(server[1], fast=True) as fast, connect(server[1], fast=False) as slow:
         slow.call(
             "CreateTable",
-            {
-                "TableName": table_name,
-                "KeySchema": [
-                    {"AttributeName": "PK", "KeyType": "HASH"},
-                    {"AttributeName": "SK", "KeyType": "RANGE"},
-                ],
-                "AttributeDefinitions": [
-                    {"AttributeName": "PK", "AttributeType": "S"},
-                    {"AttributeName": "SK", "AttributeType": "S"},
-                ],
-                "BillingMode": "PAY_PER_REQUEST",
-            },
+            Table(table_name).create_table_request(),
         )
         wait_until_active(slow, table_name)
         try:
