@@ -14,6 +14,7 @@ so is the empty string, which would make a field vanish from the key.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -151,7 +152,7 @@ class KeyTemplate:
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return tuple(segment.field for segment in self.segments if segment.field is not None)
+        return _fields_of(self.segments)
 
     @property
     def static_prefix(self) -> str:
@@ -222,3 +223,9 @@ class KeyTemplate:
                 return None
             texts[segment.field] = part[len(segment.prefix) : end]
         return texts
+
+
+@functools.cache
+def _fields_of(segments: tuple[Segment, ...]) -> tuple[str, ...]:
+    """The field names of a template, in order; asked on every key built, so kept."""
+    return tuple(segment.field for segment in segments if segment.field is not None)
