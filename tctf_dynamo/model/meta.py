@@ -7,6 +7,7 @@ each index, and the fields with a managed meaning (timestamps, version, TTL).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,8 +70,7 @@ class EntityMeta:
     @property
     def key_fields(self) -> tuple[str, ...]:
         """Fields of the primary key, partition key fields first."""
-        sk = self.primary.sk.fields if self.primary.sk else ()
-        return self.primary.pk.fields + sk
+        return _key_fields(self)
 
     @property
     def index_fields(self) -> dict[str, frozenset[str]]:
@@ -217,3 +217,10 @@ def check_entity_name(owner: str, name: object) -> str:
 
 
 TIMESTAMP_KINDS = (datetime,)
+
+
+@functools.cache
+def _key_fields(meta: EntityMeta) -> tuple[str, ...]:
+    """Asked for every key built from fields, so kept per entity (metas hash by identity)."""
+    sk = meta.primary.sk.fields if meta.primary.sk else ()
+    return meta.primary.pk.fields + sk

@@ -14,7 +14,6 @@ so is the empty string, which would make a field vanish from the key.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 
@@ -133,6 +132,12 @@ class KeyTemplate:
 
     source: str
     segments: tuple[Segment, ...]
+    fields: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    """The field names in order; read on every key built, so computed once."""
+
+    def __attrs_post_init__(self) -> None:
+        names = tuple(segment.field for segment in self.segments if segment.field is not None)
+        object.__setattr__(self, "fields", names)
 
     @classmethod
     def parse(cls, source: str) -> KeyTemplate:
@@ -149,10 +154,6 @@ class KeyTemplate:
         if len(set(names)) != len(names):
             raise _schema_error(f"key template {source!r} repeats a field", template=source)
         return cls(source=source, segments=segments)
-
-    @property
-    def fields(self) -> tuple[str, ...]:
-        return _fields_of(self.segments)
 
     @property
     def static_prefix(self) -> str:
@@ -223,9 +224,3 @@ class KeyTemplate:
                 return None
             texts[segment.field] = part[len(segment.prefix) : end]
         return texts
-
-
-@functools.cache
-def _fields_of(segments: tuple[Segment, ...]) -> tuple[str, ...]:
-    """The field names of a template, in order; asked on every key built, so kept."""
-    return tuple(segment.field for segment in segments if segment.field is not None)
