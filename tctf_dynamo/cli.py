@@ -23,6 +23,7 @@ import argparse
 import base64
 import binascii
 import importlib
+import itertools
 import json
 import os
 import sys
@@ -35,6 +36,7 @@ from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError, error_for
 from tctf_dynamo.model import Table
 from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.validation import validate_item
 
 __all__ = ["ProgressBar", "main"]
 
@@ -186,18 +188,50 @@ def _read_lines(path: str, stdin: TextIO) -> Iterator[tuple[int, str]]:
         yield from ((number, line) for number, line in enumerate(handle, 1) if line.strip())
 
 
+LOAD_CHUNK = 10_000
+"""Items handed to one bulk write while loading a file: bounds the memory a load needs."""
+
+
 def _load(args: argparse.Namespace, service: DynamoDBService, io: _Streams) -> None:
-    items = [
-        (args.table, parse_line(line, number, dynamodb_json=args.dynamodb_json))
-        for number, line in _read_lines(args.file, io.stdin)
-    ]
+    """Load JSON lines: every line is parsed and validated before anything is sent.
+
+    A file is read twice (a checking pass, then a writing pass in chunks), so memory
+    stays bounded whatever its size; standard input can be read once, so it is held.
+    """
+
+    def parsed() -> Iterator[dict[str, Any]]:
+        for number, line in _read_lines(args.file, io.stdin):
+            yield parse_line(line, number, dynamodb_json=args.dynamodb_json)
+
+    schema = service.key_schema(args.table)
+    if args.file == "-":
+        held = list(parsed())
+        for item in held:
+            validate_item(item, schema, service.unsafe_values)
+        total, source = len(held), iter(held)
+    else:
+        total = 0
+        for item in parsed():
+            validate_item(item, schema, service.unsafe_values)
+            total += 1
+        source = parsed()
     bar = ProgressBar(io.stderr, "load") if args.progress else None
+    done = 0
     try:
-        bulk_write(service, puts=items, max_workers=args.workers, on_progress=bar)
+        while chunk := list(itertools.islice(source, LOAD_CHUNK)):
+            offset = done
+
+            def progress(sent: int, _: int, offset: int = offset) -> None:
+                if bar is not None:
+                    bar(offset + sent, total)
+
+            puts = [(args.table, item) for item in chunk]
+            bulk_write(service, puts=puts, max_workers=args.workers, on_progress=progress)
+            done += len(chunk)
     finally:
         if bar is not None:
             bar.close()
-    io.stdout.write(f"loaded {len(items)} items into {args.table}\n")
+    io.stdout.write(f"loaded {total} items into {args.table}\n")
 
 
 def _export(args: argparse.Namespace, service: DynamoDBService, io: _Streams) -> None:

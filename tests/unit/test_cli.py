@@ -196,3 +196,24 @@ def test_progress_bar_redraws_only_when_the_percentage_changes() -> None:
         "load [#####.....] 500/1000  50%",
         "load [##########] 1000/1000 100%\n",
     ]
+
+
+def test_load_streams_a_file_in_chunks_and_still_checks_every_line_first(
+    service: DynamoDBService, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tctf_dynamo import cli
+
+    monkeypatch.setattr(cli, "LOAD_CHUNK", 7)
+    values = [{"PK": f"p{i:02d}", "SK": "A"} for i in range(30)]
+    path = write_lines(tmp_path / "items.jsonl", values)
+    code, out, err = run(["load", str(path), "--table", TABLE], service)
+    assert code == 0, err
+    assert out == f"loaded 30 items into {TABLE}\n"
+    assert "30/30 100%" in err
+    assert len(stored(service)) == 30
+    late_bad = [{"PK": f"q{i:02d}", "SK": "A"} for i in range(30)]
+    bad = write_lines(tmp_path / "bad.jsonl", late_bad)
+    bad.write_text(bad.read_text() + '{"PK": "late"}\n', encoding="utf-8")
+    code, _, err = run(["load", str(bad), "--table", TABLE], service)
+    assert code == 1 and "INVALID_KEY" in err
+    assert len(stored(service)) == 30  # no chunk of the bad file was sent
