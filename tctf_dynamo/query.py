@@ -35,6 +35,7 @@ from tctf_dynamo.expressions import (
 from tctf_dynamo.expressions.key_conditions import KeyPredicate
 from tctf_dynamo.model import GSI, Entity
 from tctf_dynamo.pagination import query_fingerprint
+from tctf_dynamo.scanning import parallel_pages
 from tctf_dynamo.writes import entity_attributes
 
 if TYPE_CHECKING:
@@ -377,20 +378,9 @@ class Query(Generic[R]):
         return items, unknown
 
     def _parallel_items(self) -> Iterator[R]:
-        from concurrent.futures import ThreadPoolExecutor
+        def read_page(segment: int, start: Any) -> tuple[list[R], Any]:
+            response = self._send(self._request(start=start, segment=(segment, self.segments)))
+            return self._decode(response)[0], response.get("LastEvaluatedKey")
 
-        def read_segment(segment: int) -> list[R]:
-            collected: list[R] = []
-            start: dict[str, Any] | None = None
-            while True:
-                request = self._request(start=start, segment=(segment, self.segments))
-                response = self._send(request)
-                collected.extend(self._decode(response)[0])
-                start = response.get("LastEvaluatedKey")
-                if not start:
-                    return collected
-
-        workers = min(self.segments, self.service.max_workers)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for items in pool.map(read_segment, range(self.segments)):
-                yield from items
+        for page in parallel_pages(read_page, self.segments, self.service.max_workers):
+            yield from page
