@@ -22,7 +22,7 @@ import attrs
 
 from tctf_dynamo import requests
 from tctf_dynamo.codec import decode_item
-from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
     KeyCondition,
@@ -291,7 +291,19 @@ class Query(Generic[R]):
         meta = self.entity.__entity_meta__
         templates = meta.primary if self.index_name is None else meta.indexes[self.index_name]  # type: ignore[union-attr]
         names = templates.sk.fields if templates.sk is not None else ()
-        return self._sk_prefix(fields), set(names) <= set(fields)
+        prefix = self._sk_prefix(fields)
+        if not set(names) <= set(fields):
+            return prefix, False
+        # every field given, but a ``date`` for a datetime field still names a whole day:
+        # the bound is exact only when it is the key those values make
+        try:
+            if self.index_name is None:
+                exact = self.entity.sk_value(**fields)
+            else:
+                exact = self.entity.index_sk_value(self.index_name, **fields)
+        except DynamoDBServiceError:  # the values name a range (a day), not one key
+            return prefix, False
+        return prefix, exact == prefix
 
     def _upper(self, fields: Mapping[str, Any]) -> str:
         """The highest sort key the fields allow: exact, or the prefix's whole range."""

@@ -288,3 +288,21 @@ def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent() -> N
         uow.update(Account, {"account_id": "nobody"}, set={"closed": True})
         uow.condition_check(Account, {"account_id": "nobody"}, attr("closed").not_exists())
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
+
+
+def test_a_date_still_names_a_whole_day_when_it_is_the_last_field(backend, table_name) -> None:
+    table = Table(table_name)
+
+    class Ping(Entity, table=table, pk="P#{host}", sk="AT#{at}"):
+        host: str
+        at: datetime
+
+    backend.service.create_table(table)
+    pings = Repository(Ping, backend.service)
+    for hour in (1, 13, 23):
+        pings.create(Ping(host="h", at=datetime(2024, 5, 1, hour, tzinfo=UTC)))
+    pings.create(Ping(host="h", at=datetime(2024, 5, 2, 0, tzinfo=UTC)))
+    day = pings.query(host="h").begins(at=date(2024, 5, 1)).all()
+    assert [p.at.hour for p in day] == [1, 13, 23]
+    exact = pings.query(host="h").begins(at=datetime(2024, 5, 1, 13, tzinfo=UTC)).all()
+    assert [p.at.hour for p in exact] == [13]
