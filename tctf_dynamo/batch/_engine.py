@@ -220,4 +220,6 @@ def _unprocessed(job: Job, not_done: list[Entry], runner: _Runner) -> Unprocesse
         details,
     )
     error.__cause__ = cause
+    # worth resending only if what stopped the job may pass (throttling, 5xx, timeouts)
+    error.retryable = cause is None or cause.retryable
     return error

@@ -44,7 +44,14 @@ T = TypeVar("T")
 
 _CAS_ROUNDS = 5
 """Compare-and-set attempts per decision; each lost round reloads the fresh state."""
-_STORE_UNUSABLE = frozenset({ErrorCode.TABLE_NOT_FOUND, ErrorCode.ACCESS_DENIED})
+_COUNT_ROUNDS = 64
+"""Compare-and-set attempts to count one failure: every lost round means another writer
+made progress, so giving up early would drop failures exactly when they come in bursts."""
+_STORE_UNUSABLE = frozenset(
+    {ErrorCode.TABLE_NOT_FOUND, ErrorCode.ACCESS_DENIED, ErrorCode.SERVICE_VALIDATION_FAILED}
+)
+"""Store errors that mean it can never work as configured (missing table, no access,
+a table whose key schema is not the store's): the breaker is disabled, once, loudly."""
 
 
 @attrs.frozen
@@ -167,7 +174,7 @@ class CircuitBreaker:
         return self._open_error(current, 0.0)
 
     def _count_failure(self) -> None:
-        for _ in range(_CAS_ROUNDS):
+        for _ in range(_COUNT_ROUNDS):
             stored = self._store.load(self.name)
             current = stored or _INITIAL
             if current.state is not CircuitState.CLOSED:
@@ -182,11 +189,19 @@ class CircuitBreaker:
                 if new.state is CircuitState.OPEN:
                     self._announce(CircuitState.CLOSED, CircuitState.OPEN)
                 return
+        logger.warning(
+            "circuit breaker could not record a failure: too many concurrent writers",
+            extra={"breaker": self.name, "rounds": _COUNT_ROUNDS},
+        )
 
     def _finish_probe(self, outcome: CircuitState) -> None:
-        for _ in range(_CAS_ROUNDS):
+        for attempt in range(_CAS_ROUNDS):
             stored = self._store.load(self.name)
             if stored is None or stored.state is not CircuitState.HALF_OPEN:
+                invalidate = getattr(self._store, "invalidate", None)
+                if attempt == 0 and invalidate is not None:
+                    invalidate(self.name)  # a cached read may predate our own probe
+                    continue
                 return  # another caller already settled it
             opened_at = self._clock() if outcome is CircuitState.OPEN else None
             new = BreakerState(outcome, (), opened_at, None, stored.version + 1)

@@ -160,8 +160,14 @@ class DynamoDBStateStore:
                 self._cache.pop(name, None)
 
     def _remember(self, name: str, state: BreakerState | None) -> None:
+        """Cache ``state`` unless a newer version is cached already: a read that was in
+        flight while this process changed the state must not bring the old one back."""
         if self._cache_ttl > 0:
             with self._lock:
+                cached = self._cache.get(name)
+                newer = cached[1] if cached is not None else None
+                if newer is not None and (state is None or state.version < newer.version):
+                    return
                 self._cache[name] = (self._clock(), state)
 
     def _key(self, name: str) -> dict[str, Any]:

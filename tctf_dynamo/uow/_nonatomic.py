@@ -57,6 +57,8 @@ def _send_bulk(service: DynamoDBService, intents: Sequence[Intent]) -> list[Inte
     """BatchWriteItem the unconditional puts and deletes; map what failed back to intents."""
     from tctf_dynamo.batch import bulk_write
 
+    for intent in intents:  # key schemas from the definitions: no DescribeTable needed
+        service.key_schema(intent.plan.entity.__entity_meta__.table)  # type: ignore[union-attr]
     puts = [(i.plan.table_name, i.plan.body["Item"]) for i in intents if i.operation == "Put"]
     deletes = [(i.plan.table_name, i.plan.body["Key"]) for i in intents if i.operation == "Delete"]
     try:
@@ -65,8 +67,9 @@ def _send_bulk(service: DynamoDBService, intents: Sequence[Intent]) -> list[Inte
         )
     except UnprocessedItemsError as error:
         left = _identities(error.unprocessed, intents)
+        cause = error.__cause__ if isinstance(error.__cause__, DynamoDBServiceError) else error
         return [
-            IntentResult.of(i, applied=False, error=error)
+            IntentResult.of(i, applied=False, error=cause)
             if i.identity in left
             else IntentResult.of(i)
             for i in intents

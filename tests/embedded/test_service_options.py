@@ -93,3 +93,28 @@ def test_bulk_item_helpers_take_plain_values() -> None:
     service.bulk_write_items(table, puts=[{"PK": str(n), "SK": "x", "v": n} for n in range(60)])
     keys = [{"PK": str(n), "SK": "x"} for n in (0, 59, 60)]
     assert [item and item["v"] for item in service.bulk_get_items(table, keys)] == [0, 59, None]
+
+
+def test_breaker_table_by_name_adapts_to_a_dedicated_table() -> None:
+    provider = EmbeddedProvider()
+    DynamoDBStateStore.create_table(provider, "dedicated-breakers")
+    service = DynamoDBService(provider, breaker_table="dedicated-breakers")
+    breaker = service.pipeline.breaker
+    assert breaker is not None and not breaker.disabled
+    assert breaker.state().state == "closed"
+
+
+def test_a_store_whose_key_schema_does_not_fit_disables_the_breaker_once(caplog) -> None:
+    from tctf_dynamo import CircuitBreaker
+
+    caplog.set_level(logging.WARNING)
+    provider = EmbeddedProvider()
+    DynamoDBService(provider).create_table(Table("mismatched"))  # PK + SK
+    store = DynamoDBStateStore(provider, "mismatched", sort_key=None)  # PK only: wrong
+    service = DynamoDBService(provider, breaker=CircuitBreaker(store))
+    table = Table("works")
+    service.create_table(table)
+    for n in range(3):
+        service.put_item(table, {"PK": str(n), "SK": "1"})
+    assert service.pipeline.breaker.disabled
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
