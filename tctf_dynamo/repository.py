@@ -129,8 +129,6 @@ class Repository(Generic[E]):
         idempotent: bool = True,
     ) -> E:
         """Change fields of the item with ``key`` and return the entity as stored now."""
-        if expected_version is None:
-            expected_version = _version_of(self.entity, key)
         plan = plan_update(
             self.entity,
             key,
@@ -163,8 +161,6 @@ class Repository(Generic[E]):
 
         Given an instance of a versioned entity, the delete is conditional on its version.
         """
-        if expected_version is None:
-            expected_version = _version_of(self.entity, key)
         plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
         response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
         old = response.get("Attributes")
@@ -208,12 +204,3 @@ class Repository(Generic[E]):
 
     def __repr__(self) -> str:
         return f"Repository({self.entity.__name__}, table={self._table.name!r})"
-
-
-def _version_of(entity: type[Entity], key: KeyLike) -> int | None:
-    """The version an instance of a versioned entity was read at (None otherwise)."""
-    version_field = entity.__entity_meta__.version_field  # type: ignore[union-attr]
-    if version_field is None or not isinstance(key, Entity):
-        return None
-    version: int = getattr(key, version_field)
-    return version

@@ -202,6 +202,8 @@ def plan_update(
     meta = _meta(entity)
     fields = key_fields_of(entity, key)
     wire_key = entity.key(**fields)
+    if expected_version is None:
+        expected_version = _read_version(meta, key)
     check_versioned(meta, expected_version)
     stored = stored_names(meta)
     set_values = {stored(path): value for path, value in (set or {}).items()}
@@ -276,6 +278,8 @@ def plan_delete(
     """A DeleteItem of the item with ``key``."""
     meta = _meta(entity)
     wire_key = entity.key(**key_fields_of(entity, key))
+    if expected_version is None:
+        expected_version = _read_version(meta, key)
     check_versioned(meta, expected_version)
     conditions: list[Condition] = []
     if expected_version is not None:
@@ -317,3 +321,12 @@ def _all_of(conditions: list[Condition]) -> Condition | None:
     for condition in conditions[1:]:
         combined = combined & condition
     return combined
+
+
+def _read_version(meta: Any, key: KeyLike) -> int | None:
+    """The version an instance of a versioned entity was read at: given as the key, it
+    guards the write (optimistic locking) without the caller repeating it."""
+    if meta.version_field is None or not isinstance(key, Entity):
+        return None
+    version: int = getattr(key, meta.version_field)
+    return version

@@ -177,7 +177,7 @@ class UnitOfWork:
             remove=remove,
             delete=delete,
             condition=condition,
-            expected_version=_expected_version(entity, key, expected_version),
+            expected_version=expected_version,
             upsert=upsert,
             policy=self._service.unsafe_values,
         )
@@ -193,8 +193,9 @@ class UnitOfWork:
         expected_version: int | None = None,
     ) -> int:
         """Delete the item with ``key``; an instance of a versioned entity guards its version."""
-        expected = _expected_version(entity, key, expected_version)
-        return self._add(plan_delete(entity, key, condition=condition, expected_version=expected))
+        return self._add(
+            plan_delete(entity, key, condition=condition, expected_version=expected_version)
+        )
 
     @accepts(OPEN)
     def condition_check(self, entity: type[Entity], key: KeyLike, condition: Condition) -> int:
@@ -278,17 +279,6 @@ class UnitOfWork:
     def __repr__(self) -> str:
         mode = "atomic" if self._atomic else "separate"
         return f"UnitOfWork({len(self._log)} intents, {mode}, {self._state.name})"
-
-
-def _expected_version(entity: type[Entity], key: KeyLike, given: int | None) -> int | None:
-    """The version an instance of a versioned entity carries, unless one was given."""
-    if given is not None or not isinstance(key, Entity):
-        return given
-    meta = entity.__entity_meta__
-    if meta is None or meta.version_field is None:
-        return None
-    version: int = getattr(key, meta.version_field)
-    return version
 
 
 def _checked_token(token: str | None) -> str:

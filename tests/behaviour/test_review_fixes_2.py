@@ -26,6 +26,21 @@ from tctf_dynamo import (
 )
 
 
+@pytest.fixture
+def tokens(backend, table_name) -> Repository:
+    """A repository of tokens whose TTL field is a datetime, holding token "1"."""
+    table = Table(table_name)
+
+    class Token(Entity, table=table, pk="T#{token_id}", sk="META", ttl="expires_at"):
+        token_id: str
+        expires_at: datetime | None = None
+
+    backend.service.create_table(table)
+    repository = Repository(Token, backend.service)
+    repository.create(Token(token_id="1"))
+    return repository
+
+
 def test_aliased_fields_keep_index_keys_and_key_fields_safe(backend, table_name) -> None:
     table = Table(table_name, indexes=[GSI("GSI1")])
 
@@ -68,16 +83,8 @@ def test_removing_a_required_nested_field_is_refused_before_sending(backend, tab
     assert places.get_or_raise(place_id="1").address.city == "Lyon"
 
 
-def test_ttl_updates_store_epoch_seconds_either_way(backend, table_name) -> None:
-    table = Table(table_name)
-
-    class Token(Entity, table=table, pk="T#{token_id}", sk="META", ttl="expires_at"):
-        token_id: str
-        expires_at: datetime | None = None
-
-    backend.service.create_table(table)
-    tokens = Repository(Token, backend.service)
-    tokens.create(Token(token_id="1"))
+def test_ttl_updates_store_epoch_seconds_either_way(backend, tokens) -> None:
+    table = tokens.entity.__entity_meta__.table
     moment = datetime(2030, 1, 1, tzinfo=UTC)
     assert tokens.update({"token_id": "1"}, set={"expires_at": moment}).expires_at == moment
     tokens.update({"token_id": "1"}, update=Update().set("expires_at", moment))
@@ -243,16 +250,7 @@ def test_an_upsert_stores_key_fields_as_a_put_would(backend, table_name) -> None
     readings.update(key, set={"value": 2}, condition=attr("seq") == 7)
 
 
-def test_a_naive_ttl_datetime_is_refused_by_updates_too(backend, table_name) -> None:
-    table = Table(table_name)
-
-    class Token(Entity, table=table, pk="T#{token_id}", sk="META", ttl="expires_at"):
-        token_id: str
-        expires_at: datetime | None = None
-
-    backend.service.create_table(table)
-    tokens = Repository(Token, backend.service)
-    tokens.create(Token(token_id="1"))
+def test_a_naive_ttl_datetime_is_refused_by_updates_too(tokens) -> None:
     with pytest.raises(InvalidInputError):
         tokens.update({"token_id": "1"}, set={"expires_at": datetime(2030, 1, 1, 12)})
     assert tokens.get_or_raise(token_id="1").expires_at is None
