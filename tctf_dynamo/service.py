@@ -13,18 +13,16 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.items import PlainItemOperations, ReadResult, TableRef, table_name_of
 from tctf_dynamo.model import Table
-from tctf_dynamo.pagination import CursorCodec
-from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, Provider
+from tctf_dynamo.providers import Boto3Provider, Provider
 from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import (
     CircuitBreaker,
     ConsumedCapacity,
-    DynamoDBStateStore,
     EventSink,
     ResiliencePipeline,
     RetryPolicy,
@@ -32,6 +30,10 @@ from tctf_dynamo.resilience import (
 )
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import KeyAttribute, UnsafeValuePolicy, validate_table_name
+
+if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
+    from tctf_dynamo.pagination import CursorCodec
+    from tctf_dynamo.resilience import DynamoDBStateStore
 
 __all__ = ["DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
@@ -119,6 +121,8 @@ class DynamoDBService(PlainItemOperations, Closing):
     @classmethod
     def embedded(cls, **options: Any) -> DynamoDBService:
         """An isolated in-process DynamoDB (moto): no server, no credentials, no network."""
+        from tctf_dynamo.providers.embedded import EmbeddedProvider
+
         return cls(EmbeddedProvider(), **options)
 
     @classmethod
@@ -342,6 +346,8 @@ def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore
     """Breaker state under the reserved key prefix of the named table, whatever its key
     attributes: a dedicated one made by :meth:`DynamoDBStateStore.create_table`, or an
     entity table (given as a :class:`Table`, or by name and then described once)."""
+    from tctf_dynamo.resilience.stores import DynamoDBStateStore
+
     if isinstance(table, Table):
         return DynamoDBStateStore(provider, table.name, partition_key=table.pk, sort_key=table.sk)
     try:  # the table's own key attributes, read straight from the backend

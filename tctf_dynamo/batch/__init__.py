@@ -13,16 +13,21 @@ whose ``unprocessed`` lists exactly what was not done; see ``docs/batches.md``.
 
 from __future__ import annotations
 
-from tctf_dynamo.batch._api import (
-    batch_get,
-    batch_write,
-    bulk_get,
-    bulk_get_items,
-    bulk_write,
-    bulk_write_items,
-    write_arguments,
-)
-from tctf_dynamo.batch._engine import Progress
+from typing import TYPE_CHECKING, Any, Final
+
+from tctf_dynamo import _lazy
+
+if TYPE_CHECKING:
+    from tctf_dynamo.batch._api import (
+        batch_get,
+        batch_write,
+        bulk_get,
+        bulk_get_items,
+        bulk_write,
+        bulk_write_items,
+        write_arguments,
+    )
+    from tctf_dynamo.batch._engine import Progress
 
 __all__ = [
     "Progress",
@@ -34,3 +39,23 @@ __all__ = [
     "bulk_write_items",
     "write_arguments",
 ]
+
+_HOMES: Final = {
+    "Progress": "tctf_dynamo.batch._engine",
+    "batch_get": "tctf_dynamo.batch._api",
+    "batch_write": "tctf_dynamo.batch._api",
+    "bulk_get": "tctf_dynamo.batch._api",
+    "bulk_get_items": "tctf_dynamo.batch._api",
+    "bulk_write": "tctf_dynamo.batch._api",
+    "bulk_write_items": "tctf_dynamo.batch._api",
+    "write_arguments": "tctf_dynamo.batch._api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    return _lazy.load(__name__, _HOMES, name)
+
+
+def __dir__() -> list[str]:
+    return _lazy.names(__name__, __all__)

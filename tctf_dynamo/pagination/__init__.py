@@ -23,10 +23,15 @@ Modules: ``_keys`` (CursorKey and its checks), ``_fingerprint`` (query identity)
 
 from __future__ import annotations
 
-from tctf_dynamo.pagination._codec import CURSOR_KEYS_ENV_VAR, CursorCodec
-from tctf_dynamo.pagination._fingerprint import IGNORED_FINGERPRINT_FIELDS, query_fingerprint
-from tctf_dynamo.pagination._keys import KEY_BYTES, CursorKey
-from tctf_dynamo.pagination._token import MAX_TOKEN_CHARS
+from typing import TYPE_CHECKING, Any, Final
+
+from tctf_dynamo import _lazy
+
+if TYPE_CHECKING:
+    from tctf_dynamo.pagination._codec import CURSOR_KEYS_ENV_VAR, CursorCodec
+    from tctf_dynamo.pagination._fingerprint import IGNORED_FINGERPRINT_FIELDS, query_fingerprint
+    from tctf_dynamo.pagination._keys import KEY_BYTES, CursorKey
+    from tctf_dynamo.pagination._token import MAX_TOKEN_CHARS
 
 __all__ = [
     "CURSOR_KEYS_ENV_VAR",
@@ -37,3 +42,22 @@ __all__ = [
     "CursorKey",
     "query_fingerprint",
 ]
+
+_HOMES: Final = {
+    "CURSOR_KEYS_ENV_VAR": "tctf_dynamo.pagination._codec",
+    "CursorCodec": "tctf_dynamo.pagination._codec",
+    "CursorKey": "tctf_dynamo.pagination._keys",
+    "IGNORED_FINGERPRINT_FIELDS": "tctf_dynamo.pagination._fingerprint",
+    "KEY_BYTES": "tctf_dynamo.pagination._keys",
+    "MAX_TOKEN_CHARS": "tctf_dynamo.pagination._token",
+    "query_fingerprint": "tctf_dynamo.pagination._fingerprint",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    return _lazy.load(__name__, _HOMES, name)
+
+
+def __dir__() -> list[str]:
+    return _lazy.names(__name__, __all__)

@@ -6,11 +6,16 @@ package never pays for moto.
 
 from __future__ import annotations
 
-from tctf_dynamo.providers.base import Provider, Request, Response
-from tctf_dynamo.providers.boto3 import Boto3Provider, client_config
-from tctf_dynamo.providers.embedded import EmbeddedProvider
-from tctf_dynamo.providers.errors import translate_client_error, translate_exception
-from tctf_dynamo.providers.mock import MockProvider, RecordedCall, RecordingProvider
+from typing import TYPE_CHECKING, Any, Final
+
+from tctf_dynamo import _lazy
+
+if TYPE_CHECKING:
+    from tctf_dynamo.providers.base import Provider, Request, Response
+    from tctf_dynamo.providers.boto3 import Boto3Provider, client_config
+    from tctf_dynamo.providers.embedded import EmbeddedProvider
+    from tctf_dynamo.providers.errors import translate_client_error, translate_exception
+    from tctf_dynamo.providers.mock import MockProvider, RecordedCall, RecordingProvider
 
 __all__ = [
     "Boto3Provider",
@@ -25,3 +30,26 @@ __all__ = [
     "translate_client_error",
     "translate_exception",
 ]
+
+_HOMES: Final = {
+    "Boto3Provider": "tctf_dynamo.providers.boto3",
+    "EmbeddedProvider": "tctf_dynamo.providers.embedded",
+    "MockProvider": "tctf_dynamo.providers.mock",
+    "Provider": "tctf_dynamo.providers.base",
+    "RecordedCall": "tctf_dynamo.providers.mock",
+    "RecordingProvider": "tctf_dynamo.providers.mock",
+    "Request": "tctf_dynamo.providers.base",
+    "Response": "tctf_dynamo.providers.base",
+    "client_config": "tctf_dynamo.providers.boto3",
+    "translate_client_error": "tctf_dynamo.providers.errors",
+    "translate_exception": "tctf_dynamo.providers.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    return _lazy.load(__name__, _HOMES, name)
+
+
+def __dir__() -> list[str]:
+    return _lazy.names(__name__, __all__)
