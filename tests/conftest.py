@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests import servers
+from tests.faultproxy import FaultProxy
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +35,17 @@ def dynalite_endpoint() -> Iterator[str]:
 def table_name() -> str:
     """A table name no other test uses, so tests on a shared server never see each other."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def fault_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the session's moto server (stopped after)."""
+    with FaultProxy(moto_endpoint) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def dynalite_fault_proxy(dynalite_endpoint: str) -> Iterator[FaultProxy]:
+    """A fault-injecting proxy in front of the session's dynalite (stopped after)."""
+    with FaultProxy(dynalite_endpoint) as proxy:
+        yield proxy
