@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_STAMP := node_modules/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench wheel-smoke api-docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,9 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[embedded]'
 	touch $@
 
+# the development tools are a dependency group (pip >= 25.1), not a published extra
 $(DEV_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt --group dev -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -42,10 +43,23 @@ unit: $(DEV_STAMP)
 test: $(DEV_STAMP) $(NODE_STAMP)
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory wheel-smoke
+
+# Build the wheel as a release would, install it into a clean venv (no extras, then with
+# [embedded]) and run the installed package from outside the source tree.
+SMOKE := build/wheel-smoke
+wheel-smoke: $(PY)
+	rm -rf $(SMOKE)
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir $(SMOKE)/dist .
+	$(PYTHON) -m venv $(SMOKE)/venv
+	$(SMOKE)/venv/bin/python -m pip install --quiet -c constraints.txt $(SMOKE)/dist/*.whl
+	cd $(SMOKE) && venv/bin/python $(CURDIR)/tests/wheel_smoke.py bare
+	$(SMOKE)/venv/bin/python -m pip install --quiet -c constraints.txt "$$(ls $(SMOKE)/dist/*.whl)[embedded]"
+	cd $(SMOKE) && venv/bin/python $(CURDIR)/tests/wheel_smoke.py embedded
 
 bench: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -r bench/requirements.txt
 	$(PY) -m bench.run
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import binascii
 import importlib
 import itertools
 import json
@@ -34,6 +33,7 @@ from typing import Any, TextIO
 from tctf_dynamo.batch import bulk_write
 from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError, error_for
+from tctf_dynamo.jsonwire import item_from_json, item_to_json
 from tctf_dynamo.model import Table
 from tctf_dynamo.service import DynamoDBService
 from tctf_dynamo.validation import validate_item
@@ -78,22 +78,6 @@ def _bad_line(number: int, message: str) -> DynamoDBServiceError:
     return error_for(ErrorCode.INVALID_ITEM, f"line {number}: {message}", {"line": number})
 
 
-def _typed_from_json(value: Any) -> Any:
-    """DynamoDB JSON to wire values: base64 binaries become bytes."""
-    if not isinstance(value, dict) or len(value) != 1:
-        raise ValueError("a typed value is an object with one type key")
-    ((kind, payload),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(payload, validate=True)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(part, validate=True) for part in payload]}
-    if kind == "L":
-        return {"L": [_typed_from_json(element) for element in payload]}
-    if kind == "M":
-        return {"M": {name: _typed_from_json(element) for name, element in payload.items()}}
-    return value
-
-
 def parse_line(text: str, number: int, *, dynamodb_json: bool) -> dict[str, Any]:
     """One JSONL line as a wire item."""
     try:
@@ -107,22 +91,9 @@ def parse_line(text: str, number: int, *, dynamodb_json: bool) -> dict[str, Any]
     if not dynamodb_json:
         return encode_item(value)
     try:
-        return {name: _typed_from_json(typed) for name, typed in value.items()}
-    except (ValueError, TypeError, AttributeError, binascii.Error):
+        return item_from_json(value)
+    except DynamoDBServiceError:
         raise _bad_line(number, "not DynamoDB JSON (see --dynamodb-json)") from None
-
-
-def _typed_to_json(value: Mapping[str, Any]) -> dict[str, Any]:
-    ((kind, payload),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(bytes(payload)).decode("ascii")}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(bytes(part)).decode("ascii") for part in payload]}
-    if kind == "L":
-        return {"L": [_typed_to_json(element) for element in payload]}
-    if kind == "M":
-        return {"M": {name: _typed_to_json(element) for name, element in payload.items()}}
-    return dict(value)
 
 
 def _plain_json(value: Any) -> Any:
@@ -142,8 +113,7 @@ def _plain_json(value: Any) -> Any:
 def format_item(wire: Mapping[str, Any], *, dynamodb_json: bool) -> str:
     """One wire item as a JSONL line (without the newline)."""
     if dynamodb_json:
-        typed = {name: _typed_to_json(value) for name, value in wire.items()}
-        return json.dumps(typed, sort_keys=True)
+        return json.dumps(item_to_json(wire), sort_keys=True)
     return json.dumps(decode_item(wire), default=_plain_json, sort_keys=True)
 
 

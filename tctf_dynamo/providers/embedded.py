@@ -202,6 +202,18 @@ class _MotoTypes:
         self.normalize_request: Callable[[AWSPreparedRequest], Any] = normalize_request
 
 
+EMBEDDED_INSTALL_HINT: Final = "pip install 'tctf-dynamo[embedded]'"
+
+
 @functools.cache
 def _moto_types() -> _MotoTypes:
-    return _MotoTypes()
+    try:
+        return _MotoTypes()
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in ("moto", "werkzeug"):
+            raise
+        raise error_for(
+            ErrorCode.INVALID_CONFIGURATION,
+            f"the embedded backend needs moto, an optional dependency: {EMBEDDED_INSTALL_HINT}",
+            {"missing": error.name},
+        ) from error
