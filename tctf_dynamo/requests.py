@@ -80,11 +80,17 @@ def update_request(
     condition: Condition | None = None,
     return_values: str | None = "ALL_NEW",
 ) -> Request:
-    """An UpdateItem request; ``return_values=None`` for transaction actions."""
+    """An UpdateItem request; ``return_values=None`` for transaction actions.
+
+    An update without actions is a valid UpdateItem: DynamoDB creates the item with just
+    its key (or leaves an existing one as it is), so the request carries no
+    UpdateExpression. Entity updates refuse that earlier (a bare key is no valid entity).
+    """
     validate_table_name(table_name)
     validate_key(key, schema)
     request: Request = {"TableName": table_name, "Key": key}
-    request.update(build_request_parts(update=update, condition=condition))
+    actions = None if update.is_empty else update
+    request.update(build_request_parts(update=actions, condition=condition))
     if return_values is not None:
         request["ReturnValues"] = return_values
     return request

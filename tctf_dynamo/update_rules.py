@@ -23,9 +23,11 @@ from tctf_dynamo.expressions import Update, if_not_exists
 from tctf_dynamo.expressions.operands import Value
 from tctf_dynamo.expressions.updates import AddAction, RemoveAction, SetAction, UpdateAction
 from tctf_dynamo.model import Entity, EntityMeta
+from tctf_dynamo.model.fieldtypes import omit_empty_sets
 
 __all__ = [
     "check_versioned",
+    "clears",
     "refuse_reserved",
     "typed_key_fields",
     "with_dumped_models",
@@ -83,8 +85,15 @@ def field_of(meta: EntityMeta, attribute: str) -> str:
 
 
 def dumped(value: Any) -> Any:
-    """Nested models are stored as the maps they dump to."""
-    return value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+    """Nested models are stored as the maps they dump to; empty sets inside are left out,
+    as a put leaves them out (DynamoDB has none), so they read back as the default."""
+    plain = value.model_dump(by_alias=True) if isinstance(value, BaseModel) else value
+    return omit_empty_sets(plain)
+
+
+def clears(value: Any) -> bool:
+    """None and an empty set are stored by leaving the attribute out, as put does."""
+    return value is None or (isinstance(value, set | frozenset) and not value)
 
 
 def _epoch_seconds(value: datetime | date) -> int:

@@ -35,6 +35,7 @@ from tctf_dynamo.model import Entity
 from tctf_dynamo.transactions import action_size
 from tctf_dynamo.update_rules import (
     check_versioned,
+    clears,
     dumped,
     entity_meta,
     field_of,
@@ -207,8 +208,8 @@ def plan_update(
     check_versioned(meta, expected_version)
     stored = stored_names(meta)
     set_values = {stored(path): value for path, value in (set or {}).items()}
-    cleared = [path for path, value in set_values.items() if value is None]
-    for path in cleared:  # None is stored by leaving the attribute out, as put does
+    cleared = [path for path, value in set_values.items() if clears(value)]
+    for path in cleared:  # None and empty sets are stored by leaving the attribute out
         del set_values[path]
     set_stored = {path: dumped(value) for path, value in set_values.items()}
     if policy is not None and set_stored:

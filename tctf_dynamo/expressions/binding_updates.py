@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tctf_dynamo.expressions import typeinfo
+from tctf_dynamo.expressions import binding_values, typeinfo
 from tctf_dynamo.expressions.operands import Arithmetic, IfNotExists, ListAppend, SetOperand, Value
 from tctf_dynamo.expressions.paths import Path
 from tctf_dynamo.expressions.schema import Schema, required_fields
@@ -22,8 +22,10 @@ __all__ = ["check_update_actions"]
 
 
 def _check_value(schema: Schema, target: Path, annotation: Any, value: Any, role: str) -> None:
+    """A value written whole: its kind first (clear message), then the field's own rules."""
     if not typeinfo.accepts(annotation, value, exact=True):
         raise schema.mismatch(target, annotation, role, value)
+    binding_values.check_stored(schema.model, target, annotation, value, role)
 
 
 def _check_source(schema: Schema, target: Path, annotation: Any, operand: SetOperand) -> None:
@@ -32,18 +34,23 @@ def _check_source(schema: Schema, target: Path, annotation: Any, operand: SetOpe
         case Value(value=value):
             _check_value(schema, target, annotation, value, "the SET value")
         case Path():
-            schema.type_of(operand)
+            source = schema.type_of(operand)
+            binding_values.check_copy(schema.model, target, annotation, operand, source)
         case IfNotExists(path=path, default=default):
-            schema.type_of(path)
+            source = schema.type_of(path)
+            binding_values.check_copy(schema.model, target, annotation, path, source)
             _check_source(schema, target, annotation, default)
         case ListAppend(first=first, second=second):
             if not typeinfo.is_list(annotation):
                 raise schema.mismatch(target, annotation, "list_append")
-            _check_source(schema, target, annotation, first)
-            _check_source(schema, target, annotation, second)
+            binding_values.check_unbounded(schema.model, target, annotation, "list_append")
+            elements = binding_values.plain_type(annotation)  # each operand is a whole list
+            _check_source(schema, target, elements, first)
+            _check_source(schema, target, elements, second)
         case Arithmetic(left=left, right=right):
             if not typeinfo.is_numeric(annotation):
                 raise schema.mismatch(target, annotation, "+ and -")
+            binding_values.check_unbounded(schema.model, target, annotation, "+ and -")
             for side in (left, right):
                 _check_source(schema, target, annotation, side)
 
@@ -57,6 +64,15 @@ def _check_add(schema: Schema, action: AddAction) -> None:
         fits = typeinfo.is_numeric(annotation)
     if not fits:
         raise schema.mismatch(action.path, annotation, "ADD", value)
+    model, path = schema.model, action.path
+    if isinstance(value, set | frozenset):
+        # the item may have no set yet: the members added must make a valid set alone
+        binding_values.check_unbounded(model, path, annotation, "ADD", binding_values.GROWS)
+        binding_values.check_stored(model, path, annotation, value, "ADD")
+    else:
+        binding_values.check_unbounded(model, path, annotation, "ADD")
+        plain = binding_values.plain_type(annotation)
+        binding_values.check_stored(model, path, plain, value, "ADD")
 
 
 def _check_delete(schema: Schema, action: DeleteAction) -> None:
@@ -64,6 +80,8 @@ def _check_delete(schema: Schema, action: DeleteAction) -> None:
     value = action.value.value
     if not (typeinfo.is_set(annotation) and typeinfo.accepts(annotation, value, exact=False)):
         raise schema.mismatch(action.path, annotation, "DELETE", value)
+    model, path = schema.model, action.path
+    binding_values.check_unbounded(model, path, annotation, "DELETE", binding_values.SHRINKS)
 
 
 def _check_remove(schema: Schema, action: RemoveAction) -> None:

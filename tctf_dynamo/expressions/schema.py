@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from uuid import UUID
 
 import attrs
@@ -38,10 +38,16 @@ def stored_name(name: str, info: Any, by_alias: bool) -> str:
 
 
 def _stored_fields(model: type[BaseModel], by_alias: bool) -> dict[str, Any]:
+    """Each field's annotation with the constraints pydantic keeps beside it (``le=``,
+    ``max_length=``) put back as ``Annotated`` metadata, so values can be checked by them."""
     return {
-        stored_name(name, info, by_alias): info.annotation
+        stored_name(name, info, by_alias): _constrained(info.annotation, info.metadata)
         for name, info in model.model_fields.items()
     }
+
+
+def _constrained(annotation: Any, metadata: list[Any]) -> Any:
+    return Annotated[annotation, *metadata] if metadata else annotation
 
 
 def required_fields(model: type[BaseModel], by_alias: bool) -> frozenset[str]:

@@ -243,6 +243,8 @@ def _substring_fits(kind: Any, value: Any) -> bool:
 
 def describe(annotation: Any) -> str:
     """A short readable name for messages (``int``, ``Optional[str]``, ``list[Tag]``)."""
+    while get_origin(annotation) is Annotated:  # constraints are not part of the name
+        annotation = get_args(annotation)[0]
     if isinstance(annotation, type) and not get_args(annotation):
         return annotation.__name__
     return str(annotation).replace("typing.", "")

@@ -28,7 +28,14 @@ from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.model import sortable
 from tctf_dynamo.model.templates import escape_key_text, unescape_key_text
 
-__all__ = ["AttributeConverter", "KeyCodec", "attribute_converter", "key_codec", "unwrap"]
+__all__ = [
+    "AttributeConverter",
+    "KeyCodec",
+    "attribute_converter",
+    "key_codec",
+    "omit_empty_sets",
+    "unwrap",
+]
 
 Encode = Callable[[Any], Any]
 Decode = Callable[[Any], Any]
@@ -205,7 +212,36 @@ def _decode_bool(av: dict[str, Any]) -> Any:
 def _encode_generic(value: Any) -> Any:
     if isinstance(value, set | frozenset) and not value:
         return None
-    return codec.encode(value)
+    try:
+        return codec.encode(value)
+    except DynamoDBServiceError as error:
+        # rare, so the common case pays nothing: an empty set deeper in a document
+        pruned = omit_empty_sets(value) if error.code == ErrorCode.UNSUPPORTED_TYPE else value
+        if pruned is value:
+            raise
+        return codec.encode(pruned)
+
+
+def omit_empty_sets(value: Any) -> Any:
+    """``value`` with every map entry holding an empty set left out, at every depth.
+
+    DynamoDB has no empty set. A top-level one is stored by omitting the attribute, and
+    a field of a nested model the same way, so it reads back as the field's default.
+    Returns ``value`` itself when there is nothing to omit (callers test ``is``).
+    """
+    if isinstance(value, dict):
+        kept = {
+            key: omit_empty_sets(item)
+            for key, item in value.items()
+            if not (isinstance(item, set | frozenset) and not item)
+        }
+        unchanged = len(kept) == len(value) and all(kept[k] is value[k] for k in kept)
+        return value if unchanged else kept
+    if isinstance(value, list | tuple):
+        items = [omit_empty_sets(item) for item in value]
+        unchanged = all(new is old for new, old in zip(items, value, strict=True))
+        return value if unchanged else type(value)(items)
+    return value
 
 
 def _scalar_converter(kind: type) -> tuple[Encode, Decode] | None:

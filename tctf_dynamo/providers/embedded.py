@@ -64,6 +64,9 @@ _HERMETIC_SESSION_VARS: Final = {
 """Session settings that ignore the environment, so bogus ``AWS_*`` values cannot break us."""
 
 
+_UPDATE_ACTIONS = frozenset({"UpdateExpression", "AttributeUpdates"})
+
+
 class EmbeddedProvider(Closing):
     """An isolated, thread-safe, in-memory DynamoDB for tests, demos and local work.
 
@@ -101,7 +104,11 @@ class EmbeddedProvider(Closing):
         """Send ``operation`` to this provider's private backend.
 
         TransactWriteItems honours ClientRequestToken as DynamoDB does (moto ignores it).
+        An UpdateItem without actions creates the item with just its key, as DynamoDB
+        does (moto needs an empty ``AttributeUpdates`` to do the same).
         """
+        if operation == "UpdateItem" and not request.keys() & _UPDATE_ACTIONS:
+            request = {**request, "AttributeUpdates": {}}
         return self._tokens.call(
             operation, request, lambda: self._provider.call(operation, request)
         )
