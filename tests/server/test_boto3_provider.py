@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,10 +53,18 @@ def provider(server: tuple[str, str], table_name: str) -> Iterator[Boto3Provider
 
 
 def create_table(provider: Provider, name: str) -> None:
+    """Create the table and wait until it is ACTIVE: dynalite creates it asynchronously,
+    so on a busy machine a write sent at once can find no table."""
     provider.call(
         "CreateTable",
         Table(name).create_table_request(),
     )
+    for _ in range(200):
+        described = provider.call("DescribeTable", {"TableName": name})
+        if described["Table"]["TableStatus"] == "ACTIVE":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"table {name} never became ACTIVE")
 
 
 def key(pk: str, sk: str = "META") -> dict[str, Any]:
