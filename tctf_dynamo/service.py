@@ -130,8 +130,10 @@ class DynamoDBService(PlainItemOperations, Closing):
         """Wrap an existing boto3 DynamoDB client (its own retry settings stay as they are).
 
         ``fast_path`` sends data operations with the library's own JSON serialization on
-        the client's signer and connections; ``False`` keeps every botocore event hook
-        (``before-call``, ``Stubber``) in play, at about three times the client CPU.
+        the client's signer and connections; tracers wrapped around the client see them,
+        and a ``Stubber`` or a handler on ``before-call``-like events sends the operation
+        through botocore's path. ``False`` always takes botocore's path, at about three
+        times the client CPU.
         """
         return cls(Boto3Provider(client, fast_path=fast_path), **options)
 
@@ -147,12 +149,19 @@ class DynamoDBService(PlainItemOperations, Closing):
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_workers: int = 8,
         fast_path: bool = True,
+        config: Any = None,
+        profile_name: str | None = None,
+        botocore_session: Any = None,
         **options: Any,
     ) -> DynamoDBService:
         """A boto3-backed service for AWS (``endpoint_url=None``) or any compatible endpoint.
 
         botocore's own retries are off and its read timeout follows ``timeout``; the
         connection pool is sized to ``max_workers`` so parallel batches never queue.
+        ``config`` (a botocore ``Config``) overrides those settings; its ``retries``
+        become the service's retry budget (``RetryPolicy(max_attempts=...)``) instead of
+        botocore's, and giving ``retry=`` with a different budget is refused. Credentials
+        come from ``botocore_session`` or a session of ``profile_name`` when given.
         """
         provider = Boto3Provider.from_endpoint(
             endpoint_url,
@@ -164,7 +173,22 @@ class DynamoDBService(PlainItemOperations, Closing):
             read_timeout=timeout,
             max_pool_connections=max_workers,
             fast_path=fast_path,
+            config=config,
+            profile_name=profile_name,
+            botocore_session=botocore_session,
         )
+        attempts = provider.requested_attempts
+        if attempts is not None:
+            retry = options.get("retry")
+            if retry is not None and retry.max_attempts != attempts:
+                provider.close()
+                raise error_for(
+                    ErrorCode.INVALID_CONFIGURATION,
+                    f"config asks for {attempts} attempts and retry= for "
+                    f"{retry.max_attempts}: give the budget once",
+                    {"config_attempts": attempts, "retry_attempts": retry.max_attempts},
+                )
+            options["retry"] = retry or RetryPolicy(max_attempts=attempts)
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
 
     def with_retry(self, retry: RetryPolicy) -> DynamoDBService:

@@ -10,20 +10,33 @@ Data-plane operations take the fast JSON path of :mod:`tctf_dynamo.providers.wir
 default (``fast_path=True``): the same endpoint, signer, ``before-send`` event and HTTP
 session, without botocore's per-request walks over the service model. ``fast_path=False``
 sends everything through the botocore client method, as a plain boto3 call would.
+
+Nothing that watches the client is left out (see :mod:`tctf_dynamo.providers.hooks`):
+tracers wrapped around ``_make_api_call`` see the fast path's calls as their own, and a
+``Stubber`` or a handler on an event the fast path does not emit sends that operation
+through botocore's path. If the private botocore attributes the fast path needs are
+missing (see :mod:`tctf_dynamo.providers.internals`), every call takes botocore's path.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import warnings
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from botocore import xform_name
 from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.providers.attempts import USER_AGENT_TAG, tagged
 from tctf_dynamo.providers.base import Closing, Request, Response
+from tctf_dynamo.providers.clientconfig import client_attempts, library_config
 from tctf_dynamo.providers.errors import translate_exception
+from tctf_dynamo.providers.hooks import ClientHooks, Route, run_wrapped
+from tctf_dynamo.providers.internals import fast_path_missing
 from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 
 if TYPE_CHECKING:
@@ -33,6 +46,10 @@ __all__ = ["Boto3Provider", "client_config"]
 
 SERVICE_NAME: Final = "dynamodb"
 _RESPONSE_METADATA: Final = "ResponseMetadata"
+_USER_AGENT_HANDLER_ID: Final = "tctf-dynamo-user-agent"
+_SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
+"""True while the provider sends on botocore's path: only its own calls get the tag."""
+logger = logging.getLogger("tctf_dynamo.providers")
 
 
 def client_config(
@@ -64,15 +81,18 @@ class Boto3Provider(Closing):
 
     Wrapping a client you built yourself keeps its configuration, including its retry
     settings, which cannot be changed after creation: build it with
-    ``config=client_config()`` (or ``retries={"total_max_attempts": 1}``), or the
-    library's retries multiply with botocore's. :meth:`from_endpoint` does that for you.
+    ``config=client_config()`` (or ``retries={"total_max_attempts": 1}``). The fast path
+    never lets botocore retry; an operation sent on botocore's path by a client whose
+    retries are on would be multiplied, and the provider warns once when that happens
+    (see :mod:`tctf_dynamo.providers.clientconfig`). :meth:`from_endpoint` builds a
+    client with botocore's retries off.
 
     With ``fast_path`` (the default) data-plane operations skip botocore's serializer,
-    validator and parser (see :mod:`tctf_dynamo.providers.wire`) and never retry, whatever
-    the client's retry settings; botocore's parameter validation still runs when the
-    client's configuration asks for it. Of the client's events only ``before-sign``,
-    ``choose-signer`` and ``before-send`` fire for those operations, so hooks on others
-    (``before-call``, ``after-call``, botocore's ``Stubber``) need ``fast_path=False``.
+    validator and parser (see :mod:`tctf_dynamo.providers.wire`); botocore's parameter
+    validation still runs when the client's configuration asks for it. Tracers wrapped
+    around the client's ``_make_api_call`` (OpenTelemetry, X-Ray) see every call; a
+    ``Stubber`` or a handler on ``before-call``, ``after-call`` and the other events the
+    fast path does not emit sends the operation through botocore's path instead.
 
     Thread-safe: botocore clients are, and the provider adds no shared mutable state
     beyond caches of bound methods and per-operation headers.
@@ -91,9 +111,17 @@ class Boto3Provider(Closing):
         self._client = client
         self._close_client = close_client
         self._methods: dict[str, Callable[..., dict[str, Any]]] = {}
-        self._wire = WireClient(client) if fast_path else None
+        self._wire = _wire_client(client) if fast_path else None
+        self._hooks = ClientHooks(client, client.meta.service_model.service_id.hyphenize())
+        self._retrying_client = client_attempts(client) > 1
+        self._warned_retries = False
+        self.requested_attempts: int | None = None
+        """Attempts a ``Config(retries=...)`` given to :meth:`from_endpoint` asked for."""
         self._closed = False
         self._close_lock = threading.Lock()
+        client.meta.events.register(
+            "request-created", _tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
+        )
 
     @classmethod
     def from_client(
@@ -116,34 +144,58 @@ class Boto3Provider(Closing):
         max_pool_connections: int = 10,
         parameter_validation: bool = False,
         fast_path: bool = True,
+        config: Config | None = None,
+        profile_name: str | None = None,
+        botocore_session: Any = None,
     ) -> Self:
         """Build a client of our own, with botocore's retries off.
 
         ``endpoint_url=None`` means AWS itself; anything else (a moto server, dynalite,
         DynamoDB Local) is addressed over HTTP the same way. Credentials and region not
-        given are resolved by botocore's usual chain (environment, profile, ...).
+        given are resolved by botocore's usual chain (environment, profile, ...), from
+        ``botocore_session`` or a new session of ``profile_name`` when given.
+
+        ``config`` overrides the settings above (proxies, TLS, user agent, ...) except
+        retries: its ``retries`` become :attr:`requested_attempts`, which the service
+        uses as its retry budget, and botocore's stay off (see
+        :mod:`tctf_dynamo.providers.clientconfig`).
         """
-        config = client_config(
+        if profile_name is not None and botocore_session is not None:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION,
+                "give profile_name or botocore_session, not both: a session has its profile",
+                {"profile_name": profile_name},
+            )
+        base = client_config(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_pool_connections,
             parameter_validation=parameter_validation,
         )
+        merged, attempts, mode = library_config(base, config)
+        if mode == "adaptive":
+            warnings.warn(
+                "retry mode 'adaptive' is not honoured: the library's retry policy retries "
+                "with backoff and its circuit breaker sheds load; botocore's retries are off",
+                UserWarning,
+                stacklevel=2,
+            )
         try:
-            import botocore.session
-
-            client = botocore.session.get_session().create_client(
+            session = botocore_session or _session(profile_name)
+            client = session.create_client(
                 SERVICE_NAME,
                 region_name=region_name,
                 endpoint_url=endpoint_url,
                 aws_access_key_id=aws_access_key_id,
                 aws_secret_access_key=aws_secret_access_key,
                 aws_session_token=aws_session_token,
-                config=config,
+                config=merged,
             )
         except Exception as exc:
             raise translate_exception(exc, "CreateClient") from exc
-        return cls(client, fast_path=fast_path)
+        provider = cls(client, fast_path=fast_path)
+        provider.requested_attempts = attempts
+        return provider
 
     @property
     def client(self) -> BaseClient:
@@ -175,17 +227,57 @@ class Boto3Provider(Closing):
             )
         wire = self._wire
         if wire is not None and operation in DATA_OPERATIONS:
+            verdict = self._hooks.verdict(operation)
             try:
-                return wire.send(operation, request)
+                if verdict.route is Route.FAST:
+                    return wire.send(operation, request, announce=verdict.announce)
+                if verdict.route is Route.WRAPPED:
+                    inner = self._send_traced_announced if verdict.announce else self._send_traced
+                    response: Response = run_wrapped(
+                        verdict.wrappers, self._client, inner, operation, request
+                    )
+                    response.pop(_RESPONSE_METADATA, None)
+                    return response
             except Exception as exc:
                 raise translate_exception(exc, operation) from exc
+        return self._call_botocore(operation, request)
+
+    def _send_traced(self, operation: str, request: Request) -> Response:
+        """The fast path as the innermost call of tracers' wrappers: with metadata."""
+        wire = self._wire
+        assert wire is not None
+        return wire.send(operation, request, metadata=True)
+
+    def _send_traced_announced(self, operation: str, request: Request) -> Response:
+        wire = self._wire
+        assert wire is not None
+        return wire.send(operation, request, metadata=True, announce=True)
+
+    def _call_botocore(self, operation: str, request: Request) -> Response:
+        if self._retrying_client and not self._warned_retries:
+            self._warn_retries(operation)
         method = self._methods.get(operation) or self._bind(operation)
+        token = _SENDING.set(True)
         try:
             response = method(**request)
         except Exception as exc:
             raise translate_exception(exc, operation) from exc
+        finally:
+            _SENDING.reset(token)
         response.pop(_RESPONSE_METADATA, None)
         return response
+
+    def _warn_retries(self, operation: str) -> None:
+        self._warned_retries = True
+        attempts = client_attempts(self._client)
+        warnings.warn(
+            f"{operation} goes through botocore's path on a client that retries up to "
+            f"{attempts} times by itself, so each of the library's attempts may be sent "
+            f"{attempts} times; build the client with config=client_config() or "
+            "Config(retries={'total_max_attempts': 1})",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _bind(self, operation: str) -> Callable[..., dict[str, Any]]:
         if operation not in self._client.meta.service_model.operation_names:
@@ -206,3 +298,43 @@ class Boto3Provider(Closing):
             self._closed = True
         if self._close_client:
             self._client.close()
+        else:
+            self._client.meta.events.unregister("request-created", unique_id=_USER_AGENT_HANDLER_ID)
+
+
+def _wire_client(client: BaseClient) -> WireClient | None:
+    """The fast path, unless botocore lacks what it relies on (then botocore's path)."""
+    missing = fast_path_missing(client)
+    if missing:
+        logger.warning(
+            "botocore %s lacks %s, which the fast path relies on; every call takes botocore's path",
+            _botocore_version(),
+            ", ".join(missing),
+        )
+        return None
+    return WireClient(client)
+
+
+def _botocore_version() -> str:
+    import botocore
+
+    return str(botocore.__version__)
+
+
+def _session(profile_name: str | None) -> Any:
+    import botocore.session
+
+    if profile_name is None:
+        return botocore.session.get_session()
+    return botocore.session.Session(profile=profile_name)
+
+
+def _tag_user_agent(request: Any, **_: Any) -> None:
+    """``request-created`` handler adding the library's tag to the provider's own calls."""
+    if not _SENDING.get():
+        return
+    agent = request.headers.get("User-Agent")
+    if isinstance(agent, bytes):
+        agent = agent.decode("utf-8", "replace")
+    if agent and USER_AGENT_TAG not in agent:
+        request.headers.replace_header("User-Agent", tagged(agent))

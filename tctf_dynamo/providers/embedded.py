@@ -37,6 +37,7 @@ from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.base import Closing, Request, Response
 from tctf_dynamo.providers.boto3 import SERVICE_NAME, Boto3Provider, client_config
 from tctf_dynamo.providers.idempotency import ClientTokenLedger
+from tctf_dynamo.providers.internals import TESTED_MOTO, moto_missing
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -190,6 +191,15 @@ class _MotoTypes:
         from moto.dynamodb.models import DynamoDBBackend
         from moto.dynamodb.responses import DynamoHandler
         from werkzeug.exceptions import HTTPException
+
+        missing = moto_missing()
+        if missing:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION,
+                f"the embedded backend needs moto's DynamoDB dispatcher; this moto lacks "
+                f"{', '.join(missing)} (tested with moto {','.join(TESTED_MOTO)})",
+                {"missing": missing},
+            )
 
         class PrivateBackendHandler(DynamoHandler):
             """moto's DynamoDB handler, reading and writing one private backend."""

@@ -50,6 +50,12 @@ from botocore.exceptions import ChecksumError
 from botocore.hooks import first_non_none_response
 from botocore.validate import ParamValidationDecorator, validate_parameters
 
+from tctf_dynamo.providers.attempts import (
+    USER_AGENT_TAG,
+    invocation_headers,
+    lambda_trace_id,
+    tagged,
+)
 from tctf_dynamo.providers.base import Request, Response
 
 if TYPE_CHECKING:
@@ -218,6 +224,7 @@ class _Operation:
     model: OperationModel
     headers: Mapping[str, str]
     before_send: str
+    request_created: str
     context: Mapping[str, Any]
     idempotent_members: tuple[str, ...]
 
@@ -236,6 +243,7 @@ class WireClient:
         # botocore keeps these on private attributes; there is no public handle.
         internals: Any = client
         self._signer: Any = internals._request_signer
+        self._endpoint_object: Any = internals._endpoint
         self._http_session: Any = internals._endpoint.http_session
         self._exceptions: Any = client.exceptions
         self._events = meta.events
@@ -249,15 +257,23 @@ class WireClient:
         self._user_agent = _user_agent(internals)
         self._operations: dict[str, _Operation] = {}
 
-    def send(self, operation: str, request: Request) -> Response:
-        """Send ``operation`` and return the parsed response (no ``ResponseMetadata``)."""
+    def send(
+        self, operation: str, request: Request, *, metadata: bool = False, announce: bool = False
+    ) -> Response:
+        """Send ``operation`` and return the parsed response.
+
+        ``ResponseMetadata`` is added, as botocore's parser adds it, only with ``metadata``
+        (for tracers wrapped around the call, which read the request id and status).
+        With ``announce`` the request is signed by emitting ``request-created``, as
+        botocore's endpoint does, so other handlers of that event run too.
+        """
         spec = self._operations.get(operation) or self._prepare(operation)
         for member in spec.idempotent_members:
             if member not in request:
                 request = {**request, member: str(uuid.uuid4())}
         if self._validate and spec.model.input_shape is not None:
             validate_parameters(request, spec.model.input_shape)
-        http_response = self._exchange(spec, request, encode_request(request))
+        http_response = self._exchange(spec, request, encode_request(request), announce)
         status: int = http_response.status_code
         headers = http_response.headers
         body: bytes = http_response.content
@@ -267,26 +283,35 @@ class WireClient:
             if not isinstance(parsed, dict):
                 raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
             parsed.pop("ResponseMetadata", None)
+            if metadata:
+                parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
             return parsed
         error = error_response(status, headers, body, self._service_model)
         raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
 
-    def _exchange(self, spec: _Operation, request: Request, body: bytes) -> Any:
+    def _exchange(self, spec: _Operation, request: Request, body: bytes, announce: bool) -> Any:
         """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
         context = dict(spec.context)
-        url, request_headers = self._url, spec.headers
+        url, request_headers = self._url, dict(spec.headers)
         if self._resolve is not None:
             url, extra_headers = self._endpoint(spec, request, context)
             if extra_headers:
-                request_headers = {**request_headers, **extra_headers}
+                request_headers.update(extra_headers)
+        trace_id = lambda_trace_id()
+        if trace_id is not None and "X-Amzn-Trace-Id" not in request_headers:
+            request_headers["X-Amzn-Trace-Id"] = trace_id
         aws_request = AWSRequest(method="POST", url=url, headers=request_headers, data=body)
         aws_request.context = context
-        self._signer.sign(spec.name, aws_request)
-        prepared = aws_request.prepare()
-        headers: Any = prepared.headers  # str values in, bytes out, as botocore sends them
-        for key, value in list(headers.items()):
-            if isinstance(value, str):
-                headers[key] = value.encode("utf-8")
+        if announce:
+            self._events.emit(spec.request_created, request=aws_request, operation_name=spec.name)
+            _keep_tag(aws_request.headers)
+        else:
+            self._signer.sign(spec.name, aws_request)
+        for name, value in invocation_headers().items():  # after signing, as botocore adds them
+            aws_request.headers[name] = value
+        # The endpoint's own step (headers to bytes, then prepare): tracers wrap it to
+        # put their propagation headers in, as on botocore's path.
+        prepared = self._endpoint_object.prepare_request(aws_request)
         answers = self._events.emit(spec.before_send, request=prepared)
         http_response = first_non_none_response(answers)
         if http_response is None:
@@ -334,6 +359,7 @@ class WireClient:
             model=model,
             headers=headers,
             before_send=f"before-send.{service.service_id.hyphenize()}.{operation}",
+            request_created=f"request-created.{service.service_id.hyphenize()}.{operation}",
             context={
                 "client_region": self._region,
                 "client_config": self._config,
@@ -386,10 +412,16 @@ def _validates_parameters(client: Any) -> bool:
     return bool(getattr(client.meta.config, "parameter_validation", True))
 
 
-def _user_agent(client: Any) -> str | None:
-    """The client's User-Agent, computed once (botocore rebuilds it for every request)."""
+def _user_agent(client: Any) -> str:
+    """The client's User-Agent with the library's tag, computed once (botocore rebuilds
+    it for every request)."""
     creator = getattr(client, "_user_agent_creator", None)
-    if creator is not None:
-        return str(creator.to_string())
-    agent = client.meta.config.user_agent
-    return str(agent) if agent else None
+    agent = str(creator.to_string()) if creator is not None else client.meta.config.user_agent
+    return tagged(agent)
+
+
+def _keep_tag(headers: Any) -> None:
+    """Put the tag back if a ``request-created`` handler rebuilt the User-Agent."""
+    agent = headers.get("User-Agent")
+    if agent is not None and USER_AGENT_TAG not in agent:
+        headers.replace_header("User-Agent", tagged(agent))

@@ -33,6 +33,7 @@ from tctf_dynamo.errors import (
     OperationTimeoutError,
     RetriesExhaustedError,
 )
+from tctf_dynamo.providers.attempts import CURRENT_ATTEMPT, Invocation
 from tctf_dynamo.resilience.classification import classify
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.events import (
@@ -66,14 +67,52 @@ def execute(
     random: Callable[[], float],
     context: CallContext,
     events: EventSink | None = None,
+    invocation: Invocation | None = None,
 ) -> T:
-    """Run ``attempt`` until it succeeds, fails for good, runs out of attempts or time."""
+    """Run ``attempt`` until it succeeds, fails for good, runs out of attempts or time.
+
+    While an attempt runs, :data:`~tctf_dynamo.providers.attempts.CURRENT_ATTEMPT` says
+    which one it is (``invocation``, made here if not given), for the SDK retry headers
+    and the library's spans; afterwards ``invocation.attempt`` is the attempts made.
+    """
+    if invocation is None:
+        invocation = Invocation(policy.max_attempts)
+    else:
+        invocation.max_attempts = policy.max_attempts
+    token = CURRENT_ATTEMPT.set(invocation)
+    try:
+        return _loop(
+            attempt,
+            invocation,
+            policy=policy,
+            deadline=deadline,
+            sleep=sleep,
+            random=random,
+            context=context,
+            events=events,
+        )
+    finally:
+        CURRENT_ATTEMPT.reset(token)
+
+
+def _loop(
+    attempt: Callable[[], T],
+    invocation: Invocation,
+    *,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    sleep: Callable[[float], object],
+    random: Callable[[], float],
+    context: CallContext,
+    events: EventSink | None,
+) -> T:
     attempts = 0
     last: DynamoDBServiceError | None = None
     while True:
         if deadline.expired():
             raise _timeout(context, deadline, attempts, last) from last
         attempts += 1
+        invocation.attempt = attempts
         try:
             return attempt()
         except DynamoDBServiceError as error:

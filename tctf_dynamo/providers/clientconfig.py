@@ -1,0 +1,65 @@
+"""One rule for the client's retry settings, whichever path sends: only the library retries.
+
+The library's :class:`~tctf_dynamo.resilience.RetryPolicy` decides every retry: it knows
+which writes are safe to repeat, keeps one deadline and feeds the circuit breaker. If
+botocore retried as well, each library attempt would become up to N sends (3 x 4 = 12
+with botocore's defaults), and a write botocore repeated after a lost answer would be
+reported as applied once. So:
+
+* clients the library builds (``from_endpoint``) always have botocore's retries off; a
+  ``Config(retries=...)`` passed in becomes the library's attempt budget instead
+  (:func:`library_config`), and a retry ``mode`` it cannot honour (``adaptive``
+  client-side rate limiting) is warned about;
+* a client passed in keeps its settings (they cannot be changed after creation). The
+  fast path never lets botocore retry; an operation that goes through botocore's path on
+  a client whose retries are on would be multiplied, so the provider warns once, naming
+  the client's attempt count and the fix (:func:`client_attempts`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from botocore.config import Config
+
+__all__ = ["LEGACY_DEFAULT_ATTEMPTS", "client_attempts", "library_config", "requested_attempts"]
+
+LEGACY_DEFAULT_ATTEMPTS: Final = 10
+"""botocore's legacy retry mode sends DynamoDB requests up to ten times."""
+STANDARD_DEFAULT_ATTEMPTS: Final = 3
+
+
+def requested_attempts(retries: dict[str, Any] | None) -> int | None:
+    """Total attempts a ``Config(retries=...)`` dict asks for, or ``None`` if it names none."""
+    if not retries:
+        return None
+    if "total_max_attempts" in retries:
+        return int(retries["total_max_attempts"])
+    if "max_attempts" in retries:
+        return int(retries["max_attempts"]) + 1
+    return None
+
+
+def client_attempts(client: Any) -> int:
+    """How many times the client's botocore would send one call (1 means no retries)."""
+    retries = getattr(client.meta.config, "retries", None) or {}
+    attempts = requested_attempts(retries)
+    if attempts is not None:
+        return attempts
+    if retries.get("mode", "legacy") == "legacy":
+        return LEGACY_DEFAULT_ATTEMPTS
+    return STANDARD_DEFAULT_ATTEMPTS
+
+
+def library_config(base: Config, user: Config | None) -> tuple[Config, int | None, str | None]:
+    """``base`` overridden by the user's settings, botocore's retries still off.
+
+    Returns the merged configuration, the attempts the user's ``retries`` asked for (to
+    become the library's budget) and the retry mode they named, if any.
+    """
+    if user is None:
+        return base, None, None
+    retries = getattr(user, "retries", None)
+    merged = base.merge(user).merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    mode = retries.get("mode") if retries else None
+    return merged, requested_attempts(retries), mode

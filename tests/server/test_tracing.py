@@ -1,0 +1,310 @@
+"""Tracers and stubbers see the fast path's calls exactly as they see botocore's.
+
+The same workload runs through ``fast_path=True`` and ``fast_path=False`` against a moto
+server with the real OpenTelemetry botocore instrumentation (in-memory exporter) and the
+real X-Ray SDK (in-memory emitter, no daemon) installed; both must produce the same spans
+or subsegments: count, names, and the attributes that identify the call. Instrumentation
+is process-wide, so each fixture removes it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.client
+import botocore.endpoint
+import pytest
+from botocore.stub import Stubber
+
+from tctf_dynamo.errors import ConditionFailedError
+from tctf_dynamo.model import Table
+from tctf_dynamo.providers import Boto3Provider
+from tctf_dynamo.providers.hooks import Route
+
+pytestmark = pytest.mark.server
+
+
+def connect(endpoint: str, *, fast: bool) -> Boto3Provider:
+    return Boto3Provider.from_endpoint(
+        endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        fast_path=fast,
+    )
+
+
+@pytest.fixture
+def table(moto_endpoint: str, table_name: str) -> Iterator[str]:
+    with connect(moto_endpoint, fast=False) as admin:
+        admin.call("CreateTable", Table(table_name).create_table_request())
+        yield table_name
+        admin.call("DeleteTable", {"TableName": table_name})
+
+
+def workload(provider: Boto3Provider, table: str) -> None:
+    """A put, a get, a query, a batch, a transaction and a failed conditional write."""
+    item = {"PK": {"S": "A#1"}, "SK": {"S": "META"}, "n": {"N": "1"}}
+    provider.call("PutItem", {"TableName": table, "Item": item})
+    provider.call("GetItem", {"TableName": table, "Key": {"PK": item["PK"], "SK": item["SK"]}})
+    provider.call(
+        "Query",
+        {
+            "TableName": table,
+            "KeyConditionExpression": "PK = :p",
+            "ExpressionAttributeValues": {":p": {"S": "A#1"}},
+        },
+    )
+    provider.call(
+        "BatchWriteItem",
+        {"RequestItems": {table: [{"PutRequest": {"Item": {**item, "SK": {"S": "B"}}}}]}},
+    )
+    provider.call(
+        "TransactWriteItems",
+        {"TransactItems": [{"Put": {"TableName": table, "Item": {**item, "SK": {"S": "C"}}}}]},
+    )
+    with pytest.raises(ConditionFailedError):
+        provider.call(
+            "PutItem",
+            {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"},
+        )
+
+
+# -- OpenTelemetry ----------------------------------------------------------------------------
+
+OTEL_KEYS = (
+    "rpc.system",
+    "rpc.service",
+    "rpc.method",
+    "cloud.region",
+    "aws.dynamodb.table_names",
+    "http.status_code",
+    "server.address",
+    "server.port",
+)
+
+
+@pytest.fixture
+def otel() -> Iterator[Any]:
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = BotocoreInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider)
+    try:
+        yield exporter
+    finally:
+        instrumentor.uninstrument()
+
+
+def otel_shape(span: Any) -> tuple[Any, ...]:
+    attributes = dict(span.attributes)
+    return (
+        span.name,
+        span.kind,
+        span.status.status_code,
+        tuple((key, _hashable(attributes.get(key))) for key in OTEL_KEYS),
+        bool(attributes.get("aws.request_id")),
+    )
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def test_opentelemetry_sees_the_same_spans_on_both_paths(
+    moto_endpoint: str, table: str, otel: Any
+) -> None:
+    shapes = {}
+    for fast in (True, False):
+        with connect(moto_endpoint, fast=fast) as provider:
+            otel.clear()
+            workload(provider, table)
+            shapes[fast] = [otel_shape(span) for span in otel.get_finished_spans()]
+    assert len(shapes[True]) == 6
+    assert shapes[True] == shapes[False]
+    names = [shape[0] for shape in shapes[True]]
+    assert names == [
+        "DynamoDB.PutItem",
+        "DynamoDB.GetItem",
+        "DynamoDB.Query",
+        "DynamoDB.BatchWriteItem",
+        "DynamoDB.TransactWriteItems",
+        "DynamoDB.PutItem",
+    ]
+    first = dict(shapes[True][0][3])
+    assert first["rpc.system"] == "aws-api"
+    assert first["aws.dynamodb.table_names"] == (table,)
+    assert all(shape[4] for shape in shapes[True]), "every span carries a request id"
+
+
+def test_the_fast_path_runs_inside_the_tracer_and_stays_fast(
+    moto_endpoint: str, table: str, otel: Any
+) -> None:
+    with connect(moto_endpoint, fast=True) as provider:
+        provider.call("GetItem", {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}})
+        assert provider._hooks.verdict("GetItem").route is Route.WRAPPED
+
+
+def test_instrumenting_after_the_client_was_made_is_seen(moto_endpoint: str, table: str) -> None:
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    key = {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}}
+    with connect(moto_endpoint, fast=True) as provider:
+        provider.call("GetItem", key)
+        assert provider._hooks.verdict("GetItem").route is Route.FAST
+        exporter = InMemorySpanExporter()
+        tracer_provider = TracerProvider()
+        tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+        instrumentor = BotocoreInstrumentor()
+        instrumentor.instrument(tracer_provider=tracer_provider)
+        try:
+            provider.call("GetItem", key)
+        finally:
+            instrumentor.uninstrument()
+        provider.call("GetItem", key)
+        assert [span.name for span in exporter.get_finished_spans()] == ["DynamoDB.GetItem"]
+        assert provider._hooks.verdict("GetItem").route is Route.FAST
+
+
+def test_trace_context_is_propagated_in_the_fast_paths_headers(
+    moto_endpoint: str, table: str, otel: Any
+) -> None:
+    from opentelemetry import propagate
+    from opentelemetry.propagators.aws import AwsXRayPropagator
+
+    seen: list[bytes] = []
+
+    def keep(request: Any, **_: Any) -> None:
+        seen.append(request.headers.get("X-Amzn-Trace-Id", b""))
+
+    previous = propagate.get_global_textmap()
+    propagate.set_global_textmap(AwsXRayPropagator())
+    try:
+        with connect(moto_endpoint, fast=True) as provider:
+            provider.client.meta.events.register("before-send.dynamodb", keep)
+            provider.call(
+                "GetItem", {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}}
+            )
+    finally:
+        propagate.set_global_textmap(previous)
+    (span,) = otel.get_finished_spans()
+    assert seen and seen[0].startswith(b"Root=1-")
+    assert f"{span.context.span_id:016x}".encode() in seen[0]
+
+
+# -- X-Ray ------------------------------------------------------------------------------------
+
+
+class _Emitter:
+    """Keeps the entities the recorder would send to the daemon."""
+
+    def __init__(self) -> None:
+        self.entities: list[Any] = []
+
+    def send_entity(self, entity: Any) -> None:
+        self.entities.append(entity)
+
+    def set_daemon_address(self, address: Any) -> None:
+        del address
+
+    @property
+    def ip(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return 2000
+
+
+@pytest.fixture
+def xray() -> Iterator[Any]:
+    from aws_xray_sdk.core import patch, xray_recorder
+    from aws_xray_sdk.core.context import Context
+
+    saved_call = vars(botocore.client.BaseClient)["_make_api_call"]
+    saved_prepare = vars(botocore.endpoint.Endpoint)["prepare_request"]
+    emitter = _Emitter()
+    xray_recorder.configure(
+        emitter=emitter, context=Context(), sampling=False, context_missing="LOG_ERROR"
+    )
+    patch(["botocore"])
+    try:
+        yield xray_recorder, emitter
+    finally:
+        botocore.client.BaseClient._make_api_call = saved_call  # type: ignore[method-assign]
+        botocore.endpoint.Endpoint.prepare_request = saved_prepare  # type: ignore[method-assign]
+        if hasattr(botocore.client, "_xray_enabled"):
+            delattr(botocore.client, "_xray_enabled")
+
+
+def xray_shape(subsegment: dict[str, Any]) -> tuple[Any, ...]:
+    aws = subsegment.get("aws", {})
+    return (
+        subsegment["name"],
+        subsegment.get("namespace"),
+        aws.get("operation"),
+        aws.get("region"),
+        aws.get("table_name"),
+        bool(aws.get("request_id")),
+        subsegment.get("http", {}).get("response", {}).get("status"),
+        subsegment.get("fault", False),
+        subsegment.get("error", False),
+    )
+
+
+def test_xray_sees_the_same_subsegments_on_both_paths(
+    moto_endpoint: str, table: str, xray: Any
+) -> None:
+    recorder, emitter = xray
+    shapes = {}
+    for fast in (True, False):
+        with connect(moto_endpoint, fast=fast) as provider:
+            recorder.begin_segment(f"workload-{fast}")
+            workload(provider, table)
+            recorder.end_segment()
+        (segment,) = [e for e in emitter.entities if e.name == f"workload-{fast}"]
+        shapes[fast] = [xray_shape(sub.to_dict()) for sub in segment.subsegments]
+    assert len(shapes[True]) == 6
+    assert shapes[True] == shapes[False]
+    assert shapes[True][0][:5] == ("dynamodb", "aws", "PutItem", "us-east-1", table)
+    assert shapes[True][-1][6] == 400
+
+
+# -- Stubber and user handlers ----------------------------------------------------------------
+
+
+def test_a_registered_stubber_answers_the_call(moto_endpoint: str, table: str) -> None:
+    request = {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}}
+    with connect(moto_endpoint, fast=True) as provider:
+        stubber = Stubber(provider.client)
+        stubber.add_response("get_item", {"Item": {"PK": {"S": "stubbed"}}}, request)
+        with stubber:
+            response = provider.call("GetItem", request)
+        stubber.assert_no_pending_responses()
+        assert response == {"Item": {"PK": {"S": "stubbed"}}}
+        assert provider.call("GetItem", request) == {}, "the stubber is gone: the server answers"
+
+
+def test_a_users_after_call_handler_sees_the_call(moto_endpoint: str, table: str) -> None:
+    seen: list[str] = []
+
+    def after_call(model: Any, **_: Any) -> None:
+        seen.append(model.name)
+
+    with connect(moto_endpoint, fast=True) as provider:
+        provider.client.meta.events.register("after-call.dynamodb", after_call)
+        provider.call("GetItem", {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}})
+        assert provider._hooks.verdict("GetItem").route is Route.BOTOCORE
+        provider.client.meta.events.unregister("after-call.dynamodb", after_call)
+        assert provider._hooks.verdict("GetItem").route is Route.FAST
+    assert seen == ["GetItem"]
