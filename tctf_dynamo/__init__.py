@@ -3,8 +3,12 @@
 Entities are pydantic models with key templates; repositories read and write them; a
 unit of work commits many writes atomically; every request is validated first and sent
 through retries, deadlines and a circuit breaker. See README.md and docs/.
+
+The library logs under ``tctf_dynamo`` and adds only a ``NullHandler``: where its
+records go is the application's choice.
 """
 
+import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from tctf_dynamo import _lazy
@@ -65,6 +69,8 @@ if TYPE_CHECKING:
     from tctf_dynamo.validation import UnsafeValuePolicy
 
 __version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessDeniedError",

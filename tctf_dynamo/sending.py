@@ -23,6 +23,8 @@ from tctf_dynamo.errors import (
     TransactionCancelledError,
     error_for,
 )
+from tctf_dynamo.providers.base import send
+from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ def send_conditional(
     def attempt() -> dict[str, Any]:
         nonlocal ambiguous
         try:
-            return provider.call(operation, request)
+            return send(provider, operation, request, attempt_timeout())
         except DynamoDBServiceError as error:
             if error.code in AMBIGUOUS:
                 ambiguous = True

@@ -369,16 +369,10 @@ def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribut
 def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore:
     """Breaker state under the reserved key prefix of the named table, whatever its key
     attributes: a dedicated one made by :meth:`DynamoDBStateStore.create_table`, or an
-    entity table (given as a :class:`Table`, or by name and then described once)."""
+    entity table (given as a :class:`Table`, or by name and then described on first use,
+    inside that use's time budget)."""
     from tctf_dynamo.resilience.stores import DynamoDBStateStore
 
     if isinstance(table, Table):
         return DynamoDBStateStore(provider, table.name, partition_key=table.pk, sort_key=table.sk)
-    try:  # the table's own key attributes, read straight from the backend
-        schema = _schema_from_description(
-            provider.call("DescribeTable", {"TableName": table})["Table"]
-        )
-    except DynamoDBServiceError:  # missing or forbidden: the breaker's probe disables it
-        return DynamoDBStateStore(provider, table, sort_key=None)
-    sort_key = schema[1].name if len(schema) > 1 else None
-    return DynamoDBStateStore(provider, table, partition_key=schema[0].name, sort_key=sort_key)
+    return DynamoDBStateStore(provider, table, partition_key=None)

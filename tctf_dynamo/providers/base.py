@@ -4,14 +4,22 @@ A provider sends one DynamoDB API operation in the wire shape of the low-level A
 (``{"TableName": ..., "Item": {"PK": {"S": "..."}}}``) and returns the response in the
 same shape. It does no validation, no retries and no modelling: those live above it.
 Every failure leaves a provider as a :class:`~tctf_dynamo.errors.DynamoDBServiceError`.
+
+``timeout`` is how long this one attempt may wait on the network (seconds), given by
+the retry pipeline as the smaller of the attempt timeout and what is left of the
+operation's deadline; a provider that talks to no network may ignore it. Providers
+written before the keyword existed keep working: :func:`send` passes it only to those
+whose ``call`` accepts it.
 """
 
 from __future__ import annotations
 
+import inspect
+import threading
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
-__all__ = ["Closing", "Provider", "Request", "Response"]
+__all__ = ["Closing", "Provider", "Request", "Response", "accepts_timeout", "send"]
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -21,8 +29,12 @@ Response = dict[str, Any]
 class Provider(Protocol):
     """Sends DynamoDB operations (``"PutItem"``, ``"Query"``, ...) to a backend."""
 
-    def call(self, operation: str, request: Request) -> Response:
-        """Send ``operation`` with ``request`` and return the response."""
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        """Send ``operation`` with ``request`` and return the response.
+
+        ``timeout``: seconds this attempt may wait for the backend (None: the provider's
+        own default); a network provider must give up with TIMEOUT after it.
+        """
         ...
 
     def close(self) -> None:
@@ -55,3 +67,32 @@ class Closing:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_ACCEPTS: dict[tuple[type, str], bool] = {}
+_ACCEPTS_LOCK = threading.Lock()
+
+
+def accepts_timeout(target: object, method: str = "call") -> bool:
+    """Whether ``target.<method>`` takes a ``timeout`` keyword (worked out once per class)."""
+    key = (type(target), method)
+    with _ACCEPTS_LOCK:
+        known = _ACCEPTS.get(key)
+    if known is not None:
+        return known
+    try:
+        parameters = list(inspect.signature(getattr(target, method)).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    found = any(p.name == "timeout" or p.kind is p.VAR_KEYWORD for p in parameters)
+    with _ACCEPTS_LOCK:
+        _ACCEPTS[key] = found
+    return found
+
+
+def send(provider: Provider, operation: str, request: Request, timeout: float | None) -> Response:
+    """``provider.call`` with ``timeout`` when the provider accepts it (every provider of
+    the library does; one written against the older one-method contract does not)."""
+    if timeout is not None and accepts_timeout(provider):
+        return provider.call(operation, request, timeout=timeout)
+    return provider.call(operation, request)

@@ -16,6 +16,11 @@ tracers wrapped around ``_make_api_call`` see the fast path's calls as their own
 ``Stubber`` or a handler on an event the fast path does not emit sends that operation
 through botocore's path. If the private botocore attributes the fast path needs are
 missing (see :mod:`tctf_dynamo.providers.internals`), every call takes botocore's path.
+
+A ``timeout`` given to :meth:`Boto3Provider.call` becomes that request's socket read
+timeout on every path, through the ``read_timeout`` botocore's HTTP session reads from
+each request's context (the client and its connection pool are never rebuilt). The
+connect timeout stays the client's (``connect_timeout``).
 """
 
 from __future__ import annotations
@@ -50,6 +55,18 @@ _USER_AGENT_HANDLER_ID: Final = "tctf-dynamo-user-agent"
 _SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
 """True while the provider sends on botocore's path: only its own calls get the tag."""
 logger = logging.getLogger("tctf_dynamo.providers")
+_READ_TIMEOUT_HANDLER_ID: Final = "tctf-dynamo-read-timeout"
+_READ_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_read_timeout", default=None)
+"""The read timeout of the call in flight on this thread: botocore's client methods (and
+tracers' wrappers around them) take only the operation's parameters, so the timeout
+reaches the request context through :func:`_apply_read_timeout`, registered on the client."""
+
+
+def _apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
+    """``before-parameter-build`` hook: put this call's read timeout on the request."""
+    timeout = _READ_TIMEOUT.get()
+    if timeout is not None:
+        context["read_timeout"] = timeout
 
 
 def client_config(
@@ -121,6 +138,11 @@ class Boto3Provider(Closing):
         self._close_lock = threading.Lock()
         client.meta.events.register(
             "request-created", _tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
+        )
+        client.meta.events.register(
+            f"before-parameter-build.{SERVICE_NAME}",
+            _apply_read_timeout,
+            unique_id=_READ_TIMEOUT_HANDLER_ID,
         )
 
     @classmethod
@@ -211,8 +233,11 @@ class Boto3Provider(Closing):
         """Whether data-plane operations skip botocore's serializer and parser."""
         return self._wire is not None
 
-    def call(self, operation: str, request: Request) -> Response:
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``operation``; every failure leaves as a library error.
+
+        ``timeout`` bounds each socket read of this request (the client's
+        ``read_timeout`` when None); a read that waits longer raises TIMEOUT.
 
         Off the fast path, the generated client method is used rather than
         ``_make_api_call``: it costs the same (measured within noise) and copies the
@@ -225,12 +250,19 @@ class Boto3Provider(Closing):
                 f"cannot send {operation}: the provider is closed",
                 {"operation": operation},
             )
+        token = _READ_TIMEOUT.set(timeout)
+        try:
+            return self._dispatch(operation, request, timeout)
+        finally:
+            _READ_TIMEOUT.reset(token)
+
+    def _dispatch(self, operation: str, request: Request, timeout: float | None) -> Response:
         wire = self._wire
         if wire is not None and operation in DATA_OPERATIONS:
             verdict = self._hooks.verdict(operation)
             try:
                 if verdict.route is Route.FAST:
-                    return wire.send(operation, request, announce=verdict.announce)
+                    return wire.send(operation, request, announce=verdict.announce, timeout=timeout)
                 if verdict.route is Route.WRAPPED:
                     inner = self._send_traced_announced if verdict.announce else self._send_traced
                     response: Response = run_wrapped(
@@ -246,12 +278,14 @@ class Boto3Provider(Closing):
         """The fast path as the innermost call of tracers' wrappers: with metadata."""
         wire = self._wire
         assert wire is not None
-        return wire.send(operation, request, metadata=True)
+        return wire.send(operation, request, metadata=True, timeout=_READ_TIMEOUT.get())
 
     def _send_traced_announced(self, operation: str, request: Request) -> Response:
         wire = self._wire
         assert wire is not None
-        return wire.send(operation, request, metadata=True, announce=True)
+        return wire.send(
+            operation, request, metadata=True, announce=True, timeout=_READ_TIMEOUT.get()
+        )
 
     def _call_botocore(self, operation: str, request: Request) -> Response:
         if self._retrying_client and not self._warned_retries:

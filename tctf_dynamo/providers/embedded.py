@@ -101,8 +101,9 @@ class EmbeddedProvider(Closing):
     def closed(self) -> bool:
         return self._provider.closed
 
-    def call(self, operation: str, request: Request) -> Response:
-        """Send ``operation`` to this provider's private backend.
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        """Send ``operation`` to this provider's private backend (in process: ``timeout``
+        has no socket to bound and is ignored).
 
         TransactWriteItems honours ClientRequestToken as DynamoDB does (moto ignores it).
         An UpdateItem without actions creates the item with just its key, as DynamoDB

@@ -16,7 +16,7 @@ import attrs
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tctf_dynamo.errors import DynamoDBServiceError
-from tctf_dynamo.providers.base import Closing, Provider, Request, Response
+from tctf_dynamo.providers.base import Closing, Provider, Request, Response, send
 from tctf_dynamo.providers.errors import translate_exception
 
 __all__ = ["Handler", "MockProvider", "RecordedCall", "RecordingProvider"]
@@ -30,14 +30,17 @@ class MockProvider(Closing):
     The handler may raise a :class:`~tctf_dynamo.errors.DynamoDBServiceError` to simulate
     a failure, or a botocore ``ClientError``/``BotoCoreError``, which is translated by the
     same table the real providers use. Anything else it raises is a bug in the test and
-    propagates unchanged.
+    propagates unchanged. The ``timeout`` each call was given is kept, in order, in
+    :attr:`timeouts`.
     """
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
         self.closed = False
+        self.timeouts: list[float | None] = []
 
-    def call(self, operation: str, request: Request) -> Response:
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        self.timeouts.append(timeout)
         try:
             return self._handler(operation, request)
         except (ClientError, BotoCoreError) as exc:
@@ -49,12 +52,16 @@ class MockProvider(Closing):
 
 @attrs.frozen
 class RecordedCall:
-    """One call as it crossed the provider boundary; ``response`` xor ``error`` is set."""
+    """One call as it crossed the provider boundary; ``response`` xor ``error`` is set.
+
+    ``timeout`` is what the call was given to wait for the backend (None: no bound asked).
+    """
 
     operation: str
     request: Request
     response: Response | None = None
     error: DynamoDBServiceError | None = None
+    timeout: float | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -92,14 +99,15 @@ class RecordingProvider(Closing):
         with self._lock:
             self._calls.clear()
 
-    def call(self, operation: str, request: Request) -> Response:
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         sent = copy.deepcopy(request)
         try:
-            response = self.inner.call(operation, request)
+            response = send(self.inner, operation, request, timeout)
         except DynamoDBServiceError as error:
-            self._record(RecordedCall(operation, sent, error=error))
+            self._record(RecordedCall(operation, sent, error=error, timeout=timeout))
             raise
-        self._record(RecordedCall(operation, sent, response=copy.deepcopy(response)))
+        recorded = RecordedCall(operation, sent, response=copy.deepcopy(response), timeout=timeout)
+        self._record(recorded)
         return response
 
     def _record(self, call: RecordedCall) -> None:

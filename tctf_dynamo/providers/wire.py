@@ -258,9 +258,18 @@ class WireClient:
         self._operations: dict[str, _Operation] = {}
 
     def send(
-        self, operation: str, request: Request, *, metadata: bool = False, announce: bool = False
+        self,
+        operation: str,
+        request: Request,
+        *,
+        metadata: bool = False,
+        announce: bool = False,
+        timeout: float | None = None,
     ) -> Response:
         """Send ``operation`` and return the parsed response.
+
+        ``timeout`` is the socket read timeout of this request (None: the client's), put
+        where botocore's HTTP session reads it: the request context's ``read_timeout``.
 
         ``ResponseMetadata`` is added, as botocore's parser adds it, only with ``metadata``
         (for tracers wrapped around the call, which read the request id and status).
@@ -273,7 +282,7 @@ class WireClient:
                 request = {**request, member: str(uuid.uuid4())}
         if self._validate and spec.model.input_shape is not None:
             validate_parameters(request, spec.model.input_shape)
-        http_response = self._exchange(spec, request, encode_request(request), announce)
+        http_response = self._exchange(spec, request, encode_request(request), announce, timeout)
         status: int = http_response.status_code
         headers = http_response.headers
         body: bytes = http_response.content
@@ -289,9 +298,18 @@ class WireClient:
         error = error_response(status, headers, body, self._service_model)
         raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
 
-    def _exchange(self, spec: _Operation, request: Request, body: bytes, announce: bool) -> Any:
+    def _exchange(
+        self,
+        spec: _Operation,
+        request: Request,
+        body: bytes,
+        announce: bool,
+        timeout: float | None,
+    ) -> Any:
         """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
         context = dict(spec.context)
+        if timeout is not None:
+            context["read_timeout"] = timeout
         url, request_headers = self._url, dict(spec.headers)
         if self._resolve is not None:
             url, extra_headers = self._endpoint(spec, request, context)

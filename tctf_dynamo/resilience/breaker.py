@@ -11,14 +11,26 @@ CircuitOpenError (CIRCUIT_OPEN) without the backend being called. Only failures 
 :mod:`.classification` counts move the breaker; a condition failure or bad input
 proves DynamoDB is answering, so a probe ending that way closes the circuit.
 
-All state lives in a :class:`~.stores.StateStore` and every change is a compare-and-set
-on its version, so breakers in many processes sharing a DynamoDB store agree on each
-transition and exactly one caller wins the probe. A probe whose process died is taken
-over once it is older than ``reset_timeout``.
+The shared state lives in a :class:`~.stores.StateStore` and every change is a
+compare-and-set on its version (see :mod:`.decisions`), so breakers in many processes
+sharing a DynamoDB store agree on each transition and exactly one caller wins the probe.
 
-The breaker never fails the service by itself: if its store's table is missing or
-access to it is denied, it logs one warning and turns into a no-op (state DISABLED);
-any other store error is logged and the call goes ahead (fail open).
+**When the store cannot be reached** (it fails, or does not answer within its budget),
+a local breaker in this process takes over: the same rules on an in-memory state, fed
+by the data path's failures. The store's unavailability is itself counted as one
+failure, since a store kept in DynamoDB usually fails with it. The store is tried again
+every ``store_retry_interval`` seconds, and once it answers the shared state is used
+again (the local one starts afresh). A failure the store could not be told about (it
+was down, or the operation had no time left) is counted locally too, and a locally
+open circuit refuses this process's calls until its own probe succeeds.
+
+**Time.** Every store call made for an operation is spent from that operation's
+deadline: at most ``store_timeout`` seconds, and before the call at most half of what is
+left, so a slow store never takes the data call's time. One warning is logged per change:
+the circuit opening or closing, the store becoming unreachable, the store answering again.
+
+If the store's table is missing or access to it is denied, the breaker logs one
+warning and turns into a no-op (state DISABLED).
 """
 
 from __future__ import annotations
@@ -27,54 +39,100 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
-from tctf_dynamo.errors import CircuitOpenError, DynamoDBServiceError, ErrorCode, InvalidInputError
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
+from tctf_dynamo.providers.base import accepts_timeout
 from tctf_dynamo.resilience.classification import classify
+from tctf_dynamo.resilience.deadline import Deadline
+from tctf_dynamo.resilience.decisions import (
+    INITIAL,
+    Rules,
+    Store,
+    admit,
+    count_failure,
+    finish_probe,
+)
 from tctf_dynamo.resilience.events import LOGGER_NAME, BreakerTransition, EventSink, publish
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
-from tctf_dynamo.resilience.stores import StateStore
+from tctf_dynamo.resilience.stores import MemoryStateStore, StateStore
 
 __all__ = ["CircuitBreaker", "Permit"]
 
 logger = logging.getLogger(LOGGER_NAME)
 T = TypeVar("T")
 
-_CAS_ROUNDS = 5
-"""Compare-and-set attempts per decision; each lost round reloads the fresh state."""
-_COUNT_ROUNDS = 64
-"""Compare-and-set attempts to count one failure: every lost round means another writer
-made progress, so giving up early would drop failures exactly when they come in bursts."""
 _STORE_UNUSABLE = frozenset(
     {ErrorCode.TABLE_NOT_FOUND, ErrorCode.ACCESS_DENIED, ErrorCode.SERVICE_VALIDATION_FAILED}
 )
 """Store errors that mean it can never work as configured (missing table, no access,
 a table whose key schema is not the store's): the breaker is disabled, once, loudly."""
+_ADMISSION_SHARE = 0.5
+"""Before the data call, the store may use at most this share of the time left."""
 
 
 @attrs.frozen
 class Permit:
     """Leave to make one call, returned by :meth:`CircuitBreaker.before_call`.
 
-    ``probe`` marks the single call let through to test a recovering backend;
-    ``tracked`` is False when the breaker is disabled and recording is pointless.
+    ``probe`` marks the single call let through to test a recovering backend (in the
+    shared state); ``local_probe`` the same in this process's local state; ``shared``
+    is False when the shared store was not consulted (unreachable), so the outcome is
+    recorded locally; ``tracked`` is False when the breaker is disabled.
     """
 
     probe: bool = False
     tracked: bool = True
+    local_probe: bool = False
+    shared: bool = True
 
 
 _UNTRACKED = Permit(tracked=False)
-_INITIAL = BreakerState()
+
+
+class _NoTimeLeftError(Exception):
+    """The operation has no time left for the store: the store is not to blame."""
+
+
+class _Budgeted:
+    """The shared store with every call bounded by what is left of one budget."""
+
+    def __init__(self, store: StateStore, budget: Deadline | None) -> None:
+        self._store = store
+        self._budget = budget
+
+    def load(self, name: str) -> BreakerState | None:
+        return self._store.load(name, **self._timeout("load"))
+
+    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
+        return self._store.compare_and_set(
+            name, expected_version, new, **self._timeout("compare_and_set")
+        )
+
+    def invalidate(self, name: str) -> None:
+        invalidate = getattr(self._store, "invalidate", None)
+        if invalidate is not None:
+            invalidate(name)
+
+    def _timeout(self, method: str) -> dict[str, Any]:
+        if self._budget is None:
+            return {}
+        left = self._budget.remaining()
+        if left <= 0:
+            raise _NoTimeLeftError
+        return {"timeout": left} if accepts_timeout(self._store, method) else {}
 
 
 class CircuitBreaker:
-    """A circuit breaker whose state lives in ``store`` under ``name``.
+    """A circuit breaker whose shared state lives in ``store`` under ``name``.
 
     ``clock`` is wall-clock time (``time.time``) because timestamps are compared across
-    processes sharing a store.
+    processes sharing a store; ``monotonic`` times the store's budget and retries.
+    ``store_timeout`` is the most one operation spends on the store;
+    ``store_retry_interval`` how long the breaker runs locally before trying an
+    unreachable store again.
     """
 
     def __init__(
@@ -85,161 +143,189 @@ class CircuitBreaker:
         failure_threshold: int = 5,
         window: float = 60.0,
         reset_timeout: float = 30.0,
+        store_timeout: float = 0.5,
+        store_retry_interval: float = 5.0,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         events: EventSink | None = None,
     ) -> None:
         _require(failure_threshold >= 1, "failure_threshold", ">= 1")
         _require(window > 0, "window", "> 0")
         _require(reset_timeout > 0, "reset_timeout", "> 0")
+        _require(store_timeout > 0, "store_timeout", "> 0")
+        _require(store_retry_interval > 0, "store_retry_interval", "> 0")
         self.name = name
         self.failure_threshold = failure_threshold
         self.window = window
         self.reset_timeout = reset_timeout
+        self.store_timeout = store_timeout
+        self.store_retry_interval = store_retry_interval
         self._store = store
         self._clock = clock
+        self._monotonic = monotonic
         self._events = events
         self._disabled = False
         self._lock = threading.Lock()
+        self._down_until: float | None = None  # monotonic; None while the store answers
+        self._local = MemoryStateStore()
+        self._shared_rules = self._rules("shared")
+        self._local_rules = self._rules("local")
 
     @property
     def disabled(self) -> bool:
         return self._disabled
 
+    @property
+    def store_reachable(self) -> bool:
+        """False while the shared store is unreachable and the local breaker decides."""
+        return self._down_until is None
+
     def probe(self) -> bool:
         """Check the store now (instead of on first use); False if the breaker is disabled."""
-        self._guarded(lambda: self._store.load(self.name), None)
+        self._shared(lambda store: store.load(self.name), None, None, force=True)
         return not self._disabled
 
     def state(self) -> BreakerState:
-        """The current state; DISABLED when running as a no-op, CLOSED if the store failed."""
+        """The current state: DISABLED when running as a no-op, the local state while
+        the shared store is unreachable, else the shared one."""
         if self._disabled:
             return BreakerState(state=CircuitState.DISABLED)
-        loaded = self._guarded(lambda: self._store.load(self.name), None)
+        local = self._local.load(self.name) or INITIAL
+        loaded = self._shared(lambda store: store.load(self.name) or INITIAL, None, None)
         if self._disabled:
             return BreakerState(state=CircuitState.DISABLED)
-        return loaded or _INITIAL
+        if loaded is None or local.state is not CircuitState.CLOSED:
+            return local
+        return loaded
 
-    def before_call(self) -> Permit:
-        """A permit for one call, or CircuitOpenError if the call must not be made."""
+    def before_call(self, *, deadline: Deadline | None = None) -> Permit:
+        """A permit for one call, or CircuitOpenError if the call must not be made.
+
+        The shared store gets at most half of what is left of ``deadline``."""
         if self._disabled:
             return _UNTRACKED
-        fallback: Permit | CircuitOpenError = Permit()
-        decision = self._guarded(self._admit, fallback)
-        if isinstance(decision, CircuitOpenError):
-            raise decision
-        return decision if not self._disabled else _UNTRACKED
+        shared = self._shared(
+            lambda store: admit(store, self._shared_rules), deadline, _ADMISSION_SHARE
+        )
+        if self._disabled:
+            return _UNTRACKED
+        if isinstance(shared, Exception):
+            raise shared
+        local = admit(self._local, self._local_rules)
+        if isinstance(local, Exception):
+            raise local
+        return Permit(probe=bool(shared), local_probe=local, shared=shared is not None)
 
-    def record_success(self, permit: Permit) -> None:
+    def record_success(self, permit: Permit, *, deadline: Deadline | None = None) -> None:
         """The call made under ``permit`` succeeded."""
-        if permit.tracked and permit.probe and not self._disabled:
-            self._guarded(lambda: self._finish_probe(CircuitState.CLOSED), None)
+        self._settle(permit, CircuitState.CLOSED, deadline)
 
-    def record_failure(self, permit: Permit, error: BaseException) -> None:
+    def record_failure(
+        self, permit: Permit, error: BaseException, *, deadline: Deadline | None = None
+    ) -> None:
         """The call made under ``permit`` failed with ``error``."""
         if not permit.tracked or self._disabled:
             return
         if not isinstance(error, DynamoDBServiceError):
             return  # says nothing about DynamoDB; a lost probe is taken over later
         if not classify(error).counts_for_breaker:
-            if permit.probe:  # the backend answered: healthy enough
-                self._guarded(lambda: self._finish_probe(CircuitState.CLOSED), None)
+            self._settle(permit, CircuitState.CLOSED, deadline)  # the backend answered
             return
+        if permit.local_probe:
+            finish_probe(self._local, self._local_rules, CircuitState.OPEN)
         if permit.probe:
-            self._guarded(lambda: self._finish_probe(CircuitState.OPEN), None)
-        else:
-            self._guarded(self._count_failure, None)
-
-    # decisions: each loads, decides and compare-and-sets, reloading after a lost race
-
-    def _admit(self) -> Permit | CircuitOpenError:
-        for _ in range(_CAS_ROUNDS):
-            stored = self._store.load(self.name)
-            current = stored or _INITIAL
-            if current.state is CircuitState.CLOSED:
-                return Permit()
-            now = self._clock()
-            wait = self._probe_due(current) - now
-            if wait > 0:
-                return self._open_error(current, wait)
-            probing = attrs.evolve(
-                current,
-                state=CircuitState.HALF_OPEN,
-                probe_started_at=now,
-                version=current.version + 1,
+            heard = self._shared(
+                _done(finish_probe, self._shared_rules, CircuitState.OPEN), deadline, 1.0
             )
-            if self._store.compare_and_set(self.name, _version(stored), probing):
-                if current.state is not CircuitState.HALF_OPEN:
-                    self._announce(current.state, CircuitState.HALF_OPEN)
-                return Permit(probe=True)
-        return self._open_error(current, 0.0)
+        else:
+            heard = permit.shared and self._shared(
+                _done(count_failure, self._shared_rules), deadline, 1.0
+            )
+        if not heard and not permit.local_probe:
+            count_failure(self._local, self._local_rules)
 
-    def _count_failure(self) -> None:
-        for _ in range(_COUNT_ROUNDS):
-            stored = self._store.load(self.name)
-            current = stored or _INITIAL
-            if current.state is not CircuitState.CLOSED:
-                return  # already open: nothing more to learn
-            now = self._clock()
-            recent = (*(t for t in current.failures if t > now - self.window), now)
-            if len(recent) >= self.failure_threshold:
-                new = BreakerState(CircuitState.OPEN, (), now, None, current.version + 1)
-            else:
-                new = attrs.evolve(current, failures=recent, version=current.version + 1)
-            if self._store.compare_and_set(self.name, _version(stored), new):
-                if new.state is CircuitState.OPEN:
-                    self._announce(CircuitState.CLOSED, CircuitState.OPEN)
-                return
-        logger.warning(
-            "circuit breaker could not record a failure: too many concurrent writers",
-            extra={"breaker": self.name, "rounds": _COUNT_ROUNDS},
-        )
+    def _settle(self, permit: Permit, outcome: CircuitState, deadline: Deadline | None) -> None:
+        """End the probes ``permit`` holds with ``outcome``."""
+        if not permit.tracked or self._disabled:
+            return
+        if permit.local_probe:
+            finish_probe(self._local, self._local_rules, outcome)
+        if permit.probe:
+            self._shared(
+                lambda store: finish_probe(store, self._shared_rules, outcome), deadline, 1.0
+            )
 
-    def _finish_probe(self, outcome: CircuitState) -> None:
-        for attempt in range(_CAS_ROUNDS):
-            stored = self._store.load(self.name)
-            if stored is None or stored.state is not CircuitState.HALF_OPEN:
-                invalidate = getattr(self._store, "invalidate", None)
-                if attempt == 0 and invalidate is not None:
-                    invalidate(self.name)  # a cached read may predate our own probe
-                    continue
-                return  # another caller already settled it
-            opened_at = self._clock() if outcome is CircuitState.OPEN else None
-            new = BreakerState(outcome, (), opened_at, None, stored.version + 1)
-            if self._store.compare_and_set(self.name, stored.version, new):
-                self._announce(CircuitState.HALF_OPEN, outcome)
-                return
+    # the shared store: bounded, and replaced by the local breaker while it is down
 
-    def _probe_due(self, state: BreakerState) -> float:
-        """When the next probe may start: reset_timeout after opening, or after the
-        current probe started (a probe that old is presumed lost)."""
-        since = state.opened_at if state.state is CircuitState.OPEN else state.probe_started_at
-        return (since or 0.0) + self.reset_timeout
-
-    def _open_error(self, state: BreakerState, wait: float) -> CircuitOpenError:
-        return CircuitOpenError(
-            ErrorCode.CIRCUIT_OPEN,
-            f"circuit breaker {self.name!r} is {state.state.value}; call not sent",
-            {"name": self.name, "state": state.state.value, "retry_after": max(0.0, wait)},
-        )
-
-    # store failures never reach the caller
-
-    def _guarded(self, action: Callable[[], T], fallback: T) -> T:
+    def _shared(
+        self,
+        action: Callable[[Store], T],
+        deadline: Deadline | None,
+        share: float | None,
+        *,
+        force: bool = False,
+    ) -> T | None:
+        """``action`` on the shared store within its budget; None if it was skipped or
+        failed (then the store is marked down and the failure is counted locally)."""
+        down_until = self._down_until
+        if down_until is not None and not force and self._monotonic() < down_until:
+            return None
+        budget = self._budget(deadline, share)
+        if budget is None and deadline is not None:
+            return None  # no time left: nothing to blame the store for
         try:
-            return action()
+            result = action(_Budgeted(self._store, budget))
+        except _NoTimeLeftError:
+            return None
         except DynamoDBServiceError as error:
-            if error.code in _STORE_UNUSABLE:
-                self._disable(error)
-            else:
-                logger.warning(
-                    "circuit breaker %r store failed (%s); proceeding without it",
-                    self.name,
-                    error.code.value,
-                    extra={"breaker": self.name, "error_code": error.code.value},
-                )
-        except Exception:
-            logger.exception("circuit breaker %r store failed; proceeding without it", self.name)
-        return fallback
+            self._store_failed(error.code.value, error)
+            return None
+        except Exception as error:  # a broken custom store must not fail the service
+            self._store_failed(type(error).__name__, error)
+            return None
+        self._store_answered()
+        return result
+
+    def _budget(self, deadline: Deadline | None, share: float | None) -> Deadline | None:
+        if deadline is None:
+            return Deadline.start(self.store_timeout, self._monotonic)
+        seconds = min(self.store_timeout, deadline.remaining() * (share or 1.0))
+        if seconds <= 0:
+            return None
+        return Deadline.start(seconds, deadline.clock)
+
+    def _store_failed(self, code: str, error: Exception) -> None:
+        if isinstance(error, DynamoDBServiceError) and error.code in _STORE_UNUSABLE:
+            self._disable(error)
+            return
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = self._monotonic() + self.store_retry_interval
+        if not first:
+            return
+        logger.warning(
+            "circuit breaker %r cannot reach its state store (%s); deciding locally, "
+            "trying the store again every %ss",
+            self.name,
+            code,
+            self.store_retry_interval,
+            extra={"breaker": self.name, "error_code": code, "store": "unreachable"},
+        )
+        count_failure(self._local, self._local_rules)  # the store failing is a signal too
+
+    def _store_answered(self) -> None:
+        if self._down_until is None:
+            return
+        with self._lock:
+            if self._down_until is None:
+                return
+            self._down_until = None
+            self._local = MemoryStateStore()  # the shared state decides again
+        logger.warning(
+            "circuit breaker %r reaches its state store again; using the shared state",
+            self.name,
+            extra={"breaker": self.name, "store": "reachable"},
+        )
 
     def _disable(self, error: DynamoDBServiceError) -> None:
         with self._lock:
@@ -260,12 +346,29 @@ class CircuitBreaker:
         transition = BreakerTransition(self.name, "unknown", CircuitState.DISABLED.value)
         publish(self._events, transition, log=False)
 
-    def _announce(self, before: CircuitState, after: CircuitState) -> None:
-        publish(self._events, BreakerTransition(self.name, before.value, after.value))
+    def _rules(self, scope: str) -> Rules:
+        def announce(before: CircuitState, after: CircuitState) -> None:
+            transition = BreakerTransition(self.name, before.value, after.value, scope)
+            publish(self._events, transition)
+
+        return Rules(
+            self.name,
+            self.failure_threshold,
+            self.window,
+            self.reset_timeout,
+            self._clock,
+            announce,
+        )
 
 
-def _version(stored: BreakerState | None) -> int | None:
-    return stored.version if stored is not None else None
+def _done(step: Callable[..., None], *args: Any) -> Callable[[Store], bool]:
+    """``step(store, *args)`` as an action that says it ran."""
+
+    def action(store: Store) -> bool:
+        step(store, *args)
+        return True
+
+    return action
 
 
 def _require(condition: bool, field: str, rule: str) -> None:

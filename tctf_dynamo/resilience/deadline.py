@@ -4,20 +4,33 @@ A :class:`Deadline` starts when the operation starts. Before each attempt the re
 asks whether it has expired (then the operation fails with TIMEOUT, which the circuit
 breaker counts), and no backoff sleep is allowed to run past it.
 
-The deadline cannot interrupt an HTTP call already in flight; that call is bounded by
-botocore's ``connect_timeout`` and ``read_timeout``, which the service configures from
-the same timeout value, so a hung connection also ends within the operation's budget.
+The deadline cannot interrupt an HTTP call already in flight, so each attempt is sent
+with its own socket timeout: the smaller of the attempt timeout (see
+:meth:`~.policy.RetryPolicy.attempt_cap`) and what is left of the deadline. A hung
+attempt is then abandoned early enough for a retry to fit inside the deadline, and the
+last one ends with it.
+
+Attempt bodies given to ``run`` that call a provider themselves read their attempt's
+timeout with :func:`attempt_timeout` and pass it on as ``provider.call(..., timeout=)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import attrs
 
 from tctf_dynamo.errors import ErrorCode, InvalidInputError
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "Deadline", "check_timeout"]
+__all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
+    "Deadline",
+    "attempt_scope",
+    "attempt_timeout",
+    "check_timeout",
+]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
 
@@ -42,6 +55,32 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.clock() >= self.expires_at
+
+    def bounded(self, cap: float) -> float:
+        """``cap`` seconds, or less if the deadline comes sooner (never negative)."""
+        return min(cap, self.remaining())
+
+
+_ATTEMPT_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_attempt", default=None)
+
+
+def attempt_timeout() -> float | None:
+    """The socket timeout of the attempt running now, on this thread (None outside one).
+
+    For attempt bodies passed to ``DynamoDBService.run`` that call the provider
+    directly: ``service.provider.call(operation, request, timeout=attempt_timeout())``.
+    """
+    return _ATTEMPT_TIMEOUT.get()
+
+
+@contextmanager
+def attempt_scope(timeout: float) -> Iterator[float]:
+    """Make ``timeout`` what :func:`attempt_timeout` returns while the attempt runs."""
+    token = _ATTEMPT_TIMEOUT.set(timeout)
+    try:
+        yield timeout
+    finally:
+        _ATTEMPT_TIMEOUT.reset(token)
 
 
 def check_timeout(timeout: float) -> float:

@@ -9,8 +9,9 @@ Every event goes two ways at once:
   retries, throttles and breaker transitions without parsing log text.
 
 Levels: a scheduled retry is INFO (it is normal under load), a throttle is DEBUG (it is
-always followed by its RetryScheduled or RetriesExhausted), exhausted retries and every
-breaker transition are WARNING (someone should look), consumed capacity is DEBUG.
+always followed by its RetryScheduled or RetriesExhausted), exhausted retries and a
+breaker opening or closing are WARNING (someone should look), a probe starting is INFO,
+consumed capacity is DEBUG.
 
 A sink that raises never breaks the operation it observes: the exception is logged
 and the operation goes on, because metrics must not decide whether data is written.
@@ -75,11 +76,16 @@ class Throttled:
 
 @attrs.frozen
 class BreakerTransition:
-    """The circuit breaker ``name`` moved from ``from_state`` to ``to_state``."""
+    """The circuit breaker ``name`` moved from ``from_state`` to ``to_state``.
+
+    ``scope`` is ``"shared"`` for the state kept in the breaker's store, ``"local"`` for
+    the one a process keeps while that store cannot be reached.
+    """
 
     name: str
     from_state: str
     to_state: str
+    scope: str = "shared"
 
 
 @attrs.frozen
@@ -179,10 +185,12 @@ def _log_shape(event: Event) -> tuple[int, str, dict[str, Any]]:
             _fields(event, ("operation", "table", "attempt"), error_code="THROTTLED"),
         )
     if isinstance(event, BreakerTransition):
+        probing = event.to_state == "half_open"  # a step on the way, not news
         return (
-            logging.WARNING,
-            f"circuit breaker {event.name!r} {event.from_state} -> {event.to_state}",
-            {"breaker": event.name, "breaker_state": event.to_state},
+            logging.INFO if probing else logging.WARNING,
+            f"circuit breaker {event.name!r} ({event.scope}) "
+            f"{event.from_state} -> {event.to_state}",
+            {"breaker": event.name, "breaker_state": event.to_state, "breaker_scope": event.scope},
         )
     return (
         logging.DEBUG,

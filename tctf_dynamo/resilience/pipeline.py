@@ -2,9 +2,16 @@
 
 For each operation::
 
-    permit = breaker.before_call()          # CIRCUIT_OPEN here: nothing is sent
-    result = retry(deadline(attempt))       # see retry.execute
-    breaker.record_success / record_failure # once per operation, with its final outcome
+    deadline = Deadline.start(timeout)
+    permit = breaker.before_call(deadline=deadline)   # CIRCUIT_OPEN here: nothing is sent
+    result = retry(attempt(timeout=min(attempt_cap, deadline.remaining())))
+    breaker.record_success / record_failure(..., deadline=deadline)
+
+The deadline starts first, so the breaker's own store reads and writes are spent from
+the operation's time, never added to it. Each attempt is sent with a socket timeout of
+the policy's attempt cap or what is left of the deadline, whichever is smaller
+(:meth:`~.policy.RetryPolicy.attempt_cap`), so a hung attempt is abandoned in time for
+a retry, and the last one ends with the deadline.
 
 The breaker sees the outcome of the whole operation, not of each attempt: an operation
 that succeeded on its second attempt is a success, and one that exhausted its retries on
@@ -24,9 +31,14 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from tctf_dynamo.providers.base import Provider, Request, Response
+from tctf_dynamo.providers.base import Provider, Request, Response, send
 from tctf_dynamo.resilience.breaker import CircuitBreaker
-from tctf_dynamo.resilience.deadline import DEFAULT_TIMEOUT_SECONDS, Deadline, check_timeout
+from tctf_dynamo.resilience.deadline import (
+    DEFAULT_TIMEOUT_SECONDS,
+    Deadline,
+    attempt_scope,
+    check_timeout,
+)
 from tctf_dynamo.resilience.events import EventSink
 from tctf_dynamo.resilience.policy import RetryPolicy
 from tctf_dynamo.resilience.retry import CallContext, execute
@@ -34,6 +46,8 @@ from tctf_dynamo.resilience.retry import CallContext, execute
 __all__ = ["ResiliencePipeline"]
 
 T = TypeVar("T")
+_SHORTEST_ATTEMPT = 0.001
+"""A socket timeout of zero would mean "do not block" rather than "no time left"."""
 
 
 class ResiliencePipeline:
@@ -76,9 +90,10 @@ class ResiliencePipeline:
         """Send one provider operation; ``table`` defaults to the request's TableName."""
         if table is None and isinstance(request.get("TableName"), str):
             table = request["TableName"]
-        return self.run(
+        provider = self.provider
+        return self._run(
             operation,
-            lambda: self.provider.call(operation, request),
+            lambda budget: send(provider, operation, request, budget),
             retry=retry,
             timeout=timeout,
             table=table,
@@ -94,13 +109,33 @@ class ResiliencePipeline:
         table: str | None = None,
     ) -> T:
         """Run a custom attempt body (e.g. re-sending only unprocessed batch items) with
-        the same breaker, retry and deadline semantics as :meth:`call`."""
+        the same breaker, retry and deadline semantics as :meth:`call`. A body that calls
+        a provider passes it :func:`~.deadline.attempt_timeout` as ``timeout``."""
+
+        def scoped(budget: float) -> T:
+            with attempt_scope(budget):
+                return attempt()
+
+        return self._run(operation, scoped, retry=retry, timeout=timeout, table=table)
+
+    def _run(
+        self,
+        operation: str,
+        attempt: Callable[[float], T],
+        *,
+        retry: RetryPolicy | None,
+        timeout: float | None,
+        table: str | None,
+    ) -> T:
+        """Breaker, retries and deadline around ``attempt(socket_timeout)``."""
         policy = retry if retry is not None else self.retry_policy
         deadline = Deadline.start(timeout if timeout is not None else self.timeout, self._clock)
-        permit = self.breaker.before_call() if self.breaker is not None else None
+        cap = policy.attempt_cap(deadline.timeout)
+        breaker = self.breaker
+        permit = breaker.before_call(deadline=deadline) if breaker is not None else None
         try:
             result = execute(
-                attempt,
+                lambda: attempt(max(deadline.bounded(cap), _SHORTEST_ATTEMPT)),
                 policy=policy,
                 deadline=deadline,
                 sleep=self._sleep,
@@ -109,11 +144,11 @@ class ResiliencePipeline:
                 events=self.events,
             )
         except Exception as error:
-            if self.breaker is not None and permit is not None:
-                self.breaker.record_failure(permit, error)
+            if breaker is not None and permit is not None:
+                breaker.record_failure(permit, error, deadline=deadline)
             raise
-        if self.breaker is not None and permit is not None:
-            self.breaker.record_success(permit)
+        if breaker is not None and permit is not None:
+            breaker.record_success(permit, deadline=deadline)
         return result
 
     def with_options(

@@ -3,7 +3,9 @@
 A store only loads a state and replaces it by compare-and-set on its version; all the
 breaker's logic lives in :mod:`.breaker`. The DynamoDB store talks to the provider
 directly, never through the breaker or the retry pipeline: the breaker must not guard,
-retry or count its own bookkeeping.
+retry or count its own bookkeeping. ``timeout`` on each method is the time the breaker
+can spare for that call from the operation it is deciding about; the DynamoDB store
+passes it to the provider as the request's socket timeout.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Final, Protocol
 
 from tctf_dynamo import limits
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
-from tctf_dynamo.providers.base import Provider
+from tctf_dynamo.providers.base import Provider, send
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
 
 __all__ = [
@@ -35,11 +37,18 @@ _TABLE_READY_TIMEOUT_SECONDS: Final = 60.0
 class StateStore(Protocol):
     """Keeps breaker states by name."""
 
-    def load(self, name: str) -> BreakerState | None:
+    def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
         """The stored state of breaker ``name``, or None if it was never written."""
         ...
 
-    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
+    def compare_and_set(
+        self,
+        name: str,
+        expected_version: int | None,
+        new: BreakerState,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         """Store ``new`` if the stored version is ``expected_version`` (None: nothing
         stored yet); return whether it was stored."""
         ...
@@ -52,17 +61,27 @@ class MemoryStateStore:
         self._lock = threading.Lock()
         self._states: dict[str, BreakerState] = {}
 
-    def load(self, name: str) -> BreakerState | None:
+    def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
         with self._lock:
             return self._states.get(name)
 
-    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
+    def compare_and_set(
+        self,
+        name: str,
+        expected_version: int | None,
+        new: BreakerState,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         with self._lock:
             current = self._states.get(name)
             if (current.version if current else None) != expected_version:
                 return False
             self._states[name] = new
             return True
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Nothing is cached: every load is current."""
 
 
 class DynamoDBStateStore:
@@ -73,6 +92,9 @@ class DynamoDBStateStore:
     on every transition. Reads are cached for ``cache_ttl`` seconds so the breaker does
     not add a read to every operation; another process's change is therefore seen at
     most ``cache_ttl`` seconds late. A lost compare-and-set drops the cached entry.
+
+    ``partition_key=None`` reads the table's key attributes with DescribeTable on first
+    use (inside that call's time), so building a store never waits on the network.
     """
 
     def __init__(
@@ -81,7 +103,7 @@ class DynamoDBStateStore:
         table_name: str,
         *,
         key_prefix: str = RESERVED_KEY_PREFIX + "breaker__#",
-        partition_key: str = "PK",
+        partition_key: str | None = "PK",
         sort_key: str | None = "SK",
         cache_ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -89,8 +111,9 @@ class DynamoDBStateStore:
         self._provider = provider
         self.table_name = table_name
         self._key_prefix = key_prefix
-        self._partition_key = partition_key
-        self._sort_key = sort_key
+        self._schema: tuple[str, str | None] | None = (
+            (partition_key, sort_key) if partition_key is not None else None
+        )
         self._cache_ttl = cache_ttl
         self._clock = clock
         self._lock = threading.Lock()
@@ -113,35 +136,41 @@ class DynamoDBStateStore:
         _wait_active(provider, table_name, sleep)
         return cls(provider, table_name, partition_key=partition_key, sort_key=None, **options)
 
-    def load(self, name: str) -> BreakerState | None:
+    def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
         now = self._clock()
         with self._lock:
             cached = self._cache.get(name)
         if cached is not None and now - cached[0] < self._cache_ttl:
             return cached[1]
-        response = self._provider.call(
-            "GetItem",
-            {"TableName": self.table_name, "Key": self._key(name), "ConsistentRead": True},
-        )
+        key = self._key(name, timeout)
+        request = {"TableName": self.table_name, "Key": key, "ConsistentRead": True}
+        response = send(self._provider, "GetItem", request, timeout)
         item = response.get("Item")
         state = _decode(item) if item else None
         self._remember(name, state)
         return state
 
-    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
+    def compare_and_set(
+        self,
+        name: str,
+        expected_version: int | None,
+        new: BreakerState,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": {**self._key(name), **_encode(new)},
+            "Item": {**self._key(name, timeout), **_encode(new)},
         }
         if expected_version is None:
             request["ConditionExpression"] = "attribute_not_exists(#pk)"
-            request["ExpressionAttributeNames"] = {"#pk": self._partition_key}
+            request["ExpressionAttributeNames"] = {"#pk": next(iter(request["Item"]))}
         else:
             request["ConditionExpression"] = "#v = :expected"
             request["ExpressionAttributeNames"] = {"#v": "version"}
             request["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
         try:
-            self._provider.call("PutItem", request)
+            send(self._provider, "PutItem", request, timeout)
         except DynamoDBServiceError as error:
             if error.code is ErrorCode.CONDITION_FAILED:
                 with self._lock:
@@ -170,10 +199,14 @@ class DynamoDBStateStore:
                     return
                 self._cache[name] = (self._clock(), state)
 
-    def _key(self, name: str) -> dict[str, Any]:
-        key: dict[str, Any] = {self._partition_key: {"S": self._key_prefix + name}}
-        if self._sort_key is not None:
-            key[self._sort_key] = {"S": _STATE_SORT_KEY}
+    def _key(self, name: str, timeout: float | None) -> dict[str, Any]:
+        schema = self._schema
+        if schema is None:
+            schema = self._schema = _key_attributes(self._provider, self.table_name, timeout)
+        partition_key, sort_key = schema
+        key: dict[str, Any] = {partition_key: {"S": self._key_prefix + name}}
+        if sort_key is not None:
+            key[sort_key] = {"S": _STATE_SORT_KEY}
         return key
 
 
@@ -202,6 +235,16 @@ def _decode(item: dict[str, Any]) -> BreakerState:
         probe_started_at=number("probe_started_at"),
         version=int(item["version"]["N"]),
     )
+
+
+def _key_attributes(
+    provider: Provider, table_name: str, timeout: float | None
+) -> tuple[str, str | None]:
+    """The table's partition and sort key attribute names, read with DescribeTable."""
+    table = send(provider, "DescribeTable", {"TableName": table_name}, timeout)["Table"]
+    ordered = sorted(table["KeySchema"], key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
+    names = [entry["AttributeName"] for entry in ordered]
+    return names[0], names[1] if len(names) > 1 else None
 
 
 def _table_exists(provider: Provider, table_name: str) -> bool:

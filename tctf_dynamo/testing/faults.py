@@ -27,7 +27,7 @@ from typing import Any, Final
 import attrs
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
-from tctf_dynamo.providers.base import Closing, Provider, Request, Response
+from tctf_dynamo.providers.base import Closing, Provider, Request, Response, send
 from tctf_dynamo.providers.errors import refusal, transport_failure
 
 __all__ = ["FAULT_KINDS", "FaultInjectingProvider", "FaultRates"]
@@ -119,12 +119,12 @@ class FaultInjectingProvider(Closing):
         with self._lock:
             return Counter(self._injected)
 
-    def call(self, operation: str, request: Request) -> Response:
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         kind, choice = self._draw(operation)
         if kind is None:
-            return self.inner.call(operation, request)
+            return send(self.inner, operation, request, timeout)
         if kind == "timeout_after":
-            self.inner.call(operation, request)
+            send(self.inner, operation, request, timeout)
             raise _error(kind, operation)
         if kind == "unprocessed":
             return self._partial_batch(operation, request, choice)

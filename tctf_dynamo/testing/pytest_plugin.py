@@ -37,7 +37,7 @@ from tctf_dynamo.providers import (
     Request,
     Response,
 )
-from tctf_dynamo.providers.base import Closing
+from tctf_dynamo.providers.base import Closing, send
 from tctf_dynamo.service import DynamoDBService
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
 
@@ -195,8 +195,8 @@ class _TableJanitor(Closing):
         self.inner = inner
         self.created: list[str] = []
 
-    def call(self, operation: str, request: Request) -> Response:
-        response = self.inner.call(operation, request)
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        response = send(self.inner, operation, request, timeout)
         if operation == "CreateTable":
             self.created.append(request["TableName"])
         return response

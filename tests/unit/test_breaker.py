@@ -215,11 +215,18 @@ class BrokenStore:
         self.code = code
         self.calls = 0
 
-    def load(self, name: str) -> BreakerState | None:
+    def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
         self.calls += 1
         raise error_for(self.code, "store down")
 
-    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
+    def compare_and_set(
+        self,
+        name: str,
+        expected_version: int | None,
+        new: BreakerState,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
         self.calls += 1
         raise error_for(self.code, "store down")
 
@@ -261,10 +268,12 @@ def test_other_store_errors_let_calls_through_and_keep_the_breaker(
         permit = breaker.before_call()
         breaker.record_failure(permit, THROTTLE)
         breaker.record_success(permit)
-    assert permit.tracked
+    assert permit.tracked and not permit.shared  # decided by the local breaker
     assert not breaker.disabled
-    assert store.calls == 2  # success of a non-probe call writes nothing
-    assert len(caplog.records) == 2
+    assert not breaker.store_reachable
+    assert store.calls == 1  # not tried again before the retry interval
+    assert len(caplog.records) == 1
+    assert len(breaker.state().failures) == 2  # the store's failure and the call's
 
 
 @pytest.mark.parametrize(
