@@ -156,7 +156,8 @@ class DynamoDBService(PlainItemOperations, Closing):
     ) -> DynamoDBService:
         """A boto3-backed service for AWS (``endpoint_url=None``) or any compatible endpoint.
 
-        botocore's own retries are off and its read timeout follows ``timeout``; the
+        botocore's own retries are off; each attempt's socket timeout is set per request
+        from the operation's deadline (the client's read timeout is only the default); the
         connection pool is sized to ``max_workers`` so parallel batches never queue.
         ``config`` (a botocore ``Config``) overrides those settings; its ``retries``
         become the service's retry budget (``RetryPolicy(max_attempts=...)``) instead of

@@ -13,7 +13,7 @@ from tctf_dynamo import _lazy
 if TYPE_CHECKING:
     from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit
     from tctf_dynamo.resilience.classification import Classification, classify
-    from tctf_dynamo.resilience.deadline import DEFAULT_TIMEOUT_SECONDS, Deadline
+    from tctf_dynamo.resilience.deadline import DEFAULT_TIMEOUT_SECONDS, Deadline, attempt_timeout
     from tctf_dynamo.resilience.events import (
         LOGGER_NAME,
         BreakerTransition,
@@ -61,6 +61,7 @@ __all__ = [
     "RetryScheduled",
     "StateStore",
     "Throttled",
+    "attempt_timeout",
     "classify",
     "publish",
 ]
@@ -76,6 +77,7 @@ _HOMES: Final = {
     "ConsumedCapacity": "tctf_dynamo.resilience.events",
     "DEFAULT_TIMEOUT_SECONDS": "tctf_dynamo.resilience.deadline",
     "Deadline": "tctf_dynamo.resilience.deadline",
+    "attempt_timeout": "tctf_dynamo.resilience.deadline",
     "DynamoDBStateStore": "tctf_dynamo.resilience.stores",
     "Event": "tctf_dynamo.resilience.events",
     "EventSink": "tctf_dynamo.resilience.events",
