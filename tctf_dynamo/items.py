@@ -7,8 +7,10 @@ Each method encodes with the codec, builds a validated request with
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -35,6 +37,23 @@ class ReadResult:
     scanned_count: int
 
 
+_S = TypeVar("_S", bound="PlainItemOperations")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _one_deadline(method: Callable[Concatenate[_S, _P], _R]) -> Callable[Concatenate[_S, _P], _R]:
+    """Run ``method`` as one operation: describing a table given by name (once per
+    service) and the call that needed it end by the same deadline."""
+
+    @functools.wraps(method)
+    def bounded(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self.operation():
+            return method(self, *args, **kwargs)
+
+    return bounded
+
+
 class PlainItemOperations:
     """get/put/update/delete/query/scan/transact_get on plain dicts; mixed into the service."""
 
@@ -53,6 +72,10 @@ class PlainItemOperations:
     def key_schema(self, table: TableRef) -> list[KeyAttribute]:
         raise NotImplementedError
 
+    def operation(self, *, timeout: float | None = None) -> AbstractContextManager[object]:
+        raise NotImplementedError
+
+    @_one_deadline
     def get_item(
         self,
         table: TableRef,
@@ -72,6 +95,7 @@ class PlainItemOperations:
         item = self.execute("GetItem", request).get("Item")
         return decode_item(item) if item is not None else None
 
+    @_one_deadline
     def put_item(
         self,
         table: TableRef,
@@ -92,6 +116,7 @@ class PlainItemOperations:
         old = self.execute("PutItem", request).get("Attributes")
         return decode_item(old) if old else None
 
+    @_one_deadline
     def update_item(
         self,
         table: TableRef,
@@ -124,6 +149,7 @@ class PlainItemOperations:
         attributes = self.execute("UpdateItem", request).get("Attributes")
         return decode_item(attributes) if attributes else None
 
+    @_one_deadline
     def delete_item(
         self,
         table: TableRef,
@@ -143,6 +169,7 @@ class PlainItemOperations:
         old = self.execute("DeleteItem", request).get("Attributes")
         return decode_item(old) if old else None
 
+    @_one_deadline
     def query(
         self,
         table: TableRef,
@@ -170,6 +197,7 @@ class PlainItemOperations:
         )
         return _read_result(self.execute("Query", request))
 
+    @_one_deadline
     def scan(
         self,
         table: TableRef,
@@ -195,6 +223,7 @@ class PlainItemOperations:
         )
         return _read_result(self.execute("Scan", request))
 
+    @_one_deadline
     def transact_get(
         self,
         gets: Sequence[tuple[TableRef, Mapping[str, Any]]],

@@ -143,8 +143,9 @@ class Repository(Generic[E]):
             policy=self.service.unsafe_values,
         )
         if idempotent and plan.non_idempotent:
-            send_once(self.service, plan)
-            return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
+            with self.service.operation():  # the read-back ends with the write's deadline
+                send_once(self.service, plan)
+                return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
         response = send_conditional(
             self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW")
         )

@@ -13,6 +13,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
@@ -23,6 +24,7 @@ from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import (
     CircuitBreaker,
     ConsumedCapacity,
+    Deadline,
     EventSink,
     ResiliencePipeline,
     RetryPolicy,
@@ -244,6 +246,15 @@ class DynamoDBService(PlainItemOperations, Closing):
             )
             publish(self.events, event)
 
+    def operation(self, *, timeout: float | None = None) -> AbstractContextManager[Deadline]:
+        """One deadline (``timeout`` or this service's) for every call made inside.
+
+        For work done on behalf of one operation: a write and the read that returns its
+        result, or the DynamoDBService.describe_table a table name needs and the call that
+        needed it. Calls inside keep their own, shorter, deadlines.
+        """
+        return self._pipeline.operation(timeout=timeout)
+
     def run(
         self,
         operation: str,
@@ -354,11 +365,12 @@ class DynamoDBService(PlainItemOperations, Closing):
         The same request object, and so the same ClientRequestToken, is resent on every
         retry: DynamoDB then applies the transaction at most once within ten minutes.
         """
-        check_transaction_actions(actions, self.key_schema)
         request: dict[str, Any] = {"TransactItems": list(actions)}
         if client_request_token is not None:
             request["ClientRequestToken"] = client_request_token
-        return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
+        with self.operation(timeout=timeout):  # describing a named table counts too
+            check_transaction_actions(actions, self.key_schema)
+            return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
 
 
 def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribute]:

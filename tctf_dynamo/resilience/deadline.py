@@ -30,6 +30,8 @@ __all__ = [
     "attempt_scope",
     "attempt_timeout",
     "check_timeout",
+    "enclosing_deadline",
+    "operation_scope",
 ]
 
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -59,6 +61,31 @@ class Deadline:
     def bounded(self, cap: float) -> float:
         """``cap`` seconds, or less if the deadline comes sooner (never negative)."""
         return min(cap, self.remaining())
+
+    def within(self, outer: Deadline | None) -> Deadline:
+        """This deadline, or ``outer`` when that one comes first: a call made on behalf
+        of an operation (a read-back, a describe) ends when the operation must."""
+        if outer is None or outer.clock is not self.clock or outer.expires_at >= self.expires_at:
+            return self
+        return outer
+
+
+_OPERATION: ContextVar[Deadline | None] = ContextVar("tctf_dynamo_operation", default=None)
+
+
+def enclosing_deadline() -> Deadline | None:
+    """The deadline of the operation this thread is running calls for, if any."""
+    return _OPERATION.get()
+
+
+@contextmanager
+def operation_scope(deadline: Deadline) -> Iterator[Deadline]:
+    """Every call made inside ends by ``deadline`` (or by its own, if sooner)."""
+    token = _OPERATION.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _OPERATION.reset(token)
 
 
 _ATTEMPT_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_attempt", default=None)

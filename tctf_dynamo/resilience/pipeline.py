@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import random as _random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from tctf_dynamo.providers.base import Provider, Request, Response, send
@@ -38,6 +39,8 @@ from tctf_dynamo.resilience.deadline import (
     Deadline,
     attempt_scope,
     check_timeout,
+    enclosing_deadline,
+    operation_scope,
 )
 from tctf_dynamo.resilience.events import EventSink
 from tctf_dynamo.resilience.policy import RetryPolicy
@@ -129,7 +132,7 @@ class ResiliencePipeline:
     ) -> T:
         """Breaker, retries and deadline around ``attempt(socket_timeout)``."""
         policy = retry if retry is not None else self.retry_policy
-        deadline = Deadline.start(timeout if timeout is not None else self.timeout, self._clock)
+        deadline = self.deadline(timeout)
         cap = policy.attempt_cap(deadline.timeout)
         breaker = self.breaker
         permit = breaker.before_call(deadline=deadline) if breaker is not None else None
@@ -150,6 +153,19 @@ class ResiliencePipeline:
         if breaker is not None and permit is not None:
             breaker.record_success(permit, deadline=deadline)
         return result
+
+    def deadline(self, timeout: float | None = None) -> Deadline:
+        """A deadline starting now (``timeout`` or this pipeline's), ending no later than
+        the operation this call is made for (see :meth:`operation`)."""
+        own = Deadline.start(timeout if timeout is not None else self.timeout, self._clock)
+        return own.within(enclosing_deadline())
+
+    @contextmanager
+    def operation(self, *, timeout: float | None = None) -> Iterator[Deadline]:
+        """One deadline for every call made inside: a write and its read-back, or a
+        DescribeTable and the call that needed it, end together by ``timeout``."""
+        with operation_scope(self.deadline(timeout)) as deadline:
+            yield deadline
 
     def with_options(
         self, *, retry: RetryPolicy | None = None, timeout: float | None = None

@@ -189,3 +189,67 @@ def test_a_single_attempt_gets_the_whole_deadline() -> None:
         service.get_item(TABLE, {"PK": "ORDER#o1", "SK": "META"})
     assert raised.value.code is ErrorCode.TIMEOUT
     assert backend.provider.timeouts == [pytest.approx(1.0)]
+
+
+# calls made on behalf of an operation end by its deadline
+
+
+DESCRIPTION = {
+    "Table": {
+        "TableName": TABLE.name,
+        "TableStatus": "ACTIVE",
+        "KeySchema": [
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+    }
+}
+
+
+class SlowThenHung:
+    """``slow`` operations answer after 1.5 s; every other one never answers."""
+
+    def __init__(self, clock: FakeClock, slow: str, answer: dict[str, Any]) -> None:
+        self.clock, self.slow, self.answer = clock, slow, answer
+        self.provider = MockProvider(self._answer)
+        self.operations: list[str] = []
+
+    def _answer(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        self.operations.append(operation)
+        if operation == self.slow:
+            self.clock.advance(1.5)
+            return self.answer
+        given = self.provider.timeouts[-1]
+        self.clock.advance(given if given is not None else UNBOUNDED_WAIT)
+        raise error_for(ErrorCode.TIMEOUT, "read timed out")
+
+
+def test_describing_a_table_named_by_a_string_is_inside_the_calls_deadline() -> None:
+    clock = FakeClock()
+    backend = SlowThenHung(clock, "DescribeTable", DESCRIPTION)
+    service = DynamoDBService(
+        backend.provider, timeout=2.0, sleep=clock.sleep, clock=clock, random=lambda: 0.5
+    )
+    start = clock.now
+    with pytest.raises(TransientError):
+        service.get_item(TABLE.name, {"PK": "ORDER#o1", "SK": "META"})
+    assert clock.now - start <= 2.0
+
+
+def test_the_read_back_of_a_counter_update_is_inside_the_updates_deadline() -> None:
+    clock = FakeClock()
+    backend = SlowThenHung(clock, "TransactWriteItems", {})
+    service = DynamoDBService(
+        backend.provider, timeout=30.0, sleep=clock.sleep, clock=clock, random=lambda: 0.5
+    )
+    orders = Repository(Order, service, timeout=2.0)
+    start = clock.now
+    with pytest.raises(TransientError):
+        orders.update({"order_id": "o1"}, add={"total": 1})
+    assert clock.now - start <= 2.0
+    assert backend.operations[0] == "TransactWriteItems"
+    assert "GetItem" in backend.operations  # the read-back was sent, and cut short
