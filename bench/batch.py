@@ -1,20 +1,29 @@
 """Scenario ``batch``: bulk writes and gets when every request costs a round trip.
 
 Each client answers from :class:`bench.latency.InjectedLatency` (``delay`` per request, 20 ms
-by default): what separates the competitors is how much of that latency they overlap.
+by default): what separates the competitors is how much of that latency they overlap, and
+how much CPU they spend between round trips (one interpreter, one GIL).
 
-Writes of ``items`` records: ours (bulk write, ``max_workers=8``) vs boto3
-``Table.batch_writer()`` vs PynamoDB ``Model.batch_write()`` vs the floor, a plain 8-thread
-pool sending pre-encoded chunks of 25 over one boto3 client.
-Gets of ``items`` keys: ours (bulk get) vs a sequential ``batch_get_item`` loop (chunks of
-100) vs PynamoDB ``Model.batch_get()`` vs the floor (the same chunks over 8 threads).
+At every concurrency level ``workers`` (4, 8 and 16 in a full run), all interleaved:
 
-Each responder returns items in its own competitor's stored format (PynamoDB reads its own
-date format only), and every get checks that all ``items`` records came back.
+* ours: ``Repository.batch_put`` of entities / ``Repository.batch_get`` to entities;
+* the strongest plain peer: a thread pool of raw boto3 ``batch_write_item`` /
+  ``batch_get_item`` calls on one client at the same worker count, converting with
+  boto3's ``TypeSerializer`` / ``TypeDeserializer`` inside the pool (records handed over
+  already in boto3's form), once with botocore's parameter validation on (the default)
+  and once off;
+* the latency floor, computed: requests / workers (rounded up) x delay. No client can be
+  faster; "ours / floor" is our distance to it.
+
+Once, sequential by nature: boto3 ``Table.batch_writer()``, PynamoDB ``batch_write()`` /
+``batch_get()``, and a sequential ``batch_get_item`` loop. Every get checks that all
+``items`` records came back; every responder returns items in its client's stored format.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,29 +36,43 @@ from bench.latency import InjectedLatency
 NAME = "batch"
 TITLE = "bulk writes and gets with injected per-request latency"
 PRESETS: dict[str, dict[str, Any]] = {
-    "full": {"items": 10_000, "repeat": 3, "delay": 0.020, "workers": 8},
-    "quick": {"items": 2_000, "repeat": 3, "delay": 0.020, "workers": 8},
-    "smoke": {"items": 60, "repeat": 1, "delay": 0.0, "workers": 8},
+    "full": {"items": 10_000, "repeat": 4, "delay": 0.020, "workers": (4, 8, 16)},
+    "quick": {"items": 2_000, "repeat": 3, "delay": 0.020, "workers": (8,)},
+    "smoke": {"items": 60, "repeat": 1, "delay": 0.0, "workers": (2,)},
 }
 DUMMY_ENDPOINT = "http://127.0.0.1:9"
 """Never contacted: every request is answered before it would be sent."""
 WRITE_CHUNK, GET_CHUNK = 25, 100
+TARGET_WORKERS = 8
 KEY_SCHEMA = [
     {"AttributeName": "PK", "KeyType": "HASH"},
     {"AttributeName": "SK", "KeyType": "RANGE"},
 ]
 
-OURS_WRITE = "write: ours bulk write"
 BATCH_WRITER = "write: boto3 Table.batch_writer()"
 PYNAMODB_WRITE = "write: PynamoDB Model.batch_write()"
-FLOOR_WRITE = "write: floor, 8-thread pool of batch_write_item"
-OURS_GET = "get: ours bulk get"
 SEQUENTIAL_GET = "get: boto3 sequential batch_get_item loop"
 PYNAMODB_GET = "get: PynamoDB Model.batch_get()"
-FLOOR_GET = "get: floor, 8-thread pool of batch_get_item"
 
 T = TypeVar("T")
 Action = Callable[[], object]
+
+
+def ours_label(kind: str, workers: int) -> str:
+    return f"{kind} @{workers}: ours"
+
+
+def raw_label(kind: str, workers: int, validation: bool) -> str:
+    return f"{kind} @{workers}: raw boto3 pool, validation {'on' if validation else 'off'}"
+
+
+def floor_label(kind: str, workers: int) -> str:
+    return f"{kind} @{workers}: latency floor"
+
+
+def latency_floor(items: int, chunk: int, workers: int, delay: float) -> float:
+    """Seconds no client can beat: its requests, ``workers`` at a time, ``delay`` each."""
+    return math.ceil(math.ceil(items / chunk) / workers) * delay
 
 
 def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -75,55 +98,75 @@ def _expect(count: int, wanted: int, label: str) -> None:
 class _Bench:
     """The records, in every competitor's form, and the actions measured on them."""
 
-    def __init__(self, items: int, delay: float, workers: int) -> None:
+    def __init__(self, items: int, delay: float) -> None:
         self.records = shapes.make_records(items)
-        self.delay, self.workers = delay, workers
+        self.delay = delay
+        self.plain = [shapes.boto3_record(record) for record in self.records]
         self.floor_items = [shapes.floor_encode(record) for record in self.records]
-        self.floor_keys = [shapes.wire_key(record) for record in self.records]
+        self.wire_keys = [shapes.wire_key(record) for record in self.records]
 
     # ours -----------------------------------------------------------------------------------
 
-    def ours(self) -> tuple[Action | ours.Unavailable, Action | ours.Unavailable]:
-        """Our write and get actions; each is the reason it is missing when it is."""
+    def ours(self, workers: int) -> tuple[Action, Action]:
+        """Our bulk write of entities and bulk get back to entities, at ``workers``."""
         entity_type = shapes.our_entity()
         entities = [entity_type(**record) for record in self.records]
         service = ours.require("DynamoDBService").from_endpoint(
-            DUMMY_ENDPOINT, region_name=peers.REGION, max_workers=self.workers,
+            DUMMY_ENDPOINT, region_name=peers.REGION, max_workers=workers,
             **peers.DUMMY_CREDENTIALS,
         )  # fmt: skip
-        stored = [entity.to_item() for entity in entities]
-        _responder(self.delay, stored).install(service.provider.client)
-        try:
-            repository = ours.require("Repository")(entity_type, service)
-        except ours.Unavailable as error:
-            repository, missing = None, error
-        actions: list[Action | ours.Unavailable] = []
-        for build in (self._ours_write, self._ours_get):
-            try:
-                actions.append(build(service, repository, entities))
-            except ours.Unavailable as error:
-                actions.append(error if repository is not None else missing)
-        return actions[0], actions[1]
-
-    def _ours_write(self, service: Any, repository: Any, entities: list[Any]) -> Action:
-        if ours.has_method(repository, "batch_put"):
-            return lambda: repository.batch_put(entities)
-        if ours.has_method(service, "bulk_write"):
-            return lambda: service.bulk_write(puts=entities)
-        raise ours.Unavailable("neither Repository.batch_put nor DynamoDBService.bulk_write")
-
-    def _ours_get(self, service: Any, repository: Any, entities: list[Any]) -> Action:
-        if not ours.has_method(repository, "batch_get"):
-            raise ours.Unavailable("Repository.batch_get is not available")
+        _responder(self.delay, [entity.to_item() for entity in entities]).install(
+            service.provider.client
+        )
+        repository = ours.require("Repository")(entity_type, service)
         keys = [{"customer_id": e.customer_id, "order_id": e.order_id} for e in entities]
 
         def get() -> None:
             found = sum(1 for entity in repository.batch_get(keys) if entity is not None)
-            _expect(found, len(keys), OURS_GET)
+            _expect(found, len(keys), "ours get")
 
-        return get
+        return (lambda: repository.batch_put(entities)), get
 
     # boto3 ----------------------------------------------------------------------------------
+
+    def raw_pool(self, workers: int, validation: bool) -> tuple[Action, Action]:
+        """A plain thread pool of raw boto3 calls converting with boto3's serializers."""
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        client = peers.boto3_client(
+            DUMMY_ENDPOINT, max_pool_connections=workers, parameter_validation=validation
+        )
+        _responder(self.delay, self.floor_items).install(client)
+        serialize, deserialize = TypeSerializer().serialize, TypeDeserializer().deserialize
+        table = shapes.TABLE_NAME
+
+        def write_chunk(chunk: Sequence[dict[str, Any]]) -> None:
+            puts = [
+                {"PutRequest": {"Item": {name: serialize(v) for name, v in record.items()}}}
+                for record in chunk
+            ]
+            request = {table: puts}
+            while request:
+                request = client.batch_write_item(RequestItems=request)["UnprocessedItems"]
+
+        def get_chunk(chunk: Sequence[dict[str, Any]]) -> int:
+            answer = client.batch_get_item(RequestItems={table: {"Keys": list(chunk)}})
+            items = [
+                {name: deserialize(v) for name, v in item.items()}
+                for item in answer["Responses"][table]
+            ]
+            return len(items)
+
+        def write() -> None:
+            with ThreadPoolExecutor(workers) as pool:
+                list(pool.map(write_chunk, _chunks(self.plain, WRITE_CHUNK)))
+
+        def get() -> None:
+            with ThreadPoolExecutor(workers) as pool:
+                found = sum(pool.map(get_chunk, _chunks(self.wire_keys, GET_CHUNK)))
+            _expect(found, len(self.wire_keys), "raw pool get")
+
+        return write, get
 
     def batch_writer(self) -> Action:
         import boto3
@@ -137,55 +180,35 @@ class _Bench:
         )
         _responder(self.delay, []).install(resource.meta.client)
         table = resource.Table(shapes.TABLE_NAME)
-        plain = [shapes.boto3_record(record) for record in self.records]
 
         def write() -> None:
             with table.batch_writer() as writer:
-                for item in plain:
+                for item in self.plain:
                     writer.put_item(Item=item)
 
         return write
 
-    def _client(self) -> Any:
-        client = peers.boto3_client(DUMMY_ENDPOINT, max_pool_connections=self.workers)
-        return _responder(self.delay, self.floor_items).install(client)
-
     def sequential_get(self) -> Action:
-        client = self._client()
+        from boto3.dynamodb.types import TypeDeserializer
+
+        deserialize = TypeDeserializer().deserialize
+        client = _responder(self.delay, self.floor_items).install(
+            peers.boto3_client(DUMMY_ENDPOINT)
+        )
 
         def get() -> None:
             found = 0
-            for chunk in _chunks(self.floor_keys, GET_CHUNK):
+            for chunk in _chunks(self.wire_keys, GET_CHUNK):
                 request = {shapes.TABLE_NAME: {"Keys": list(chunk)}}
                 while request:
                     answer = client.batch_get_item(RequestItems=request)
-                    found += len(answer["Responses"].get(shapes.TABLE_NAME, []))
+                    for item in answer["Responses"].get(shapes.TABLE_NAME, []):
+                        {name: deserialize(v) for name, v in item.items()}
+                        found += 1
                     request = answer.get("UnprocessedKeys") or {}
-            _expect(found, len(self.floor_keys), SEQUENTIAL_GET)
+            _expect(found, len(self.wire_keys), SEQUENTIAL_GET)
 
         return get
-
-    def floor(self) -> tuple[Action, Action]:
-        client = self._client()
-
-        def write_chunk(chunk: Sequence[dict[str, Any]]) -> None:
-            puts = [{"PutRequest": {"Item": item}} for item in chunk]
-            client.batch_write_item(RequestItems={shapes.TABLE_NAME: puts})
-
-        def get_chunk(chunk: Sequence[dict[str, Any]]) -> int:
-            answer = client.batch_get_item(RequestItems={shapes.TABLE_NAME: {"Keys": list(chunk)}})
-            return len(answer["Responses"][shapes.TABLE_NAME])
-
-        def write() -> None:
-            with ThreadPoolExecutor(self.workers) as pool:
-                list(pool.map(write_chunk, _chunks(self.floor_items, WRITE_CHUNK)))
-
-        def get() -> None:
-            with ThreadPoolExecutor(self.workers) as pool:
-                found = sum(pool.map(get_chunk, _chunks(self.floor_keys, GET_CHUNK)))
-            _expect(found, len(self.floor_keys), FLOOR_GET)
-
-        return write, get
 
     # PynamoDB -------------------------------------------------------------------------------
 
@@ -207,16 +230,26 @@ class _Bench:
         return write, get
 
 
-def _candidates(bench: _Bench, result: ScenarioResult) -> dict[str, Callable[[], float]]:
-    builders: dict[tuple[str, ...], Callable[[], Any]] = {
-        (OURS_WRITE, OURS_GET): bench.ours,
-        (BATCH_WRITER,): lambda: (bench.batch_writer(),),
-        (SEQUENTIAL_GET,): lambda: (bench.sequential_get(),),
-        (PYNAMODB_WRITE, PYNAMODB_GET): bench.pynamodb,
-        (FLOOR_WRITE, FLOOR_GET): bench.floor,
-    }
+def _builders(bench: _Bench, workers: Sequence[int]) -> dict[tuple[str, ...], Callable[[], Any]]:
+    builders: dict[tuple[str, ...], Callable[[], Any]] = {}
+    for count in workers:
+        builders[(ours_label("write", count), ours_label("get", count))] = functools.partial(
+            bench.ours, count
+        )
+        for validation in (True, False):
+            labels = (raw_label("write", count, validation), raw_label("get", count, validation))
+            builders[labels] = functools.partial(bench.raw_pool, count, validation)
+    builders[(BATCH_WRITER,)] = lambda: (bench.batch_writer(),)
+    builders[(SEQUENTIAL_GET,)] = lambda: (bench.sequential_get(),)
+    builders[(PYNAMODB_WRITE, PYNAMODB_GET)] = bench.pynamodb
+    return builders
+
+
+def _candidates(
+    bench: _Bench, workers: Sequence[int], result: ScenarioResult
+) -> dict[str, Callable[[], float]]:
     candidates: dict[str, Callable[[], float]] = {}
-    for labels, build in builders.items():
+    for labels, build in _builders(bench, workers).items():
         try:
             actions = build()
         except (ours.Unavailable, peers.PeerUnavailable) as error:
@@ -224,28 +257,57 @@ def _candidates(bench: _Bench, result: ScenarioResult) -> dict[str, Callable[[],
                 result.skip(label, str(error))
             continue
         for label, action in zip(labels, actions, strict=True):
-            if isinstance(action, ours.Unavailable):
-                result.skip(label, str(action))
-            else:
-                candidates[label] = stopwatch(action)
+            candidates[label] = stopwatch(action)
     return candidates
 
 
-def run(*, items: int, repeat: int, delay: float, workers: int) -> ScenarioResult:
-    params = {"items": items, "repeat": repeat, "delay_ms": delay * 1000, "workers": workers}
+def _compare(result: ScenarioResult, items: int, delay: float, workers: Sequence[int]) -> None:
+    repeat = max((len(figure.runs) for figure in result.figures.values()), default=1)
+    for count in workers:
+        for kind, chunk in (("write", WRITE_CHUNK), ("get", GET_CHUNK)):
+            floor = latency_floor(items, chunk, count, delay)
+            if floor > 0:
+                result.add(floor_label(kind, count), [floor] * repeat, "s")
+                result.ratio(f"{kind} @{count}: ours / floor", ours_label(kind, count),
+                             floor_label(kind, count))  # fmt: skip
+            for validation in (True, False):
+                result.ratio(
+                    f"{kind} @{count}: raw pool (validation {'on' if validation else 'off'})"
+                    " / ours",
+                    raw_label(kind, count, validation),
+                    ours_label(kind, count),
+                )
+    at = max(workers) if TARGET_WORKERS not in workers else TARGET_WORKERS
+    result.ratio(f"write: batch_writer / ours @{at}", BATCH_WRITER, ours_label("write", at))
+    result.ratio(f"write: PynamoDB / ours @{at}", PYNAMODB_WRITE, ours_label("write", at))
+    result.ratio(f"get: sequential loop / ours @{at}", SEQUENTIAL_GET, ours_label("get", at))
+    result.ratio(f"get: PynamoDB / ours @{at}", PYNAMODB_GET, ours_label("get", at))
+    if delay > 0:
+        result.target(f"writes @{at} near the latency floor", f"write @{at}: ours / floor",
+                      "<=", 1.3)  # fmt: skip
+        result.target(f"gets @{at} near the latency floor", f"get @{at}: ours / floor", "<=", 2)
+    for state in ("on", "off"):
+        result.target(
+            f"writes @{at} vs raw boto3 pool (validation {state})",
+            f"write @{at}: raw pool (validation {state}) / ours",
+            ">=",
+            1.5,
+        )
+
+
+def run(*, items: int, repeat: int, delay: float, workers: Sequence[int]) -> ScenarioResult:
+    params = {"items": items, "repeat": repeat, "delay_ms": delay * 1000, "workers": list(workers)}
     result = ScenarioResult(NAME, TITLE, params=params)
-    bench = _Bench(items, delay, workers)
-    candidates = _candidates(bench, result)
+    bench = _Bench(items, delay)
+    candidates = _candidates(bench, workers, result)
     for label, seconds in interleave(candidates, repeat).items():
         result.add(label, seconds, "s")
-    result.ratio("batch_writer / ours (write)", BATCH_WRITER, OURS_WRITE)
-    result.ratio("PynamoDB / ours (write)", PYNAMODB_WRITE, OURS_WRITE)
-    result.ratio("ours / floor (write)", OURS_WRITE, FLOOR_WRITE)
-    result.ratio("sequential loop / ours (get)", SEQUENTIAL_GET, OURS_GET)
-    result.ratio("PynamoDB / ours (get)", PYNAMODB_GET, OURS_GET)
-    result.ratio("ours / floor (get)", OURS_GET, FLOOR_GET)
-    result.target("writes vs batch_writer()", "batch_writer / ours (write)", ">=", 6)
-    result.target("gets vs sequential batch_get_item", "sequential loop / ours (get)", ">=", 3)
+    _compare(result, items, delay, workers)
+    result.notes.append(
+        "latency floor = ceil(requests / workers) x delay, with requests of 25 writes or "
+        "100 keys; the raw pools get records already in boto3's form (text dates, Decimal "
+        "floats) and convert them with TypeSerializer / TypeDeserializer inside the pool"
+    )
     return result
 
 

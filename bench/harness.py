@@ -3,8 +3,12 @@
 The machine the benchmarks run on is small and noisy (two shared cores), so a single
 timing means little. Every figure here is the median of repeated runs, and competitors are
 run *interleaved* (one run of each, in a rotating order, then the next round) so a burst of
-background load hits all of them rather than one. Ratios are always computed from figures
-of the same invocation, never against numbers remembered from another run.
+background load hits all of them rather than one. Every candidate runs once as a warm-up
+before the measured rounds, on the very object that is then measured (its connections,
+caches and compiled plans are warm). A ratio is *paired*: computed round by round from the
+two figures' runs of the same round, then summarised as its median with the min-max range
+of the rounds, so a reader sees how much it moves. Nothing is compared against numbers
+remembered from another run.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ __all__ = [
     "interleave",
     "machine_info",
     "median",
+    "paired_ratios",
     "render_markdown",
+    "spread",
     "stopwatch",
 ]
 
@@ -41,25 +47,47 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
-def stopwatch(action: Callable[[], object]) -> Callable[[], float]:
-    """Wrap ``action`` so that calling the wrapper returns its wall time in seconds."""
+def stopwatch(
+    action: Callable[[], object], clock: Callable[[], float] = time.perf_counter
+) -> Callable[[], float]:
+    """Wrap ``action`` so that calling the wrapper returns its time in seconds on ``clock``
+    (wall time by default; ``time.process_time`` for CPU time)."""
 
     def timed() -> float:
-        started = time.perf_counter()
+        started = clock()
         action()
-        return time.perf_counter() - started
+        return clock() - started
 
     return timed
 
 
-def interleave(candidates: Mapping[str, Callable[[], Any]], repeat: int) -> dict[str, list[Any]]:
+def interleave(
+    candidates: Mapping[str, Callable[[], Any]], repeat: int, *, warm_up: bool = True
+) -> dict[str, list[Any]]:
     """Run each candidate ``repeat`` times, round-robin, rotating who goes first.
 
     Interleaving spreads background noise over every candidate, which is what makes a ratio
     taken from one invocation trustworthy on a shared machine. A full collection before each
-    run keeps one candidate's garbage from being collected on another's clock.
+    run keeps one candidate's garbage from being collected on another's clock. With
+    ``warm_up`` every candidate first runs once, unmeasured.
     """
     labels = list(candidates)
+    if warm_up:
+        for label in labels:
+            candidates[label]()
+    # what exists now (every candidate's inputs) is never traversed by the collector
+    # again, so one candidate's data does not slow another's collections
+    gc.collect()
+    gc.freeze()
+    try:
+        return _rounds(candidates, labels, repeat)
+    finally:
+        gc.unfreeze()
+
+
+def _rounds(
+    candidates: Mapping[str, Callable[[], Any]], labels: list[str], repeat: int
+) -> dict[str, list[Any]]:
     measured: dict[str, list[Any]] = {label: [] for label in labels}
     for round_number in range(repeat):
         shift = round_number % len(labels) if labels else 0
@@ -97,6 +125,8 @@ class ScenarioResult:
     """Extra Markdown lines (e.g. an import-time table) shown under the scenario's tables."""
     ratio_inputs: dict[str, tuple[str, str]] = attrs.field(factory=dict)
     """Which figures each ratio divides, so a reader (or a test) can recompute it."""
+    ratio_runs: dict[str, tuple[float, ...]] = attrs.field(factory=dict)
+    """Each ratio round by round (paired runs); its value is their median."""
 
     def add(self, label: str, runs: list[float], unit: str) -> Figure:
         """Record a figure from its runs; its value is their median."""
@@ -109,18 +139,27 @@ class ScenarioResult:
         self.skipped[label] = reason
 
     def ratio(self, label: str, numerator: str, denominator: str) -> float | None:
-        """``numerator / denominator`` of two figures' medians, or a recorded skip."""
+        """``numerator / denominator``, paired round by round; the median of the rounds.
+
+        Figures with a different number of runs (not measured in the same rounds) fall
+        back to the ratio of their medians. A missing figure is a recorded skip.
+        """
         self.ratio_inputs[label] = (numerator, denominator)
         missing = [name for name in (numerator, denominator) if name not in self.figures]
         if missing:
             self.skip(label, f"needs figure(s) {', '.join(repr(name) for name in missing)}")
             return None
-        bottom = self.figures[denominator].median
-        if bottom <= 0:
+        top, bottom = self.figures[numerator], self.figures[denominator]
+        if min(bottom.runs, default=0) <= 0:
             self.skip(label, f"figure {denominator!r} is not positive")
             return None
-        value = self.figures[numerator].median / bottom
+        return self.set_ratio(label, paired_ratios(top.runs, bottom.runs))
+
+    def set_ratio(self, label: str, rounds: tuple[float, ...]) -> float:
+        """Record a ratio from its per-round values (for ratios not of two figures)."""
+        value = median(list(rounds))
         self.ratios[label] = value
+        self.ratio_runs[label] = rounds
         return value
 
     def target(self, label: str, ratio: str, comparison: Comparison, threshold: float) -> None:
@@ -131,7 +170,14 @@ class ScenarioResult:
             return
         value = self.ratios[ratio]
         met = value >= threshold if comparison == ">=" else value <= threshold
-        self.targets[label] = {"target": wanted, "value": value, "met": met}
+        rounds = self.ratio_runs.get(ratio, (value,))
+        self.targets[label] = {
+            "target": wanted,
+            "value": value,
+            "min": min(rounds),
+            "max": max(rounds),
+            "met": met,
+        }
 
     def check(self, label: str, wanted: str, met: bool) -> None:
         """A yes/no target that is not a ratio (e.g. "moto is not imported")."""
@@ -143,10 +189,23 @@ class ScenarioResult:
             "params": self.params,
             "figures": {label: figure.to_json() for label, figure in self.figures.items()},
             "ratios": self.ratios,
+            "ratio_runs": {label: list(rounds) for label, rounds in self.ratio_runs.items()},
             "targets": self.targets,
             "skipped": self.skipped,
             "notes": self.notes,
         }
+
+
+def paired_ratios(top: tuple[float, ...], bottom: tuple[float, ...]) -> tuple[float, ...]:
+    """Round-by-round ratios of two figures measured in the same rounds."""
+    if len(top) == len(bottom):
+        return tuple(a / b for a, b in zip(top, bottom, strict=True))
+    return (median(list(top)) / median(list(bottom)),)
+
+
+def spread(rounds: tuple[float, ...]) -> str:
+    """``min-max`` of a ratio's rounds, for tables."""
+    return f"{min(rounds):.2f}-{max(rounds):.2f}"
 
 
 def machine_info() -> dict[str, Any]:
@@ -206,14 +265,19 @@ def _scenario_markdown(result: ScenarioResult) -> list[str]:
             lines.append(f"| {label} | {_number(figure.median)} | {figure.unit} | {runs} |")
         lines.append("")
     if result.ratios:
-        lines += ["| ratio | value |", "|---|---:|"]
-        lines += [f"| {label} | {value:.2f}x |" for label, value in result.ratios.items()]
+        lines += ["| ratio | median | min-max | per round |", "|---|---:|---|---|"]
+        for label, value in result.ratios.items():
+            rounds = result.ratio_runs.get(label, (value,))
+            each = ", ".join(f"{one:.2f}" for one in rounds)
+            lines.append(f"| {label} | {value:.2f}x | {spread(rounds)} | {each} |")
         lines.append("")
     if result.targets:
-        lines += ["| target | wanted | measured | met |", "|---|---|---:|---|"]
+        lines += ["| target | wanted | measured (min-max) | met |", "|---|---|---:|---|"]
         for label, target in result.targets.items():
             value = target["value"]
-            shown = f"{value:.2f}x" if isinstance(value, float) else str(value)
+            shown = str(value)
+            if isinstance(value, float):
+                shown = f"{value:.2f}x ({target['min']:.2f}-{target['max']:.2f})"
             verdict = "met" if target["met"] else "**not met**"
             lines.append(f"| {label} | {target['target']} | {shown} | {verdict} |")
         lines.append("")
@@ -236,8 +300,9 @@ def render_markdown(report: Report) -> str:
         f"Python {machine.get('python')} on {machine.get('platform')}, "
         f"{machine.get('cpu_count')} CPUs"
         + ("" if report.preset == "full" else f" ({report.preset} run: reduced sizes)")
-        + ". Every figure is the median of the runs listed; every ratio comes from the "
-        "same invocation.",
+        + ". Every figure is the median of the runs listed (each after a warm-up run); every "
+        "ratio is paired round by round within this invocation and shown as its median, "
+        "min-max and per-round values.",
         "",
     ]
     for result in report.scenarios.values():

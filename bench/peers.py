@@ -31,16 +31,22 @@ class PeerUnavailable(Exception):
     """A library we compare against is not installed."""
 
 
-def boto3_client(endpoint_url: str, *, max_pool_connections: int = 10) -> Any:
-    """A plain boto3 DynamoDB client with boto3's default settings (what users start from)."""
+def boto3_client(
+    endpoint_url: str, *, max_pool_connections: int = 10, parameter_validation: bool = True
+) -> Any:
+    """A plain boto3 DynamoDB client with boto3's default settings (what users start from);
+    ``parameter_validation=False`` turns off botocore's check of every request."""
     import boto3
     from botocore.config import Config
 
+    config = Config(
+        max_pool_connections=max_pool_connections, parameter_validation=parameter_validation
+    )
     return boto3.client(
         "dynamodb",
         region_name=REGION,
         endpoint_url=endpoint_url,
-        config=Config(max_pool_connections=max_pool_connections),
+        config=config,
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key=SECRET_KEY,
     )

@@ -8,7 +8,7 @@ the cheaper UpdateItem on ADD and arithmetic updates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tctf_dynamo import requests
@@ -169,33 +169,53 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- batches
 
-    def batch_get(self, keys: Sequence[KeyLike], *, consistent: bool = False) -> list[E | None]:
-        """The entities with ``keys``, in order, None where missing; any number of keys."""
-        from tctf_dynamo.batch import bulk_get
+    def batch_get(self, keys: Iterable[KeyLike], *, consistent: bool = False) -> list[E | None]:
+        """The entities with ``keys``, in order, None where missing; any number of keys.
 
-        wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
-        found = bulk_get(
-            self.service, self._table.name, wire_keys, consistent=consistent, validate=False
+        Keys are built as requests need them and items decoded as responses arrive.
+        """
+        from tctf_dynamo.batch._streams import stream_gets
+
+        entity = self.entity
+        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        return stream_gets(
+            self.service,
+            self._table.name,
+            wire_keys,
+            entity.from_item,
+            consistent=consistent,
+            validate=False,
         )
-        return [self.entity.from_item(item) if item else None for item in found]
 
     def batch_put(self, entities: Iterable[E]) -> list[E]:
-        """Store any number of entities in parallel batches; returns them as stored."""
-        from tctf_dynamo.batch import bulk_write
+        """Store any number of entities in parallel batches; returns them as stored.
 
-        plans = [plan_put(entity, policy=self.service.unsafe_values) for entity in entities]
-        puts = [(self._table.name, plan.body["Item"]) for plan in plans]
-        bulk_write(self.service, puts=puts, validate=False)
-        return [plan.written for plan in plans]  # type: ignore[misc]
+        Entities are encoded as requests need them, so the first request leaves once 25
+        are ready. An entity that cannot be stored stops the job there: if requests were
+        sent already, the entities before it are all written and its error says at which
+        ``position`` (see docs/batches.md); otherwise nothing is sent.
+        """
+        from tctf_dynamo.batch._streams import stream_writes
+
+        written: list[E] = []
+        policy = self.service.unsafe_values
+
+        def items() -> Iterator[dict[str, Any]]:
+            for entity in entities:
+                plan = plan_put(entity, policy=policy)
+                written.append(plan.written)  # type: ignore[arg-type]
+                yield plan.body["Item"]
+
+        stream_writes(self.service, self._table.name, items(), validate=False)
+        return written
 
     def batch_delete(self, keys: Iterable[KeyLike]) -> None:
-        """Delete any number of items in parallel batches."""
-        from tctf_dynamo.batch import bulk_write
+        """Delete any number of items in parallel batches (keys built as they are sent)."""
+        from tctf_dynamo.batch._streams import stream_writes
 
-        wire_keys = [self.entity.key(**key_fields_of(self.entity, key)) for key in keys]
-        bulk_write(
-            self.service, deletes=[(self._table.name, key) for key in wire_keys], validate=False
-        )
+        entity = self.entity
+        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        stream_writes(self.service, self._table.name, wire_keys, kind="delete", validate=False)
 
     # ---------------------------------------------------------------- sending
 

@@ -1,6 +1,10 @@
 """Running a batch job: bounded parallelism, unprocessed entries re-queued with backoff.
 
-The calling thread coordinates; workers only send. A worker sends one chunk through the
+The calling thread coordinates; workers only send. What to send next is decided by the
+job's :class:`~tctf_dynamo.batch._schedule.Schedule` (pure state, no threads); this module
+is the thread-pool shell around it. While requests are in flight the coordinator plans
+the next entries (encoding a repository's entities, for instance) instead of idling, so
+planning overlaps the round trips. A worker sends one chunk through the
 service's pipeline (which retries throttling, 5xx and timeouts of the whole request) and
 reports which entries came back unprocessed. Those go back to the *front* of the queue,
 so they are re-chunked with new work instead of being resent alone, after the worker has
@@ -20,17 +24,22 @@ is not retryable), its entries are unprocessed. After a transient failure
 sent, requests in flight finish, and everything not done is unprocessed. Either way the
 caller gets one :class:`~tctf_dynamo.errors.UnprocessedItemsError` at the end, naming
 exactly what is not done, chained from the last failure.
+
+Invalid input in a streamed source. An item found invalid before any request was sent
+raises its own error and nothing is sent. Found later, planning stops there: what was
+planned before it is still sent, so the outcome is a clean prefix (everything before that
+position written, nothing from it on), and then its error is raised, with ``position``
+and ``sent_before`` in its details.
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from tctf_dynamo.batch._entries import Entry
-from tctf_dynamo.batch.chunking import take_chunk
+from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -43,6 +52,8 @@ from tctf_dynamo.resilience import RetryPolicy
 __all__ = ["Job", "Progress", "check_workers", "run_job"]
 
 Progress = Callable[[int, int], object]
+LOOKAHEAD_REQUESTS = 2
+"""How many requests' worth of entries per worker may be planned ahead of sending."""
 
 
 class Job(Protocol):
@@ -60,28 +71,23 @@ class Job(Protocol):
 
 
 class _Outcome:
-    __slots__ = ("done", "error", "given_up", "retry")
+    __slots__ = ("chunk", "error", "verdict")
 
     def __init__(
-        self,
-        done: int,
-        retry: list[Entry],
-        given_up: list[Entry],
-        error: DynamoDBServiceError | None = None,
+        self, chunk: list[Entry], verdict: Verdict | None, error: DynamoDBServiceError | None
     ) -> None:
-        self.done = done
-        self.retry = retry
-        self.given_up = given_up
+        self.chunk = chunk
+        self.verdict = verdict
         self.error = error
 
 
 class _Runner:
-    """The state of one job run; only the coordinating thread touches it."""
+    """The shell of one job run: sends on threads, sleeps backoffs, reports progress."""
 
     def __init__(
         self,
         job: Job,
-        entries: Sequence[Entry],
+        schedule: Schedule,
         *,
         policy: RetryPolicy,
         sleep: Callable[[float], object],
@@ -89,14 +95,11 @@ class _Runner:
         on_progress: Progress | None,
     ) -> None:
         self.job = job
+        self.schedule = schedule
         self.policy = policy
         self.sleep = sleep
         self.random = random
         self.on_progress = on_progress
-        self.pending: deque[Entry] = deque(entries)
-        self.total = len(entries)
-        self.done = 0
-        self.not_done: list[Entry] = []
         self.last_error: DynamoDBServiceError | None = None
         self.stopped = False
 
@@ -107,66 +110,60 @@ class _Runner:
         try:
             unprocessed = self.job.send(chunk)
         except DynamoDBServiceError as error:
-            return _Outcome(0, [], chunk, error)
-        if not unprocessed:
-            return _Outcome(len(chunk), [], [])
-        progressed = len(unprocessed) < len(chunk)
-        retry: list[Entry] = []
-        given_up: list[Entry] = []
-        for entry in unprocessed:
-            if not progressed:
-                entry.strikes += 1
-            (retry if entry.strikes < self.policy.max_attempts else given_up).append(entry)
-        if retry:
-            worst = max(entry.strikes for entry in retry)
-            self.sleep(self.policy.backoff(max(1, worst), self.random))
-        return _Outcome(len(chunk) - len(unprocessed), retry, given_up)
+            return _Outcome(chunk, None, error)
+        verdict = judge(chunk, unprocessed, self.policy.max_attempts)
+        if verdict.retry:
+            self.sleep(self.policy.backoff(max(1, verdict.worst_strikes), self.random))
+        return _Outcome(chunk, verdict, None)
 
     # ------------------------------------------------------------ coordinator
 
     def absorb(self, outcome: _Outcome) -> None:
-        self.pending.extendleft(reversed(outcome.retry))
-        self.not_done.extend(outcome.given_up)
-        if outcome.error is not None:
+        schedule = self.schedule
+        if outcome.verdict is None:
+            schedule.fail(outcome.chunk)
             self.last_error = outcome.error
             if not isinstance(outcome.error, TransientError):
                 self.stopped = True
-        if outcome.done:
-            self.done += outcome.done
+            return
+        schedule.settle(outcome.verdict)
+        if outcome.verdict.done:
             self.report()
 
     def report(self) -> None:
         if self.on_progress is not None:
-            self.on_progress(self.done, self.total)
+            self.on_progress(self.schedule.done, self.schedule.planned)
 
-    def next_chunk(self) -> list[Entry]:
-        return take_chunk(self.pending, self.job.max_count, self.job.max_bytes)
+    def next_chunk(self) -> list[Entry] | None:
+        if self.stopped:
+            return None
+        schedule = self.schedule
+        chunk = schedule.next_chunk()
+        if schedule.planning_error is not None and not schedule.sent_any:
+            raise schedule.planning_error  # found before any request: nothing is sent
+        return chunk
 
     def run_inline(self) -> None:
-        while self.pending and not self.stopped:
-            self.absorb(self.attempt(self.next_chunk()))
+        while (chunk := self.next_chunk()) is not None:
+            self.absorb(self.attempt(chunk))
 
     def run_parallel(self, workers: int) -> None:
+        schedule = self.schedule
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tctf-batch") as pool:
             in_flight: set[Future[_Outcome]] = set()
             while True:
-                while self.pending and not self.stopped and len(in_flight) < workers:
-                    in_flight.add(pool.submit(self.attempt, self.next_chunk()))
+                while len(in_flight) < workers and (chunk := self.next_chunk()) is not None:
+                    in_flight.add(pool.submit(self.attempt, chunk))
                 if not in_flight:
                     return
-                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                if not self.stopped and schedule.wants_planning():
+                    schedule.plan(self.job.max_count)  # overlap planning with the round trips
+                    finished = {future for future in in_flight if future.done()}
+                else:
+                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                in_flight -= finished
                 for future in finished:
                     self.absorb(future.result())
-
-    def finish(self) -> list[Entry]:
-        """Everything not done, in input order."""
-        self.not_done.extend(self.pending)
-        self.pending.clear()
-        return sorted(self.not_done, key=_by_index)
-
-
-def _by_index(entry: Entry) -> int:
-    return entry.index
 
 
 def check_workers(max_workers: int | None, default: int) -> int:
@@ -183,43 +180,79 @@ def check_workers(max_workers: int | None, default: int) -> int:
 
 def run_job(
     job: Job,
-    entries: Sequence[Entry],
+    entries: Iterable[Entry],
     *,
     workers: int,
     policy: RetryPolicy,
     sleep: Callable[[float], object],
     random: Callable[[], float],
     on_progress: Progress | None = None,
+    dedup: bool = False,
 ) -> None:
     """Send every entry; raise UNPROCESSED_ITEMS naming exactly the entries not done.
 
-    ``on_progress(done, total)`` is called in the calling thread: once at the start, then
-    after every request that processed something.
+    ``entries`` is a list prepared up front, or an iterator that plans each entry when it
+    is pulled (then planning overlaps sending; ``dedup`` merges repeated keys as
+    :mod:`~tctf_dynamo.batch._schedule` describes). ``on_progress(done, total)`` is called
+    in the calling thread: once at the start, then after every request that processed
+    something; ``total`` counts the distinct entries planned so far.
     """
+    schedule = Schedule(
+        entries,
+        max_count=job.max_count,
+        max_bytes=job.max_bytes,
+        lookahead=workers * job.max_count * LOOKAHEAD_REQUESTS,
+        dedup=dedup,
+    )
+    if isinstance(entries, Sequence):
+        schedule.plan_all()
+    else:
+        schedule.plan(job.max_count + 1)  # enough to tell whether one request holds it all
+    if schedule.planning_error is not None:
+        raise schedule.planning_error
     runner = _Runner(
-        job, entries, policy=policy, sleep=sleep, random=random, on_progress=on_progress
+        job, schedule, policy=policy, sleep=sleep, random=random, on_progress=on_progress
     )
     runner.report()
-    if workers == 1 or len(entries) <= job.max_count:
+    if workers == 1 or (schedule.planning_ended and schedule.planned <= job.max_count):
         runner.run_inline()
     else:
         runner.run_parallel(workers)
-    not_done = runner.finish()
+    not_done = schedule.finish()
     if not_done:
-        raise _unprocessed(job, not_done, runner)
+        raise _unprocessed(job, not_done, schedule, runner.last_error)
+    if schedule.planning_error is not None:
+        raise _stopped_at(schedule)
 
 
-def _unprocessed(job: Job, not_done: list[Entry], runner: _Runner) -> UnprocessedItemsError:
-    details: dict[str, object] = {"operation": job.operation, "total": runner.total}
-    cause = runner.last_error
+def _stopped_at(schedule: Schedule) -> DynamoDBServiceError:
+    """The invalid item's own error, saying where planning stopped and what was sent."""
+    error = schedule.planning_error
+    assert error is not None
+    error.details = {
+        **error.details,
+        "position": schedule.consumed,
+        "sent_before": schedule.sent_any,
+    }
+    error.retryable = False
+    return error
+
+
+def _unprocessed(
+    job: Job, not_done: list[Entry], schedule: Schedule, last: DynamoDBServiceError | None
+) -> UnprocessedItemsError:
+    details: dict[str, object] = {"operation": job.operation, "total": schedule.planned}
+    cause = last if last is not None else schedule.planning_error
     if cause is not None:
         details["cause_code"] = cause.code.value
+    if schedule.planning_error is not None:
+        details["position"] = schedule.consumed
     error = UnprocessedItemsError(
-        f"{len(not_done)} of {runner.total} {job.unit} of {job.operation} were not processed",
+        f"{len(not_done)} of {schedule.planned} {job.unit} of {job.operation} were not processed",
         [(entry.table, entry.body) for entry in not_done],
         details,
     )
     error.__cause__ = cause
-    # worth resending only if what stopped the job may pass (throttling, 5xx, timeouts)
-    error.retryable = cause is None or cause.retryable
+    # worth resending only if what stopped them may pass (throttling, 5xx, timeouts)
+    error.retryable = last is None or last.retryable
     return error

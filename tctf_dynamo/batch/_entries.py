@@ -30,6 +30,7 @@ __all__ = [
     "identity_function",
     "prepare_gets",
     "prepare_writes",
+    "table_key",
 ]
 
 WireItem = Mapping[str, Mapping[str, Any]]
@@ -46,7 +47,7 @@ class Entry:
     counts the requests holding this entry that processed nothing at all.
     """
 
-    __slots__ = ("body", "identity", "index", "size", "strikes", "table")
+    __slots__ = ("body", "identity", "index", "size", "state", "strikes", "table")
 
     def __init__(self, index: int, table: str, identity: Identity, body: Any, size: int) -> None:
         self.index = index
@@ -55,6 +56,8 @@ class Entry:
         self.body = body
         self.size = size
         self.strikes = 0
+        self.state = 0
+        """Queued, in flight or settled (see :mod:`tctf_dynamo.batch._schedule`)."""
 
     def __repr__(self) -> str:
         return f"Entry(index={self.index}, table={self.table!r}, size={self.size})"
@@ -108,6 +111,11 @@ class _Tables:
 
     def identity_functions(self) -> dict[str, IdentityOf]:
         return {table: known[1] for table, known in self._known.items()}
+
+
+def table_key(service: DynamoDBService, table: str) -> tuple[list[KeyAttribute], IdentityOf]:
+    """The key schema of ``table`` and the identity function of its items."""
+    return _Tables(service)[table]
 
 
 def _duplicate(operation: str, table: str, index: int, first_index: int) -> Exception:

@@ -7,7 +7,7 @@ costs nothing when everything was processed (the common case).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.batch._entries import Entry, Identity, IdentityOf, WireItem
@@ -23,7 +23,7 @@ from tctf_dynamo.resilience import RetryPolicy
 if TYPE_CHECKING:
     from tctf_dynamo.service import DynamoDBService
 
-__all__ = ["GetJob", "WriteJob"]
+__all__ = ["DecodeFailure", "GetJob", "WriteJob"]
 
 
 def _unknown_entry(operation: str) -> DynamoDBServiceError:
@@ -98,11 +98,23 @@ def _by_table(chunk: list[Entry]) -> dict[str, list[Any]]:
     return grouped
 
 
+class DecodeFailure:
+    """A found item that ``decode`` refused; its error is raised when results are read."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: DynamoDBServiceError) -> None:
+        self.error = error
+
+
 class GetJob:
     """BatchGetItem of one table: up to 100 keys; found items land in ``found``.
 
     The 16 MB response limit cannot be checked before sending (item sizes are unknown);
-    DynamoDB returns what does not fit as UnprocessedKeys, which are resent.
+    DynamoDB returns what does not fit as UnprocessedKeys, which are resent. With
+    ``decode``, each item is decoded as its response arrives (in the worker, overlapping
+    other requests' round trips) and ``found`` holds what it returns; an item it refuses
+    is kept as a :class:`DecodeFailure`, so a bad item never reads as an unprocessed key.
     """
 
     operation = "BatchGetItem"
@@ -119,6 +131,7 @@ class GetJob:
         *,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        decode: Callable[[WireItem], Any] | None = None,
     ) -> None:
         self._service = service
         self._table = table
@@ -126,7 +139,8 @@ class GetJob:
         self._settings = settings
         self._retry = retry
         self._timeout = timeout
-        self.found: dict[Identity, WireItem] = {}
+        self._decode = decode
+        self.found: dict[Identity, Any] = {}
 
     def send(self, chunk: list[Entry]) -> list[Entry]:
         keys = {"Keys": [entry.body for entry in chunk], **self._settings}
@@ -138,8 +152,17 @@ class GetJob:
         )
         identity_of = self._identity_of
         found = self.found
-        for item in (response.get("Responses") or {}).get(self._table, ()):
-            found[identity_of(item)] = item
+        items = (response.get("Responses") or {}).get(self._table, ())
+        decode = self._decode
+        if decode is None:
+            for item in items:
+                found[identity_of(item)] = item
+        else:
+            for item in items:
+                try:
+                    found[identity_of(item)] = decode(item)
+                except DynamoDBServiceError as error:
+                    found[identity_of(item)] = DecodeFailure(error)
         unprocessed = (response.get("UnprocessedKeys") or {}).get(self._table)
         if not unprocessed:
             return []

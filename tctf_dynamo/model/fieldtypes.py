@@ -12,6 +12,7 @@ call pays for reflection:
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable
 from datetime import date, datetime
@@ -25,7 +26,7 @@ import pydantic
 
 from tctf_dynamo import codec
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
-from tctf_dynamo.model import sortable
+from tctf_dynamo.model import compiled, nested, sortable
 from tctf_dynamo.model.templates import escape_key_text, unescape_key_text
 
 __all__ = [
@@ -184,14 +185,21 @@ def _encode_float(value: float) -> dict[str, Any]:
     return {"N": codec.encode_number(value)}
 
 
+@functools.partial(compiled.register_tag_decoder, tag="S")
 def _decode_s(av: dict[str, Any]) -> Any:
     text = av.get("S")
     return text if text is not None else codec.decode(av)
 
 
+@functools.partial(compiled.register_tag_decoder, tag="N")
 def _decode_n(av: dict[str, Any]) -> Any:
     text = av.get("N")
     return text if text is not None else codec.decode(av)
+
+
+@compiled.register_string_encoder
+def _encode_str(value: str) -> dict[str, Any]:
+    return {"S": str.__str__(value)}
 
 
 def _decode_int(av: dict[str, Any]) -> Any:
@@ -204,6 +212,7 @@ def _decode_int(av: dict[str, Any]) -> Any:
     return codec.decode(av)
 
 
+@functools.partial(compiled.register_tag_decoder, tag="BOOL")
 def _decode_bool(av: dict[str, Any]) -> Any:
     flag = av.get("BOOL")
     return flag if flag is not None else codec.decode(av)
@@ -250,13 +259,13 @@ def _scalar_converter(kind: type) -> tuple[Encode, Decode] | None:
     if issubclass(kind, bool):
         return (lambda value: {"BOOL": value}), _decode_bool
     if issubclass(kind, str):
-        return (lambda value: {"S": str.__str__(value)}), _decode_s
+        return _encode_str, _decode_s
     if issubclass(kind, int):
         return _encode_int, _decode_int
     if issubclass(kind, float):
         return _encode_float, _decode_n
     if issubclass(kind, Decimal):
-        return (lambda value: {"N": _number_text(value)}), _decode_n
+        return codec.encode, _decode_n  # the codec's table goes straight to Decimal
     if issubclass(kind, bytes):
         return (lambda value: {"B": bytes(value)}), codec.decode
     if issubclass(kind, datetime):
@@ -267,8 +276,12 @@ def _scalar_converter(kind: type) -> tuple[Encode, Decode] | None:
 
 
 def _string_container(inner: Any) -> tuple[Encode, Decode] | None:
-    """list[str] and set[str] are common enough to deserve their own converters."""
+    """list[str], set[str] and set[int] are common enough to deserve their own converters."""
     origin, args = get_origin(inner), get_args(inner)
+    if args == (int,) and origin in (set, frozenset):
+        return _encode_int_set, _decode_int_set
+    if args == (str, str) and origin is dict:
+        return _encode_string_map, _decode_string_map
     if args != (str,):
         return None
     if origin is list:
@@ -276,6 +289,41 @@ def _string_container(inner: Any) -> tuple[Encode, Decode] | None:
     if origin in (set, frozenset):
         return (lambda value: {"SS": list(value)} if value else None), _decode_string_set
     return None
+
+
+def _encode_string_map(value: Any) -> Any:
+    encoded = {}
+    for key, text in value.items():
+        if type(key) is not str or type(text) is not str:
+            return _encode_generic(value)
+        encoded[key] = {"S": text}
+    return {"M": encoded}
+
+
+def _decode_string_map(av: dict[str, Any]) -> Any:
+    try:
+        return {key: element["S"] for key, element in av["M"].items()}
+    except (KeyError, TypeError, AttributeError):
+        return codec.decode(av)  # not all strings: let pydantic report it
+
+
+def _encode_int_set(value: Any) -> Any:
+    if not value:
+        return None
+    for element in value:
+        if type(element) is not int or not -_SMALL_INT < element < _SMALL_INT:
+            return _encode_generic(value)
+    return {"NS": [str(element) for element in value]}
+
+
+def _decode_int_set(av: dict[str, Any]) -> Any:
+    texts = av.get("NS")
+    if texts is not None:
+        try:
+            return {int(text) for text in texts}
+        except (ValueError, TypeError):
+            pass  # a fraction or an exponent: the codec's exact reading, then pydantic's
+    return codec.decode(av)
 
 
 def _decode_string_list(av: dict[str, Any]) -> Any:
@@ -328,6 +376,21 @@ def attribute_converter(annotation: Any) -> AttributeConverter:
     if strings is not None:
         return AttributeConverter(strings[0], strings[1], missing)
     adapter: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(annotation)
+    models = nested.model_converter(inner)
+    if models is not None:
+        fast_encode, fast_decode = models
+
+        def encode_model(value: Any) -> Any:
+            """Compiled walk of plain models; pydantic's dump for anything else."""
+            try:
+                found = fast_encode(value)
+            except DynamoDBServiceError:
+                found = None  # let the general path raise with its own message
+            if found is not None:
+                return found
+            return _encode_generic(adapter.dump_python(value, mode="python", by_alias=True))
+
+        return AttributeConverter(encode_model, fast_decode, missing)
 
     def encode_dumped(value: Any) -> Any:
         return _encode_generic(adapter.dump_python(value, mode="python", by_alias=True))

@@ -20,6 +20,7 @@ import attrs
 
 from tctf_dynamo import limits
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.model import compiled
 from tctf_dynamo.model.fieldtypes import (
     AttributeConverter,
     KeyCodec,
@@ -72,6 +73,14 @@ class EntityPlan:
     indexes: Mapping[str, IndexPlan]
     encoders: tuple[tuple[str, str, Callable[[Any], Any]], ...]
     decoders: tuple[tuple[str, Callable[[Any], Any], Callable[[], Any] | None], ...]
+    write_fields: Callable[[Mapping[str, Any], dict[str, Any]], None] = attrs.field(
+        default=attrs.Factory(lambda plan: compiled.fields_encoder(plan.encoders), takes_self=True)
+    )
+    """The encoders' loop unrolled for this class (see :mod:`tctf_dynamo.model.compiled`)."""
+    decode_fields: Callable[[Mapping[str, Any]], dict[str, Any]] = attrs.field(
+        default=attrs.Factory(lambda plan: compiled.fields_decoder(plan.decoders), takes_self=True)
+    )
+    """Field values by attribute name, ready for ``model_validate``."""
 
     def to_item(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The wire item of a model's ``__dict__``: keys, index keys, discriminator, fields."""
@@ -87,6 +96,14 @@ class EntityPlan:
             if wire is not None:
                 item.update(wire)
         item[self.type_attribute] = {"S": self.name}
+        try:
+            self.write_fields(values, item)
+        except DynamoDBServiceError:
+            self._encode_each(values, item)  # raises again, naming the field
+        return item
+
+    def _encode_each(self, values: Mapping[str, Any], item: dict[str, Any]) -> None:
+        """The plain loop over the encoders: slower, but it knows which field failed."""
         field = ""
         try:
             for field, attribute, encode in self.encoders:
@@ -101,19 +118,6 @@ class EntityPlan:
                 f"{self.name}: field {field!r} cannot be stored: {error.message}",
                 {**error.details, "entity": self.name, "field": field},
             ) from error
-        return item
-
-    def decode_fields(self, wire: Mapping[str, Any]) -> dict[str, Any]:
-        """Field values by attribute name, ready for ``model_validate``."""
-        data: dict[str, Any] = {}
-        for attribute, decode, missing in self.decoders:
-            av = wire.get(attribute)
-            if av is None:
-                if missing is not None:
-                    data[attribute] = missing()
-                continue
-            data[attribute] = decode(av)
-        return data
 
 
 # ---------------------------------------------------------------- TTL

@@ -10,38 +10,52 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes
+from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes, wide
 from bench.harness import Report, ScenarioResult, interleave, render_markdown
 
 SERVER_SCENARIOS = {"e2e", "memory"}
 
 
 def _expected_figures(name: str) -> list[str]:
+    workers = batch.PRESETS["smoke"]["workers"]
     smoke = {
-        "codec": [codec.OURS_ENTITY, codec.OURS_CODEC, codec.BOTO3, codec.PYNAMODB, codec.FLOOR],
+        "codec": [
+            codec.label(shape, competitor)
+            for shape in codec.SHAPES
+            for competitor in (codec.OURS_ENTITY, codec.OURS_CODEC, codec.BOTO3, codec.PYNAMODB)
+        ]
+        + [codec.label("order", codec.FLOOR)],
         "batch": [
-            batch.OURS_WRITE,
-            batch.BATCH_WRITER,
-            batch.PYNAMODB_WRITE,
-            batch.FLOOR_WRITE,
-            batch.OURS_GET,
-            batch.SEQUENTIAL_GET,
-            batch.PYNAMODB_GET,
-            batch.FLOOR_GET,
-        ],
+            label
+            for count in workers
+            for kind in ("write", "get")
+            for label in (
+                batch.ours_label(kind, count),
+                batch.raw_label(kind, count, True),
+                batch.raw_label(kind, count, False),
+            )
+        ]
+        + [batch.BATCH_WRITER, batch.PYNAMODB_WRITE, batch.SEQUENTIAL_GET, batch.PYNAMODB_GET],
         "e2e": [
             f"{kind}: {who} {metric}"
             for kind in e2e.KINDS
             for who in ("ours", "raw boto3")
             for metric in ("ops/s", "CPU/op")
         ],
-        "coldstart": [coldstart.OURS, coldstart.BOTO3, coldstart.BARE, "ours phase: import"],
+        "coldstart": [
+            coldstart.OURS,
+            coldstart.BOTO3,
+            coldstart.BOTO3_PYDANTIC,
+            coldstart.BARE,
+            "ours phase: import",
+        ],
         "memory": [
             f"{who}, {size:,} items"
             for who in (memory.OURS, memory.PAGINATOR)
@@ -66,8 +80,10 @@ def _assert_well_formed(result: ScenarioResult, name: str, repeat: int) -> None:
         assert figure.median > 0, label
     for label, (numerator, denominator) in result.ratio_inputs.items():
         if numerator in result.figures and denominator in result.figures:
-            expected = result.figures[numerator].median / result.figures[denominator].median
-            assert math.isclose(result.ratios[label], expected), label
+            top, bottom = result.figures[numerator].runs, result.figures[denominator].runs
+            rounds = [a / b for a, b in zip(top, bottom, strict=True)]
+            assert result.ratio_runs[label] == pytest.approx(rounds), label
+            assert math.isclose(result.ratios[label], statistics.median(rounds)), label
         else:
             assert label in result.skipped, label
     assert result.ratios, f"{name}: no ratio computed"
@@ -112,14 +128,16 @@ def test_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert data["machine"]["cpu_count"] >= 1
     assert data["preset"] == "smoke"
     scenario = data["scenarios"]["codec"]
-    figure = scenario["figures"][codec.OURS_ENTITY]
-    assert set(figure) == {"median", "unit", "runs"} and figure["unit"] == "us/item"
-    assert scenario["ratios"]["ours entity / floor"] > 0
-    assert {"target", "met", "value"} <= set(
-        scenario["targets"]["entity round trip vs boto3 serializers"]
+    figure = scenario["figures"][codec.label("wide", codec.OURS_ENTITY)]
+    assert set(figure) == {"median", "unit", "runs"} and figure["unit"] == "CPU us/item"
+    assert scenario["ratios"]["order: ours entity / floor"] > 0
+    assert len(scenario["ratio_runs"]["wide: boto3 / ours entity"]) == 1
+    assert {"target", "met", "value", "min", "max"} <= set(
+        scenario["targets"]["wide: entity round trip vs boto3 serializers"]
     )
     markdown = (tmp_path / "codec.md").read_text()
     assert "## codec:" in markdown and "| figure | median | unit | runs |" in markdown
+    assert "| ratio | median | min-max | per round |" in markdown
 
 
 def test_a_failing_scenario_becomes_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +152,7 @@ def test_a_failing_scenario_becomes_a_skip(monkeypatch: pytest.MonkeyPatch) -> N
 # ---------------------------------------------------------------- harness
 
 
-def test_interleave_rotates_who_goes_first() -> None:
+def test_interleave_warms_up_then_rotates_who_goes_first() -> None:
     order: list[str] = []
 
     def candidate(name: str) -> Any:
@@ -145,18 +163,25 @@ def test_interleave_rotates_who_goes_first() -> None:
         return measure
 
     measured = interleave({name: candidate(name) for name in "abc"}, 3)
-    assert order == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
-    assert measured == {"a": [1, 6, 8], "b": [2, 4, 9], "c": [3, 5, 7]}
+    assert order[:3] == ["a", "b", "c"]  # the warm-up, on the measured objects
+    assert order[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert measured == {"a": [4, 9, 11], "b": [5, 7, 12], "c": [6, 8, 10]}
+    order.clear()
+    interleave({"a": candidate("a")}, 2, warm_up=False)
+    assert order == ["a", "a"]
 
 
 def test_ratio_target_and_skip() -> None:
     result = ScenarioResult("x", "title")
     result.add("slow", [4.0, 6.0, 5.0], "s")
-    result.add("fast", [1.0, 1.0, 3.0], "s")
+    result.add("fast", [1.0, 1.0, 2.5], "s")
     assert result.figures["slow"].median == 5.0
-    assert result.ratio("slow / fast", "slow", "fast") == 5.0
+    # paired round by round (4, 6, 2), not the ratio of the medians (5 / 1)
+    assert result.ratio("slow / fast", "slow", "fast") == 4.0
+    assert result.ratio_runs["slow / fast"] == (4.0, 6.0, 2.0)
     result.target("fast enough", "slow / fast", ">=", 6)
     assert result.targets["fast enough"]["met"] is False
+    assert (result.targets["fast enough"]["min"], result.targets["fast enough"]["max"]) == (2, 6)
     result.target("not slower", "slow / fast", "<=", 6)
     assert result.targets["not slower"]["met"] is True
     assert result.ratio("missing", "slow", "absent") is None
@@ -175,7 +200,7 @@ def test_markdown_shows_figures_ratios_and_verdicts() -> None:
     report = Report({"python": "3", "platform": "p", "cpu_count": 2}, {"demo": result})
     text = render_markdown(report)
     assert "| ours | 2.00 | ms | 2.00 |" in text
-    assert "| theirs / ours | 1.50x |" in text
+    assert "| theirs / ours | 1.50x | 1.50-1.50 | 1.50 |" in text
     assert "**not met**" in text
     assert "not measured: peer: not installed" in text
 
@@ -211,6 +236,19 @@ def test_latency_describes_known_tables_and_refuses_the_rest() -> None:
 
 
 # ---------------------------------------------------------------- shapes
+
+
+def test_the_latency_floor_is_requests_over_workers_times_the_delay() -> None:
+    assert batch.latency_floor(10_000, 25, 8, 0.020) == pytest.approx(1.0)
+    assert batch.latency_floor(10_000, 100, 8, 0.020) == pytest.approx(0.26)
+
+
+def test_the_wide_record_round_trips_in_every_form() -> None:
+    record = wide.make_record(7)
+    entity_type = wide.our_entity()
+    entity = entity_type(**record)
+    assert entity_type.from_item(entity.to_item()) == entity
+    assert wide.boto3_record(record)["created_at"] == record["created_at"].isoformat()
 
 
 def test_every_form_of_the_record_round_trips() -> None:

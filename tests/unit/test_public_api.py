@@ -78,7 +78,7 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
     import pytest
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        _ = tctf_dynamo.Nope  # type: ignore[attr-defined]
+        _ = tctf_dynamo.Nope
 
 
 def test_importing_the_package_alone_loads_neither_pydantic_nor_botocore() -> None:

@@ -1,0 +1,231 @@
+"""What a batch job sends next: its queue, its planning and its outcomes, with no threads.
+
+A job's entries come from a *source*: a list prepared up front, or an iterator that plans
+each entry when it is pulled (a repository encoding entities as they are needed). The
+schedule pulls from the source only as far as it must: to complete the next request, or,
+while requests are in flight, up to ``lookahead`` entries ahead. So the first request
+leaves as soon as its entries are planned, the planning of later ones overlaps the round
+trips of earlier ones, and memory holds a bounded window of planned work, not the job.
+
+Everything here is a decision on plain state, called by the one coordinating thread of
+:mod:`tctf_dynamo.batch._engine` (or, later, by an event loop): which entries form the next
+request, what a response means for each entry, and what is left when the job ends.
+
+Duplicates in a streamed source (``dedup=True``): the last put of a key wins. A repeat of
+a key whose entry is still queued replaces that entry's body (one write is sent); a repeat
+of a key whose request is in flight is held until that request ends, then queued (never
+two writes of one key in one request, and never the older after the newer); a repeat of a
+key already written is sent again. Repeated deletes of a key are sent once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Final
+
+from tctf_dynamo.batch._entries import Entry, Identity
+from tctf_dynamo.batch.chunking import take_chunk
+from tctf_dynamo.errors import DynamoDBServiceError
+
+__all__ = ["IN_FLIGHT", "QUEUED", "SETTLED", "Schedule", "Verdict", "judge"]
+
+QUEUED: Final = 0
+IN_FLIGHT: Final = 1
+SETTLED: Final = 2
+
+
+class Verdict:
+    """What one response means for the entries of its request."""
+
+    __slots__ = ("done", "given_up", "retry")
+
+    def __init__(self, done: list[Entry], retry: list[Entry], given_up: list[Entry]) -> None:
+        self.done = done
+        self.retry = retry
+        self.given_up = given_up
+
+    @property
+    def worst_strikes(self) -> int:
+        """The most strikes among the entries to resend (their backoff's attempt number)."""
+        return max((entry.strikes for entry in self.retry), default=0)
+
+
+def judge(chunk: list[Entry], unprocessed: list[Entry], max_attempts: int) -> Verdict:
+    """Done, resent or given up, for each entry of a request that got an answer.
+
+    A request that processed nothing gives each entry a strike; one that processed
+    something gives none (DynamoDB also hands work back when nothing is wrong, and such
+    rounds make progress). An entry with ``max_attempts`` strikes is given up.
+    """
+    if not unprocessed:
+        return Verdict(chunk, [], [])
+    left = {id(entry) for entry in unprocessed}
+    done = [entry for entry in chunk if id(entry) not in left]
+    retry: list[Entry] = []
+    given_up: list[Entry] = []
+    for entry in unprocessed:
+        if not done:
+            entry.strikes += 1
+        (retry if entry.strikes < max_attempts else given_up).append(entry)
+    return Verdict(done, retry, given_up)
+
+
+class Schedule:
+    """The queue of one job and the source that feeds it."""
+
+    def __init__(
+        self,
+        source: Iterable[Entry],
+        *,
+        max_count: int,
+        max_bytes: int,
+        lookahead: int,
+        dedup: bool = False,
+    ) -> None:
+        self.max_count = max_count
+        self.max_bytes = max_bytes
+        self.lookahead = max(lookahead, max_count)
+        self.dedup = dedup
+        self.pending: deque[Entry] = deque()
+        self.planned = 0
+        """Distinct entries planned so far (the job's total once planning has ended)."""
+        self.consumed = 0
+        """Items taken from the source, duplicates included: the position of the next."""
+        self.sent_any = False
+        self.planning_error: DynamoDBServiceError | None = None
+        self.done = 0
+        self.not_done: list[Entry] = []
+        self._source: Iterator[Entry] | None = iter(source)
+        self._seen: dict[Identity, Entry] = {}
+        self._held: dict[Identity, Entry] = {}
+
+    # ------------------------------------------------------------ planning
+
+    @property
+    def planning_ended(self) -> bool:
+        return self._source is None
+
+    def plan(self, count: int) -> None:
+        """Pull up to ``count`` items from the source into the queue.
+
+        An invalid item (the source raises a library error) ends planning: the error is
+        kept for the caller, and what was planned before it stays queued.
+        """
+        source = self._source
+        if source is None:
+            return
+        try:
+            for _ in range(count):
+                entry = next(source, None)
+                if entry is None:
+                    self._source = None
+                    return
+                self.consumed += 1
+                self._admit(entry)
+        except DynamoDBServiceError as error:
+            self.planning_error = error
+            self._source = None
+
+    def plan_all(self) -> None:
+        while self._source is not None:
+            self.plan(self.max_count)
+
+    def wants_planning(self) -> bool:
+        """Whether planning ahead is useful now (a source left, the window not full)."""
+        return self._source is not None and len(self.pending) < self.lookahead
+
+    def _admit(self, entry: Entry) -> None:
+        if not self.dedup:
+            self._queue(entry)
+            return
+        earlier = self._seen.get(entry.identity)
+        if earlier is None:
+            self._queue(entry)
+        elif "DeleteRequest" in earlier.body and "DeleteRequest" in entry.body:
+            return  # a delete is sent once
+        elif earlier.state == QUEUED:
+            earlier.body, earlier.size = entry.body, entry.size
+        elif earlier.state == IN_FLIGHT:
+            self._held[entry.identity] = entry
+        else:
+            self._queue(entry)
+
+    def _queue(self, entry: Entry) -> None:
+        entry.state = QUEUED
+        self._seen[entry.identity] = entry
+        self.pending.append(entry)
+        self.planned += 1
+
+    # ------------------------------------------------------------ sending
+
+    def next_chunk(self) -> list[Entry] | None:
+        """The next request's entries, planning as far as needed to fill it; None when
+        there is nothing to send now."""
+        while self._source is not None and len(self.pending) < self.max_count:
+            self.plan(self.max_count - len(self.pending))
+        if not self.pending:
+            return None
+        chunk = take_chunk(self.pending, self.max_count, self.max_bytes)
+        for entry in chunk:
+            entry.state = IN_FLIGHT
+        self.sent_any = True
+        return chunk
+
+    def settle(self, verdict: Verdict) -> None:
+        """Apply one request's verdict: count what is done, queue resends at the front
+        (re-chunked with new work), keep what is given up, release held duplicates."""
+        for entry in verdict.done:
+            entry.state = SETTLED
+            self._release(entry, front=False)
+        self.done += len(verdict.done)
+        resend: list[Entry] = []
+        for entry in verdict.retry:
+            successor = self._held.pop(entry.identity, None) if self._held else None
+            chosen = entry if successor is None else self._replace(entry, successor)
+            chosen.state = QUEUED
+            resend.append(chosen)
+        self.pending.extendleft(reversed(resend))
+        for entry in verdict.given_up:
+            entry.state = SETTLED
+            self.not_done.append(entry)
+            self._release(entry, front=True)
+
+    def _replace(self, entry: Entry, successor: Entry) -> Entry:
+        """A held later write takes the place of an earlier one that was not done."""
+        successor.strikes = entry.strikes
+        self._seen[entry.identity] = successor
+        return successor
+
+    def _release(self, entry: Entry, *, front: bool) -> None:
+        if not self._held:
+            return
+        successor = self._held.pop(entry.identity, None)
+        if successor is None:
+            return
+        successor.state = QUEUED
+        self._seen[entry.identity] = successor
+        self.planned += 1
+        if front:
+            self.pending.appendleft(successor)
+        else:
+            self.pending.append(successor)
+
+    def fail(self, chunk: list[Entry]) -> None:
+        """A request that failed for good: its entries are not done."""
+        self.settle(Verdict([], [], chunk))
+
+    def finish(self) -> list[Entry]:
+        """Everything not done, in input order; a write superseded by a later write of
+        its key that was done is not listed (the later one decides the key's value)."""
+        left = [*self.not_done, *self.pending]
+        if self.dedup:
+            left = [entry for entry in left if self._seen.get(entry.identity) is entry]
+        left += self._held.values()
+        self.pending.clear()
+        self._held.clear()
+        return sorted(left, key=_by_index)
+
+
+def _by_index(entry: Entry) -> int:
+    return entry.index

@@ -1,0 +1,123 @@
+"""Bulk jobs whose work is planned while it is sent: a repository's entity batches.
+
+The caller hands over an *iterator* whose items are produced (encoded, keyed) as they are
+pulled; the engine pulls only as far as the next request needs, or a bounded window ahead
+while requests are in flight. So the first request leaves once its items exist, encoding
+overlaps the round trips, and read results are decoded as each response arrives.
+
+Rules are those of the list-based bulk functions (:mod:`tctf_dynamo.batch._api`), with
+the differences a stream implies, documented in ``docs/batches.md``: an invalid item found
+after sending began stops the job at that position (what came before it is still sent),
+and duplicate writes are merged as the schedule describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from tctf_dynamo.batch._engine import Progress, check_workers, run_job
+from tctf_dynamo.batch._entries import Entry, Identity, WireItem, table_key
+from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
+from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
+from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.validation import validate_item, validate_key
+
+if TYPE_CHECKING:
+    from tctf_dynamo.service import DynamoDBService
+
+__all__ = ["stream_gets", "stream_writes"]
+
+
+def stream_writes(
+    service: DynamoDBService,
+    table: str,
+    items: Iterable[WireItem],
+    *,
+    kind: Literal["put", "delete"] = "put",
+    max_workers: int | None = None,
+    on_progress: Progress | None = None,
+    retry: RetryPolicy | None = None,
+    validate: bool = True,
+) -> None:
+    """Put (or delete, by key) every item of ``items`` on ``table``, planning as it sends.
+
+    ``validate=False`` trusts items validated already (a repository's plans are).
+    """
+    workers = check_workers(max_workers, service.max_workers)
+    schema, identity_of = table_key(service, table)
+    policy = service.unsafe_values
+
+    def entries() -> Iterator[Entry]:
+        for index, item in enumerate(items):
+            if kind == "put":
+                size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
+                body: Any = {"PutRequest": {"Item": item}}
+            else:
+                if validate:
+                    validate_key(item, schema)
+                size, body = MAX_ITEM_SIZE_BYTES, {"DeleteRequest": {"Key": item}}
+            yield Entry(index, table, identity_of(item), body, size)
+
+    job = WriteJob(service, {table: identity_of}, retry=retry)
+    run_job(
+        job,
+        entries(),
+        workers=workers,
+        policy=retry if retry is not None else service.pipeline.retry_policy,
+        sleep=service.sleep,
+        random=service.random,
+        on_progress=on_progress,
+        dedup=True,
+    )
+
+
+def stream_gets(
+    service: DynamoDBService,
+    table: str,
+    keys: Iterable[WireItem],
+    decode: Callable[[WireItem], Any],
+    *,
+    consistent: bool = False,
+    max_workers: int | None = None,
+    on_progress: Progress | None = None,
+    retry: RetryPolicy | None = None,
+    validate: bool = True,
+) -> list[Any]:
+    """``decode(item)`` of the item at every key, in key order; None where there is none.
+
+    A key asked more than once is read once. Items are decoded as responses arrive; if
+    ``decode`` refuses one, its error is raised (the first in key order) once the job ends.
+    """
+    workers = check_workers(max_workers, service.max_workers)
+    schema, identity_of = table_key(service, table)
+    positions: list[Identity] = []
+
+    def entries() -> Iterator[Entry]:
+        seen: set[Identity] = set()
+        for index, key in enumerate(keys):
+            if validate:
+                validate_key(key, schema)
+            identity = identity_of(key)
+            positions.append(identity)
+            if identity not in seen:
+                seen.add(identity)
+                yield Entry(index, table, identity, key, 0)
+
+    settings = {"ConsistentRead": True} if consistent else {}
+    job = GetJob(service, table, identity_of, settings, retry=retry, decode=decode)
+    run_job(
+        job,
+        entries(),
+        workers=workers,
+        policy=retry if retry is not None else service.pipeline.retry_policy,
+        sleep=service.sleep,
+        random=service.random,
+        on_progress=on_progress,
+    )
+    found = job.found
+    results = [found.get(identity) for identity in positions]
+    for result in results:
+        if type(result) is DecodeFailure:
+            raise result.error
+    return results
