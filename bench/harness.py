@@ -217,6 +217,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "machine": platform.machine(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -291,6 +292,12 @@ def _scenario_markdown(result: ScenarioResult) -> list[str]:
     return lines
 
 
+def _load(machine: dict[str, Any]) -> str:
+    """The load average when the run started: how busy the shared machine was."""
+    load = machine.get("load_average")
+    return f" (load average {load[0]:.1f} at the start)" if load else ""
+
+
 def render_markdown(report: Report) -> str:
     """One section per scenario: figures, ratios, targets (met / not met), skips, notes."""
     machine = report.machine
@@ -300,6 +307,7 @@ def render_markdown(report: Report) -> str:
         f"Python {machine.get('python')} on {machine.get('platform')}, "
         f"{machine.get('cpu_count')} CPUs"
         + ("" if report.preset == "full" else f" ({report.preset} run: reduced sizes)")
+        + _load(machine)
         + ". Every figure is the median of the runs listed (each after a warm-up run); every "
         "ratio is paired round by round within this invocation and shown as its median, "
         "min-max and per-round values.",
