@@ -153,3 +153,9 @@ def test_a_malformed_nested_attribute_is_left_to_pydantic() -> None:
     with pytest.raises(DynamoDBServiceError) as caught:
         Thing.from_item(item)
     assert caught.value.code is ErrorCode.INVALID_ITEM
+
+
+def test_an_empty_set_in_a_nested_model_is_omitted_as_the_general_path_does() -> None:
+    item = Thing(thing_id="t", address=Address(street="Main", codes=set())).to_item()
+    assert "codes" not in item["address"]["M"]
+    assert item["address"]["M"]["street"] == {"S": "Main"}
