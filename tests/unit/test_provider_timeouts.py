@@ -11,8 +11,10 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import botocore.client
 import botocore.session
 import pytest
+import wrapt
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.httpsession import URLLib3Session
 
@@ -67,3 +69,22 @@ def test_botocores_session_turns_the_context_into_the_socket_timeout() -> None:
     assert timeout is not None
     assert timeout.read_timeout == 0.4
     assert timeout.connect_timeout == 2.0
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fast", "botocore"])
+def test_a_call_inside_a_tracers_wrapper_keeps_its_read_timeout(fast_path: bool) -> None:
+    saved = vars(botocore.client.BaseClient)["_make_api_call"]
+    traced: list[str] = []
+
+    def tracer(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        traced.append(args[0])
+        return wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper("botocore.client", "BaseClient._make_api_call", tracer)
+    try:
+        provider, seen = provider_with_hook(fast_path)
+        provider.call("GetItem", GET, timeout=0.3)
+    finally:
+        botocore.client.BaseClient._make_api_call = saved  # type: ignore[method-assign]
+    assert traced == ["GetItem"]
+    assert seen == [0.3]
