@@ -73,6 +73,7 @@ class ErrorCode(StrEnum):
     INVALID_CONFIGURATION = "INVALID_CONFIGURATION"
     INVALID_SCHEMA = "INVALID_SCHEMA"
     INVALID_STATE = "INVALID_STATE"
+    INVALID_INPUT = "INVALID_INPUT"
     # outcomes decided by the data
     CONDITION_FAILED = "CONDITION_FAILED"
     TRANSACTION_CANCELLED = "TRANSACTION_CANCELLED"
@@ -273,6 +274,7 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.INVALID_CONFIGURATION: InvalidInputError,
     ErrorCode.INVALID_SCHEMA: SchemaError,
     ErrorCode.INVALID_STATE: InvalidInputError,
+    ErrorCode.INVALID_INPUT: InvalidInputError,
     ErrorCode.CONDITION_FAILED: ConditionFailedError,
     ErrorCode.ITEM_COLLECTION_SIZE_LIMIT: ServiceValidationError,
     ErrorCode.TABLE_NOT_FOUND: NotFoundError,

@@ -16,11 +16,17 @@ import attrs
 
 from tctf_dynamo import requests
 from tctf_dynamo.codec import decode_item, encode_item
+from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
 from tctf_dynamo.model import Table
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.transactions import check_transaction_actions
-from tctf_dynamo.validation import KeyAttribute, UnsafeValuePolicy, check_unsafe_values
+from tctf_dynamo.validation import (
+    IndexSchemas,
+    KeyAttribute,
+    UnsafeValuePolicy,
+    check_unsafe_values,
+)
 
 __all__ = ["PlainItemOperations", "ReadResult", "TableRef", "table_name_of"]
 
@@ -72,6 +78,9 @@ class PlainItemOperations:
     def key_schema(self, table: TableRef) -> list[KeyAttribute]:
         raise NotImplementedError
 
+    def index_schemas(self, table: TableRef) -> IndexSchemas:
+        raise NotImplementedError
+
     def operation(self, *, timeout: float | None = None) -> AbstractContextManager[object]:
         raise NotImplementedError
 
@@ -112,6 +121,7 @@ class PlainItemOperations:
             condition=condition,
             policy=self.unsafe_values,
             return_old=return_old,
+            indexes=self.index_schemas(table),
         )
         old = self.execute("PutItem", request).get("Attributes")
         return decode_item(old) if old else None
@@ -145,6 +155,7 @@ class PlainItemOperations:
             update,
             condition=condition,
             return_values=return_values,
+            indexes=self.index_schemas(table),
         )
         attributes = self.execute("UpdateItem", request).get("Attributes")
         return decode_item(attributes) if attributes else None
@@ -184,8 +195,10 @@ class PlainItemOperations:
         consistent: bool = False,
     ) -> ReadResult:
         """One page of a Query; follow ``last_evaluated_key`` for the next."""
+        keys = self.key_schema(table) if index is None else self._index_schema(table, index)
         request = requests.read_request(
             table_name_of(table),
+            key_names=[attribute.name for attribute in keys],
             key_condition=key_condition,
             index=index,
             filter=filter,
@@ -196,6 +209,16 @@ class PlainItemOperations:
             consistent=consistent,
         )
         return _read_result(self.execute("Query", request))
+
+    def _index_schema(self, table: TableRef, index: str) -> Sequence[KeyAttribute]:
+        schema = self.index_schemas(table).get(index)
+        if schema is None:
+            raise error_for(
+                ErrorCode.INVALID_INDEX_NAME,
+                "the table has no index of that name",
+                {"table": table_name_of(table), "index": index},
+            )
+        return schema
 
     @_one_deadline
     def scan(

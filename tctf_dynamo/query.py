@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import attrs
 
-from tctf_dynamo import requests
+from tctf_dynamo import limits, requests
 from tctf_dynamo.codec import decode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.expressions import (
@@ -36,6 +36,7 @@ from tctf_dynamo.expressions.key_conditions import KeyPredicate
 from tctf_dynamo.model import GSI, Entity
 from tctf_dynamo.pagination import query_fingerprint
 from tctf_dynamo.scanning import parallel_pages
+from tctf_dynamo.validation import validate_count
 from tctf_dynamo.writes import entity_attributes
 
 if TYPE_CHECKING:
@@ -151,9 +152,7 @@ class Query(Generic[R]):
 
     def limit(self, count: int) -> Query[R]:
         """Return at most ``count`` items in all (across pages)."""
-        if count < 1:
-            raise error_for(ErrorCode.INVALID_EXPRESSION, "limit must be at least 1")
-        return attrs.evolve(self, max_items=count)
+        return attrs.evolve(self, max_items=validate_count(count, "limit"))
 
     def consistent(self) -> Query[R]:
         """Strongly consistent reads (not available on global secondary indexes)."""
@@ -173,9 +172,10 @@ class Query(Generic[R]):
 
     def parallel(self, segments: int) -> Query[R]:
         """Split a scan into ``segments`` read in parallel (scans only)."""
-        if not self.scan_mode or segments < 1:
+        if not self.scan_mode:
             raise error_for(ErrorCode.INVALID_EXPRESSION, "parallel segments apply to scans")
-        return attrs.evolve(self, segments=segments)
+        limit = limits.MAX_PARALLEL_SCAN_SEGMENTS
+        return attrs.evolve(self, segments=validate_count(segments, "segments", limit=limit))
 
     # ---------------------------------------------------------------- execution
 
@@ -238,8 +238,7 @@ class Query(Generic[R]):
         The cursor is bound to this query: using it with another query, index or table
         raises INVALID_PAGINATION_TOKEN. Page size may change between pages.
         """
-        if size < 1:
-            raise error_for(ErrorCode.INVALID_EXPRESSION, "page size must be at least 1")
+        size = validate_count(size, "page size")
         if self.max_items is not None:
             raise error_for(
                 ErrorCode.INVALID_EXPRESSION,
@@ -362,6 +361,7 @@ class Query(Generic[R]):
             consistent=self.consistent_read,
             count_only=count_only,
             segment=segment,
+            key_names=[name for name in self._key_attributes() if name is not None],
         )
 
     def _send(self, request: dict[str, Any]) -> dict[str, Any]:

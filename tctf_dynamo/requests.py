@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tctf_dynamo.codec import encode
+from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
     KeyCondition,
@@ -19,12 +21,19 @@ from tctf_dynamo.expressions import (
     Update,
     build_request_parts,
 )
+from tctf_dynamo.expressions.operands import Value
+from tctf_dynamo.expressions.updates import SetAction
 from tctf_dynamo.validation import (
+    IndexSchemas,
     KeyAttribute,
     UnsafeValuePolicy,
+    validate_count,
+    validate_index_keys,
     validate_index_name,
     validate_item,
     validate_key,
+    validate_query_filter,
+    validate_segment,
     validate_table_name,
 )
 
@@ -40,10 +49,11 @@ def put_request(
     condition: Condition | None = None,
     policy: UnsafeValuePolicy | None = None,
     return_old: bool = False,
+    indexes: IndexSchemas | None = None,
 ) -> tuple[Request, int]:
     """A PutItem request and the item's size in bytes (reused for transaction limits)."""
     validate_table_name(table_name)
-    size = validate_item(item, schema, policy)
+    size = validate_item(item, schema, policy, indexes)
     request: Request = {"TableName": table_name, "Item": item}
     if condition is not None:
         request.update(build_request_parts(condition=condition))
@@ -79,21 +89,37 @@ def update_request(
     *,
     condition: Condition | None = None,
     return_values: str | None = "ALL_NEW",
+    indexes: IndexSchemas | None = None,
 ) -> Request:
     """An UpdateItem request; ``return_values=None`` for transaction actions.
 
     An update without actions is a valid UpdateItem: DynamoDB creates the item with just
     its key (or leaves an existing one as it is), so the request carries no
     UpdateExpression. Entity updates refuse that earlier (a bare key is no valid entity).
+    Values set on ``indexes``' key attributes are checked as index keys.
     """
     validate_table_name(table_name)
     validate_key(key, schema)
+    if indexes:
+        validate_index_keys(_set_values(update, indexes), indexes)
     request: Request = {"TableName": table_name, "Key": key}
     actions = None if update.is_empty else update
     request.update(build_request_parts(update=actions, condition=condition))
     if return_values is not None:
         request["ReturnValues"] = return_values
     return request
+
+
+def _set_values(update: Update, indexes: IndexSchemas) -> WireItem:
+    """Literal values an update SETs on top-level index key attributes, encoded."""
+    names = {attribute.name for schema in indexes.values() for attribute in schema}
+    values: WireItem = {}
+    for action in update.actions:
+        if isinstance(action, SetAction) and isinstance(action.value, Value):
+            segments = action.path.segments
+            if len(segments) == 1 and segments[0] in names:
+                values[str(segments[0])] = encode(action.value.value)
+    return values
 
 
 def delete_request(
@@ -142,8 +168,12 @@ def read_request(
     consistent: bool = False,
     count_only: bool = False,
     segment: tuple[int, int] | None = None,
+    key_names: Sequence[str] = (),
 ) -> Request:
-    """A Query request (with ``key_condition``) or a Scan request (without)."""
+    """A Query request (with ``key_condition``) or a Scan request (without).
+
+    ``key_names`` are the key attributes of the table or index read, which a Query's
+    filter may not use."""
     validate_table_name(table_name)
     request: Request = {"TableName": table_name}
     if index is not None:
@@ -152,8 +182,10 @@ def read_request(
     request.update(
         build_request_parts(key_condition=key_condition, filter=filter, projection=projection)
     )
+    if key_condition is not None:
+        validate_query_filter(request, key_names)
     if limit is not None:
-        request["Limit"] = limit
+        request["Limit"] = validate_count(limit, "limit")
     if exclusive_start_key:
         request["ExclusiveStartKey"] = dict(exclusive_start_key)
     if key_condition is not None and not forward:
@@ -163,5 +195,9 @@ def read_request(
     if count_only:
         request["Select"] = "COUNT"
     if segment is not None:
-        request["Segment"], request["TotalSegments"] = segment
+        if key_condition is not None:
+            raise error_for(
+                ErrorCode.INVALID_INPUT, "segments apply to scans", {"argument": "segment"}
+            )
+        request["Segment"], request["TotalSegments"] = validate_segment(segment)
     return request

@@ -31,7 +31,13 @@ from tctf_dynamo.resilience import (
     publish,
 )
 from tctf_dynamo.transactions import check_transaction_actions
-from tctf_dynamo.validation import KeyAttribute, UnsafeValuePolicy, validate_table_name
+from tctf_dynamo.validation import (
+    IndexSchemas,
+    KeyAttribute,
+    UnsafeValuePolicy,
+    validate_client_request_token,
+    validate_table_name,
+)
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
     from tctf_dynamo.pagination import CursorCodec
@@ -75,6 +81,7 @@ class DynamoDBService(PlainItemOperations, Closing):
         random: Callable[[], float] = _random.random,
         _pipeline: ResiliencePipeline | None = None,
         _schemas: dict[str, list[KeyAttribute]] | None = None,
+        _indexes: dict[str, IndexSchemas] | None = None,
     ) -> None:
         if max_workers < 1:
             raise error_for(
@@ -116,6 +123,7 @@ class DynamoDBService(PlainItemOperations, Closing):
             events=events,
         )
         self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
+        self._indexes: dict[str, IndexSchemas] = _indexes if _indexes is not None else {}
         self._schemas_lock = threading.Lock()
 
     # construction -----------------------------------------------------------------------
@@ -204,7 +212,11 @@ class DynamoDBService(PlainItemOperations, Closing):
         """A derived service: same backend, breaker and schema cache, other defaults."""
         pipeline = self._pipeline.with_options(retry=retry, timeout=timeout)
         return DynamoDBService(
-            self.provider, **self._init_args, _pipeline=pipeline, _schemas=self._schemas
+            self.provider,
+            **self._init_args,
+            _pipeline=pipeline,
+            _schemas=self._schemas,
+            _indexes=self._indexes,
         )
 
     def close(self) -> None:
@@ -296,6 +308,7 @@ class DynamoDBService(PlainItemOperations, Closing):
             self._wait_until_active(table.name)
         with self._schemas_lock:
             self._schemas[table.name] = list(table.key_schema)
+            self._indexes[table.name] = table.index_key_schemas
 
     def _wait_until_active(self, name: str) -> None:
         deadline = time.monotonic() + DEFAULT_TIMEOUT_SECONDS * 10
@@ -321,6 +334,7 @@ class DynamoDBService(PlainItemOperations, Closing):
                 raise
         with self._schemas_lock:
             self._schemas.pop(name, None)
+            self._indexes.pop(name, None)
 
     def describe_table(self, table: TableRef) -> dict[str, Any]:
         """The table's description (``Table`` of DescribeTable)."""
@@ -339,16 +353,41 @@ class DynamoDBService(PlainItemOperations, Closing):
             schema = list(table.key_schema)
             with self._schemas_lock:
                 self._schemas.setdefault(table.name, schema)
+                self._indexes.setdefault(table.name, table.index_key_schemas)
             return schema
         validate_table_name(table)
         with self._schemas_lock:
             cached = self._schemas.get(table)
         if cached is not None:
             return cached
-        schema = _schema_from_description(self.describe_table(table))
+        self._describe_keys(table)
+        with self._schemas_lock:
+            return self._schemas[table]
+
+    def index_schemas(self, table: TableRef) -> IndexSchemas:
+        """Key attributes of the table's secondary indexes, by index name.
+
+        From the definition for a :class:`Table`; for a bare name, read with the key schema
+        from one DescribeTable and cached, so index keys are checked without a round trip.
+        """
+        if isinstance(table, Table):
+            return table.index_key_schemas
+        validate_table_name(table)
+        with self._schemas_lock:
+            cached = self._indexes.get(table)
+        if cached is None:
+            self._describe_keys(table)
+            with self._schemas_lock:
+                cached = self._indexes[table]
+        return cached
+
+    def _describe_keys(self, table: str) -> None:
+        description = self.describe_table(table)
+        schema = _schema_from_description(description)
+        indexes = _indexes_from_description(description)
         with self._schemas_lock:
             self._schemas[table] = schema
-        return schema
+            self._indexes[table] = indexes
 
     # transactions ------------------------------------------------------------------------
 
@@ -365,18 +404,35 @@ class DynamoDBService(PlainItemOperations, Closing):
         The same request object, and so the same ClientRequestToken, is resent on every
         retry: DynamoDB then applies the transaction at most once within ten minutes.
         """
+        if client_request_token is not None:
+            validate_client_request_token(client_request_token)
         request: dict[str, Any] = {"TransactItems": list(actions)}
         if client_request_token is not None:
             request["ClientRequestToken"] = client_request_token
         with self.operation(timeout=timeout):  # describing a named table counts too
-            check_transaction_actions(actions, self.key_schema)
+            check_transaction_actions(
+                actions, self.key_schema, self.unsafe_values, self.index_schemas
+            )
             return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
 
 
 def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribute]:
+    return _keys(description["KeySchema"], description)
+
+
+def _keys(key_schema: list[dict[str, str]], description: Mapping[str, Any]) -> list[KeyAttribute]:
+    """A wire KeySchema as key attributes, partition key first, typed from the definitions."""
     types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
-    ordered = sorted(description["KeySchema"], key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
+    ordered = sorted(key_schema, key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
     return [KeyAttribute(k["AttributeName"], types[k["AttributeName"]]) for k in ordered]
+
+
+def _indexes_from_description(description: Mapping[str, Any]) -> IndexSchemas:
+    indexes: dict[str, list[KeyAttribute]] = {}
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for index in description.get(kind) or ():
+            indexes[index["IndexName"]] = _keys(index["KeySchema"], description)
+    return indexes
 
 
 def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore:

@@ -11,19 +11,34 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from tctf_dynamo.attribute_values import check_attribute_values
 from tctf_dynamo.codec import attribute_value_size, item_size
 from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.item_identity import Identity, item_identity
 from tctf_dynamo.limits import (
     MAX_EXPRESSION_BYTES,
     MAX_TRANSACTION_ACTIONS,
     MAX_TRANSACTION_BYTES,
 )
-from tctf_dynamo.validation import KeyAttribute
+from tctf_dynamo.validation import (
+    IndexSchemas,
+    KeyAttribute,
+    UnsafeValuePolicy,
+    validate_item,
+    validate_key,
+    validate_table_name,
+)
 
-__all__ = ["action_identity", "action_size", "check_transaction_actions", "fold_condition"]
+__all__ = [
+    "action_identity",
+    "action_size",
+    "check_transaction_actions",
+    "fold_condition",
+    "validate_action",
+]
 
 ACTION_KINDS = ("Put", "Update", "Delete", "ConditionCheck", "Get")
-ItemIdentity = tuple[str, tuple[tuple[str, str, Any], ...]]
+ItemIdentity = Identity
 
 
 def _body(action: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -38,15 +53,40 @@ def _body(action: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
 
 
 def action_identity(action: Mapping[str, Any], schema: Sequence[KeyAttribute]) -> ItemIdentity:
-    """(table, key) of the item an action touches; equal identities mean the same item."""
+    """(table, key values...) of the item an action touches, by the rule batches use too:
+    equal identities mean the same item (``1`` and ``1.0`` are one number key)."""
     kind, body = _body(action)
     source = body["Item"] if kind == "Put" else body["Key"]
-    parts = []
-    for attribute in schema:
-        value = source.get(attribute.name, {})
-        (type_tag, raw), *_ = value.items() if value else ((attribute.type, None),)
-        parts.append((attribute.name, type_tag, bytes(raw) if type_tag == "B" and raw else raw))
-    return body["TableName"], tuple(parts)
+    return item_identity(body["TableName"], schema, source)
+
+
+def validate_action(
+    action: Mapping[str, Any],
+    schema_for: Callable[[str], Sequence[KeyAttribute]],
+    policy: UnsafeValuePolicy | None = None,
+    indexes_for: Callable[[str], IndexSchemas] | None = None,
+) -> None:
+    """One action as DynamoDB checks it: a table name, a valid key (or a valid item for a
+    Put, under ``policy``, index keys included) and valid expression values."""
+    kind, body = _body(action)
+    table = body.get("TableName")
+    validate_table_name(table)  # type: ignore[arg-type]
+    schema = schema_for(table)  # type: ignore[arg-type]
+    source = body.get("Item" if kind == "Put" else "Key")
+    if not isinstance(source, Mapping):
+        raise error_for(
+            ErrorCode.INVALID_ITEM if kind == "Put" else ErrorCode.INVALID_KEY,
+            f"a {kind} action needs {'an Item' if kind == 'Put' else 'a Key'}",
+            {"action": kind},
+        )
+    if kind == "Put":
+        indexes = indexes_for(table) if indexes_for is not None else None  # type: ignore[arg-type]
+        validate_item(source, schema, policy, indexes)
+    else:
+        validate_key(source, schema)
+    values = body.get("ExpressionAttributeValues")
+    if values:
+        check_attribute_values(values)
 
 
 def action_size(action: Mapping[str, Any]) -> int:
@@ -61,8 +101,11 @@ def action_size(action: Mapping[str, Any]) -> int:
 def check_transaction_actions(
     actions: Sequence[Mapping[str, Any]],
     schema_for: Callable[[str], Sequence[KeyAttribute]],
+    policy: UnsafeValuePolicy | None = None,
+    indexes_for: Callable[[str], IndexSchemas] | None = None,
 ) -> None:
-    """Refuse an empty transaction, more than 100 actions, over 4 MB, or one item twice."""
+    """Refuse an empty transaction, more than 100 actions, over 4 MB, or one item twice,
+    and any action :func:`validate_action` refuses."""
     if not actions:
         raise error_for(ErrorCode.INVALID_STATE, "a transaction needs at least one action")
     if len(actions) > MAX_TRANSACTION_ACTIONS:
@@ -74,6 +117,7 @@ def check_transaction_actions(
     seen: dict[ItemIdentity, int] = {}
     total = 0
     for index, action in enumerate(actions):
+        validate_action(action, schema_for, policy, indexes_for)
         total += action_size(action)
         identity = action_identity(action, schema_for(_body(action)[1]["TableName"]))
         if identity in seen:

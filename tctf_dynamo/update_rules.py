@@ -43,7 +43,16 @@ __all__ = [
 
 
 def entity_meta(entity: type[Entity]) -> EntityMeta:
-    """The entity's compiled metadata; INVALID_SCHEMA for a class without a table."""
+    """The entity's compiled metadata; INVALID_SCHEMA for a class without a table,
+    INVALID_INPUT for something that is not an entity at all (a dict given to ``put``)."""
+    if not (isinstance(entity, type) and issubclass(entity, Entity)):
+        given = entity.__name__ if isinstance(entity, type) else type(entity).__name__
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            f"expected an Entity, got {given}: writes take an entity instance (put) "
+            "or an entity class and its key",
+            {"type": given},
+        )
     meta = entity.__entity_meta__
     if meta is None:
         raise error_for(
@@ -54,6 +63,12 @@ def entity_meta(entity: type[Entity]) -> EntityMeta:
 
 
 def check_versioned(meta: EntityMeta, expected_version: int | None) -> None:
+    if expected_version is not None and (type(expected_version) is not int or expected_version < 0):
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            f"{meta.name}: expected_version must be a non-negative int",
+            {"entity": meta.name, "argument": "expected_version"},
+        )
     if expected_version is not None and meta.version_field is None:
         raise error_for(
             ErrorCode.INVALID_EXPRESSION,

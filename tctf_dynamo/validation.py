@@ -7,26 +7,37 @@ refusal costs no round trip. Messages name attributes, sizes and limits, never t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
-from decimal import Decimal
-from typing import Any, Literal, NoReturn
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import attrs
 
 from tctf_dynamo import limits
+from tctf_dynamo.attribute_values import check_attribute_values
 from tctf_dynamo.codec import decode_number, encode_number, item_size
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.unsafe_values import (
+    DEFAULT_UNSAFE_VALUE_POLICY,
+    UnsafeValuePolicy,
+    check_unsafe_values,
+)
 
 __all__ = [
     "DEFAULT_UNSAFE_VALUE_POLICY",
+    "IndexSchemas",
     "KeyAttribute",
     "UnsafeValuePolicy",
     "check_unsafe_values",
     "validate_attribute_name",
     "validate_batch_size",
+    "validate_client_request_token",
+    "validate_count",
+    "validate_index_keys",
     "validate_index_name",
     "validate_item",
     "validate_key",
+    "validate_query_filter",
+    "validate_segment",
     "validate_table_name",
 ]
 
@@ -126,7 +137,9 @@ def _check_schema(schema: Sequence[KeyAttribute]) -> None:
         )
 
 
-def _check_key_value(av: Any, attribute: KeyAttribute, is_partition: bool) -> None:
+def _check_key_value(
+    av: Any, attribute: KeyAttribute, is_partition: bool, index: str | None = None
+) -> None:
     if type(av) is dict and len(av) == 1 and attribute.type == "S":
         text = av.get("S")
         # the common case, decided without a regex or an encode: printable ASCII text
@@ -135,6 +148,8 @@ def _check_key_value(av: Any, attribute: KeyAttribute, is_partition: bool) -> No
             if 0 < len(text) <= limit:
                 return
     role = "partition" if is_partition else "sort"
+    if index is not None:
+        role = f"index {index} {role}"
     if not isinstance(av, Mapping) or len(av) != 1:
         raise _invalid_key(
             "key attribute must hold exactly one typed value", attribute=attribute.name
@@ -158,9 +173,16 @@ def _check_key_value(av: Any, attribute: KeyAttribute, is_partition: bool) -> No
     if actual == "S":
         if not isinstance(payload, str):
             raise _invalid_key(f"{role} key S value must be a string", attribute=attribute.name)
-        if _CONTROL_CHARACTER.search(payload):
+        if index is None and _CONTROL_CHARACTER.search(payload):  # our rule, primary keys only
             raise _invalid_key(f"{role} key holds a control character", attribute=attribute.name)
-        size = len(payload.encode("utf-8", "surrogatepass"))
+        try:
+            size = len(payload.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise error_for(
+                ErrorCode.INVALID_INPUT,
+                f"{role} key is not valid Unicode (it holds a lone surrogate)",
+                {"attribute": attribute.name},
+            ) from None
     else:
         if not isinstance(payload, bytes | bytearray | memoryview):
             raise _invalid_key(f"{role} key B value must be bytes", attribute=attribute.name)
@@ -197,115 +219,18 @@ def validate_key(key: Mapping[str, Mapping[str, Any]], schema: Sequence[KeyAttri
         raise _invalid_key("key holds attributes that are not part of the key", attributes=extra)
 
 
-# ---------------------------------------------------------------- unsafe values
-
-_SEPARATORS = r"[\s\x00-\x1f]*"
-_UNSAFE_PATTERN = re.compile(
-    # the lookahead lets the engine skip to candidate characters instead of trying
-    # every branch at every position (about 5x faster on long strings)
-    r"(?=[<jvd])(?:"
-    + "|".join(
-        (
-            r"(?P<script_tag><\s*script\b)",
-            r"(?P<iframe_tag><\s*iframe\b)",
-            "(?P<javascript_url>" + _SEPARATORS.join("javascript:") + ")",
-            "(?P<vbscript_url>" + _SEPARATORS.join("vbscript:") + ")",
-            r"(?P<data_html_url>data\s*:\s*text/html)",
-            # an on...= attribute inside a tag: <img src=x onerror=...>, never prose
-            r"""(?P<event_handler><[a-z!/][^<>]*?[\s/"']on[a-z]+\s*=)""",
-        )
-    )
-    + ")",
-    re.IGNORECASE,
-)
-"""Every pattern needs a ``<`` or a ``:``; strings holding neither skip the regex."""
+IndexSchemas = Mapping[str, Sequence[KeyAttribute]]
+"""Key attributes of each secondary index of a table, by index name."""
 
 
-def _names(names: Iterable[str]) -> frozenset[str]:
-    return frozenset(names)
-
-
-@attrs.frozen
-class UnsafeValuePolicy:
-    """Whether strings that could inject script into a web page are refused.
-
-    ``allowed_attributes`` names top-level attributes that may hold HTML on purpose.
-    """
-
-    enabled: bool = True
-    allowed_attributes: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
-
-    @classmethod
-    def disabled(cls) -> UnsafeValuePolicy:
-        """A policy that accepts every string."""
-        return cls(enabled=False)
-
-    def check(self, item: Mapping[str, Any]) -> None:
-        """Raise UNSAFE_VALUE for the first unsafe string in ``item`` (wire or Python form)."""
-        check_unsafe_values(item, self)
-
-
-DEFAULT_UNSAFE_VALUE_POLICY = UnsafeValuePolicy()
-
-_WIRE_TAGS = frozenset({"S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS"})
-_SCALAR_TAGS = frozenset({"N", "B", "BOOL", "NULL", "NS", "BS"})
-_PLAIN_SCALARS = (int, float, Decimal, bytes, bytearray, type(None))
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string nested in ``value`` with its path; wire type tags add no path segment."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, Mapping):
-        if len(value) == 1:
-            ((tag, inner),) = value.items()
-            if tag in _WIRE_TAGS:
-                yield from _strings(inner, path)
-                return
-        for key, element in value.items():
-            yield from _strings(element, f"{path}.{key}")
-    elif isinstance(value, list | tuple | Set):
-        for index, element in enumerate(value):
-            yield from _strings(element, f"{path}[{index}]")
-
-
-def check_unsafe_values(item: Mapping[str, Any], policy: UnsafeValuePolicy) -> None:
-    """Raise UNSAFE_VALUE naming the attribute path and the pattern found."""
-    if not policy.enabled:
-        return
-    search = _UNSAFE_PATTERN.search
-    for name, attribute_value in item.items():
-        if name in policy.allowed_attributes:
-            continue
-        value = attribute_value
-        # fast paths for the common shapes: a wire string, a plain string, a scalar
-        if type(value) is dict and len(value) == 1:
-            text = value.get("S")
-            if text is not None:
-                value = text
-            elif not _SCALAR_TAGS.isdisjoint(value):
-                continue
-        if type(value) is str:
-            if ("<" in value or ":" in value) and search(value) is not None:
-                _refuse_unsafe(search(value), name)
-            continue
-        if isinstance(value, _PLAIN_SCALARS):
-            continue
-        for path, text in _strings(value, name):
-            if "<" not in text and ":" not in text:
-                continue
-            match = search(text)
-            if match is not None:
-                _refuse_unsafe(match, path)
-
-
-def _refuse_unsafe(match: re.Match[str] | None, path: str) -> NoReturn:
-    pattern = match.lastgroup if match is not None else None
-    raise error_for(
-        ErrorCode.UNSAFE_VALUE,
-        f"attribute holds a value that could inject script ({pattern})",
-        {"attribute": path, "pattern": pattern},
-    )
+def validate_index_keys(item: Mapping[str, Mapping[str, Any]], indexes: IndexSchemas) -> None:
+    """Index key attributes an item holds have the index's type, are not empty and fit the
+    key size limits; an item without them is simply left out of that (sparse) index."""
+    for name, schema in indexes.items():
+        for position, attribute in enumerate(schema):
+            av = item.get(attribute.name)
+            if av is not None:
+                _check_key_value(av, attribute, position == 0, name)
 
 
 # ---------------------------------------------------------------- items and batches
@@ -315,13 +240,18 @@ def validate_item(
     item: Mapping[str, Mapping[str, Any]],
     schema: Sequence[KeyAttribute],
     policy: UnsafeValuePolicy | None = DEFAULT_UNSAFE_VALUE_POLICY,
+    indexes: IndexSchemas | None = None,
 ) -> int:
     """Check a wire item before a put; returns its size so callers can add sizes up.
 
     By default strings that could inject script are refused; ``policy=None`` (or
     :meth:`UnsafeValuePolicy.disabled`) skips that check for callers storing HTML on purpose.
+    ``indexes`` are the table's secondary indexes, whose key attributes are checked too.
     """
     _check_key_attributes(item, schema)
+    if indexes:
+        validate_index_keys(item, indexes)
+    check_attribute_values(item)
     key_names = {attribute.name for attribute in schema}
     for name in item:
         if (name, name in key_names) not in _VALID_NAMES:
@@ -350,3 +280,81 @@ def validate_batch_size(count: int, limit: int, operation: str) -> None:
             f"{operation} takes at most {limit} requests; got {count}",
             {"count": count, "limit": limit, "operation": operation},
         )
+
+
+def validate_client_request_token(token: object) -> None:
+    """A ClientRequestToken is a string of 1 to 36 characters (INVALID_CONFIGURATION)."""
+    limit = limits.MAX_CLIENT_REQUEST_TOKEN_LENGTH
+    if not isinstance(token, str) or not 1 <= len(token) <= limit:
+        raise error_for(
+            ErrorCode.INVALID_CONFIGURATION,
+            f"client_request_token must be 1 to {limit} characters",
+            {"limit": limit, "argument": "client_request_token"},
+        )
+
+
+# ---------------------------------------------------------------- read arguments
+
+
+def validate_count(value: object, argument: str, *, limit: int | None = None) -> int:
+    """A limit, page size or segment count: an int from 1 (to ``limit``), never a float or
+    a string that DynamoDB would refuse as ``Limit`` (INVALID_INPUT)."""
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            f"{argument} must be an int",
+            {"argument": argument, "type": type(value).__name__},
+        )
+    if value < 1 or (limit is not None and value > limit):
+        bound = f"1 to {limit}" if limit is not None else "at least 1"
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            f"{argument} must be {bound}",
+            {"argument": argument, "value": int(value), "limit": limit},
+        )
+    return int(value)
+
+
+def validate_segment(segment: object) -> tuple[int, int]:
+    """``(segment, total_segments)`` of a parallel scan: ``0 <= segment < total``, and at
+    most 1,000,000 segments (INVALID_INPUT)."""
+    if not isinstance(segment, tuple | list) or len(segment) != 2:
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            "segment must be a (segment, total_segments) pair",
+            {"argument": "segment"},
+        )
+    index, total = segment
+    total = validate_count(total, "total_segments", limit=limits.MAX_PARALLEL_SCAN_SEGMENTS)
+    if type(index) is not int or not 0 <= index < total:
+        raise error_for(
+            ErrorCode.INVALID_INPUT,
+            "segment must be an int from 0 to total_segments - 1",
+            {"argument": "segment", "total_segments": total},
+        )
+    return index, total
+
+
+_PATH_HEAD = re.compile(r"(?<![.\w#:])(#?[A-Za-z_]\w*)(?!\w|\s*\()")
+_KEYWORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN"})
+
+
+def validate_query_filter(request: Mapping[str, Any], key_names: Iterable[str]) -> None:
+    """A Query's filter may not use the key attributes of the table or index it reads
+    (INVALID_EXPRESSION): they belong in the key condition. A Scan may filter on them."""
+    expression = request.get("FilterExpression")
+    if not expression:
+        return
+    names = request.get("ExpressionAttributeNames", {})
+    keys = set(key_names)
+    for token in _PATH_HEAD.findall(expression):
+        if token.upper() in _KEYWORDS:
+            continue
+        head = names.get(token, token)
+        if head in keys:
+            raise error_for(
+                ErrorCode.INVALID_EXPRESSION,
+                "a Query filter cannot use a key attribute of the table or index it reads; "
+                "put the condition in the key condition (or scan)",
+                {"attribute": head},
+            )

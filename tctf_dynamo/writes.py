@@ -126,12 +126,25 @@ def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
                 {"entity": entity.__name__},
             )
         return {name: getattr(key, name) for name in names}
+    if not isinstance(key, Mapping):
+        raise error_for(
+            ErrorCode.INVALID_KEY,
+            f"{entity.__name__}: a key is a mapping of its key fields or an instance",
+            {"entity": entity.__name__, "type": type(key).__name__},
+        )
     missing = [name for name in names if name not in key]
     if missing:
         raise error_for(
             ErrorCode.INVALID_KEY,
             f"{entity.__name__}: key fields {missing} are missing",
             {"entity": entity.__name__, "fields": missing},
+        )
+    if len(key) != len(names):  # a misspelt or non-key field would otherwise be ignored
+        extra = sorted(str(name) for name in key if name not in names)
+        raise error_for(
+            ErrorCode.INVALID_KEY,
+            f"{entity.__name__}: {extra} are not key fields",
+            {"entity": entity.__name__, "fields": extra},
         )
     return {name: key[name] for name in names}
 
@@ -175,6 +188,7 @@ def plan_put(
         meta.table.key_schema,
         condition=combined,
         policy=policy,
+        indexes=meta.table.index_key_schemas,
     )
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
     return WritePlan("Put", cls, key, request, size, written, condition=combined, signature=item)
@@ -261,6 +275,7 @@ def plan_update(
         combined,
         condition=guard,
         return_values=None,
+        indexes=meta.table.index_key_schemas,
     )
     size = action_size({"Update": body})
     return WritePlan(

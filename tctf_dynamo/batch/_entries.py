@@ -9,14 +9,14 @@ made per item and the only mutable field (``strikes``) changes while a job runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import partial
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-from tctf_dynamo.codec import decode_number, encode_number, item_size
+from tctf_dynamo.codec import item_size
 from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.item_identity import Identity, IdentityOf, WireItem, identity_function
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
-from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
+from tctf_dynamo.validation import IndexSchemas, KeyAttribute, validate_item, validate_key
 
 if TYPE_CHECKING:
     from tctf_dynamo.service import DynamoDBService
@@ -33,9 +33,6 @@ __all__ = [
     "table_key",
 ]
 
-WireItem = Mapping[str, Mapping[str, Any]]
-Identity = tuple[Any, ...]
-IdentityOf = Callable[[WireItem], Identity]
 Duplicates = Literal["error", "merge"]
 
 
@@ -63,44 +60,13 @@ class Entry:
         return f"Entry(index={self.index}, table={self.table!r}, size={self.size})"
 
 
-# ---------------------------------------------------------------- identities
-
-
-def identity_function(table: str, schema: Sequence[KeyAttribute]) -> IdentityOf:
-    """A function giving ``(table, key values...)`` of a wire item or key.
-
-    Numbers are brought to canonical text (``1`` and ``1.0`` are one key to DynamoDB) and
-    binaries to ``bytes``; the all-string schemas of most single-table designs take a
-    fast path with no per-attribute dispatch.
-    """
-    names = tuple((attribute.name, attribute.type) for attribute in schema)
-    if all(kind == "S" for _, kind in names):
-        if len(names) == 2:
-            partition, sort = names[0][0], names[1][0]
-            return lambda wire: (table, wire[partition]["S"], wire[sort]["S"])
-        partition = names[0][0]
-        return lambda wire: (table, wire[partition]["S"])
-    return partial(_generic_identity, table, names)
-
-
-def _generic_identity(table: str, names: tuple[tuple[str, str], ...], wire: WireItem) -> Identity:
-    parts: list[Any] = [table]
-    for name, kind in names:
-        payload = wire[name][kind]
-        if kind == "N":
-            payload = encode_number(decode_number(payload))
-        elif kind == "B":
-            payload = bytes(payload)
-        parts.append(payload)
-    return tuple(parts)
-
-
 class _Tables:
     """Key schema and identity function of each table a call touches, looked up once."""
 
     def __init__(self, service: DynamoDBService) -> None:
         self._service = service
         self._known: dict[str, tuple[list[KeyAttribute], IdentityOf]] = {}
+        self._indexes: dict[str, IndexSchemas] = {}
 
     def __getitem__(self, table: str) -> tuple[list[KeyAttribute], IdentityOf]:
         known = self._known.get(table)
@@ -108,6 +74,12 @@ class _Tables:
             schema = self._service.key_schema(table)
             known = self._known[table] = (schema, identity_function(table, schema))
         return known
+
+    def indexes(self, table: str) -> IndexSchemas:
+        indexes = self._indexes.get(table)
+        if indexes is None:
+            indexes = self._indexes[table] = self._service.index_schemas(table)
+        return indexes
 
     def identity_functions(self) -> dict[str, IdentityOf]:
         return {table: known[1] for table, known in self._known.items()}
@@ -153,7 +125,10 @@ def prepare_writes(
     index = 0
     for table, item in puts:
         schema, identity_of = tables[table]
-        size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
+        if validate:
+            size = validate_item(item, schema, policy, tables.indexes(table))
+        else:
+            size = MAX_ITEM_SIZE_BYTES
         identity = identity_of(item)
         earlier = seen.get(identity)
         if earlier is not None and duplicates == "error":

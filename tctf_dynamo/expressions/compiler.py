@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from tctf_dynamo import codec, limits
+from tctf_dynamo.attribute_values import check_attribute_values
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions.conditions import Condition
 from tctf_dynamo.expressions.key_conditions import KeyCondition, KeyPredicate, as_key_condition
@@ -223,5 +224,9 @@ def build_request_parts(
         parts["UpdateExpression"] = compile_update(update, placeholders)
     if projection is not None:
         parts["ProjectionExpression"] = compile_projection(projection, placeholders)
-    parts.update(placeholders.request_parts())
+    placed = placeholders.request_parts()
+    values = placed.get("ExpressionAttributeValues")
+    if values:
+        check_attribute_values(values)  # the codec leaves Unicode validity to this check
+    parts.update(placed)
     return parts

@@ -60,7 +60,10 @@ def _check_segment(segment: object) -> None:
         if segment < 0:
             raise _invalid("list indexes in a document path cannot be negative")
         return
-    size = len(segment.encode("utf-8"))
+    try:
+        size = len(segment.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate has no UTF-8 form
+        raise _invalid("attribute name in a document path is not valid Unicode") from None
     if size == 0:
         raise _invalid("attribute names in a document path cannot be empty")
     if size > limits.MAX_ATTRIBUTE_NAME_BYTES:

@@ -9,7 +9,8 @@ attribute, ``_type`` by default).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -276,6 +277,11 @@ class Table:
         """Key attributes of an index (an LSI's partition key is the table's)."""
         return _index_schema(self.index(name), self)
 
+    @property
+    def index_key_schemas(self) -> Mapping[str, Sequence[KeyAttribute]]:
+        """Key attributes of every index, by index name (computed once per table shape)."""
+        return _index_key_schemas(self.indexes, self.pk, self.pk_type)
+
     def create_table_request(self) -> dict[str, Any]:
         """The wire CreateTable request for this table and every index."""
         request: dict[str, Any] = {
@@ -362,9 +368,21 @@ def _throughput(read: int | None, write: int | None) -> dict[str, int | None]:
 
 
 def _index_schema(index: GSI | LSI, table: Table) -> list[KeyAttribute]:
-    if isinstance(index, GSI):
-        return index.key_schema
-    return [KeyAttribute(table.pk, table.pk_type), KeyAttribute(index.sk, index.sk_type)]
+    return list(_index_key_schemas(table.indexes, table.pk, table.pk_type)[index.name])
+
+
+@functools.cache
+def _index_key_schemas(
+    indexes: tuple[GSI | LSI, ...], pk: str, pk_type: KeyType
+) -> Mapping[str, Sequence[KeyAttribute]]:
+    """An LSI shares the table's partition key."""
+    schemas: dict[str, Sequence[KeyAttribute]] = {}
+    for index in indexes:
+        if isinstance(index, GSI):
+            schemas[index.name] = tuple(index.key_schema)
+        else:
+            schemas[index.name] = (KeyAttribute(pk, pk_type), KeyAttribute(index.sk, index.sk_type))
+    return MappingProxyType(schemas)
 
 
 def _wire_key_schema(schema: list[KeyAttribute]) -> list[dict[str, str]]:

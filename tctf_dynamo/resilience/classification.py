@@ -89,6 +89,7 @@ CLASSIFICATION_TABLE: MappingProxyType[ErrorCode, Rule] = MappingProxyType(
         _C.INVALID_CONFIGURATION: Rule.PERMANENT,
         _C.INVALID_SCHEMA: Rule.PERMANENT,
         _C.INVALID_STATE: Rule.PERMANENT,
+        _C.INVALID_INPUT: Rule.PERMANENT,
     }
 )
 

@@ -25,13 +25,13 @@ from tctf_dynamo.errors import (
     error_for,
 )
 from tctf_dynamo.expressions import Condition, Update
-from tctf_dynamo.limits import MAX_CLIENT_REQUEST_TOKEN_LENGTH
 from tctf_dynamo.model import Entity
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.uow._intents import Intent, IntentLog, IntentResult
 from tctf_dynamo.uow._nonatomic import send_separately
 from tctf_dynamo.uow._reasons import align_cancellation, align_exhausted
 from tctf_dynamo.uow._state import UnitState, accepts
+from tctf_dynamo.validation import validate_client_request_token
 from tctf_dynamo.writes import (
     KeyLike,
     WritePlan,
@@ -284,10 +284,5 @@ class UnitOfWork:
 def _checked_token(token: str | None) -> str:
     if token is None:
         return str(uuid.uuid4())
-    if not isinstance(token, str) or not 1 <= len(token) <= MAX_CLIENT_REQUEST_TOKEN_LENGTH:
-        raise error_for(
-            ErrorCode.INVALID_CONFIGURATION,
-            f"client_request_token must be 1 to {MAX_CLIENT_REQUEST_TOKEN_LENGTH} characters",
-            {"limit": MAX_CLIENT_REQUEST_TOKEN_LENGTH},
-        )
+    validate_client_request_token(token)
     return token

@@ -79,3 +79,14 @@ def test_str_shows_code_and_message() -> None:
     error = error_for(ErrorCode.ITEM_TOO_LARGE, "item is 409601 bytes", {"size": 409_601})
     assert str(error) == "[ITEM_TOO_LARGE] item is 409601 bytes"
     assert "ITEM_TOO_LARGE" in repr(error)
+
+
+def test_every_rule_listed_in_the_docs_names_real_codes() -> None:
+    text = DOCS.read_text()
+    rules = text[text.index("## Rules checked before sending") : text.index("## Codes")]
+    rows = [line for line in rules.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) > 20
+    for row in rows[1:]:
+        codes = re.findall(r"`([A-Z][A-Z_]+)`", row.split("|")[2])
+        assert codes, row
+        assert {code for code in codes if code != "NULL"} <= {c.value for c in ErrorCode}, row
