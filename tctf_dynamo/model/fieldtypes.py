@@ -27,7 +27,7 @@ import pydantic
 from tctf_dynamo import codec
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.model import compiled, nested, sortable
-from tctf_dynamo.model.templates import escape_key_text, unescape_key_text
+from tctf_dynamo.model.templates import escape_key_text, is_plain_key_text, unescape_key_text
 
 __all__ = [
     "AttributeConverter",
@@ -98,7 +98,7 @@ class KeyCodec:
 
 def _string_codec(field: str) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
     def to_text(value: str) -> str:
-        if value and value.isprintable() and "#" not in value and "%" not in value:
+        if is_plain_key_text(value):
             return value if type(value) is str else str.__str__(value)
         return escape_key_text(str.__str__(value), field)
 

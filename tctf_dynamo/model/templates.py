@@ -7,9 +7,17 @@ finds the segments again, and a value can never spill into a neighbouring segmen
 another entity's key. That is why two fields may not share a segment (``{a}-{b}`` could not
 be split back) and why every segment must be non-empty.
 
-Escaping is percent-style and only touches the two characters that matter: ``%`` becomes
-``%25`` and ``#`` becomes ``%23``. Control characters are refused rather than escaped, and
-so is the empty string, which would make a field vanish from the key.
+Escaping is percent-style and touches only the characters at or below ``%``: space,
+``!``, ``"``, ``#``, ``$`` and ``%`` become ``%20`` to ``%25``. Removing ``#`` makes keys
+splittable; the others keep *order*. DynamoDB compares keys as UTF-8 bytes, and after every
+escaped value comes a ``#``, which now sorts below every character an escaped value can
+hold, so ``("a", 2)`` sorts before ``("a b", 1)`` just as the tuples do, and a range over
+the leading fields of a sort key selects exactly the tuples in that range. The escapes
+themselves sort among the other characters as the originals do (``%2x`` in code order,
+all below ``&``). Control characters are refused rather than escaped, and so is the empty
+string, which would make a field vanish from the key. (A literal suffix after a string
+field, ``{name}X``, is compared against the value's next character: ranges over such a
+field are not in tuple order; separate fields with ``#`` when their order matters.)
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ __all__ = [
     "KeyTemplate",
     "Segment",
     "escape_key_text",
+    "is_plain_key_text",
     "unescape_key_text",
 ]
 
@@ -39,7 +48,10 @@ RESERVED_KEY_PREFIX = limits.RESERVED_KEY_PREFIX
 _FIELD_RE = re.compile(r"\{([^{}]*)\}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ESCAPE_RE = re.compile(r"%(..)?")
-_UNESCAPED = {"23": "#", "25": "%"}
+_ESCAPES = {character: f"%{ord(character):02X}" for character in ' !"#$%'}
+"""Every character up to ``%``, in code order, so ``%20`` < ``%21`` < ... < ``%25``."""
+_UNESCAPED = {escape[1:]: character for character, escape in _ESCAPES.items()}
+_NEEDS_ESCAPE = re.compile("[" + re.escape("".join(_ESCAPES)) + "]")
 
 
 def _schema_error(message: str, **details: object) -> Exception:
@@ -53,17 +65,20 @@ def _key_error(message: str, **details: object) -> Exception:
 # ---------------------------------------------------------------- escaping
 
 
+def is_plain_key_text(value: str) -> bool:
+    """Whether ``value`` goes into a key as it is: non-empty, printable, nothing to escape."""
+    return bool(value) and value.isprintable() and _NEEDS_ESCAPE.search(value) is None
+
+
 def escape_key_text(value: str, field: str = "") -> str:
-    """The text of a string field inside a key: ``#`` and ``%`` escaped, never empty."""
+    """The text of a string field inside a key: escaped to keep order, never empty."""
     if not value:
         raise _key_error(f"key field {field!r} is an empty string", field=field)
     if not value.isprintable() and _CONTROL_RE.search(value):
         raise _key_error(f"key field {field!r} contains a control character", field=field)
-    if ESCAPE in value:
-        value = value.replace(ESCAPE, "%25")
-    if DELIMITER in value:
-        value = value.replace(DELIMITER, "%23")
-    return value
+    if _NEEDS_ESCAPE.search(value) is None:
+        return value
+    return _NEEDS_ESCAPE.sub(lambda match: _ESCAPES[match.group()], value)
 
 
 def unescape_key_text(text: str, field: str = "") -> str:
