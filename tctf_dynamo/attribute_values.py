@@ -49,6 +49,14 @@ def check_text(text: str) -> None:
             raise _invalid("string is not valid Unicode (it holds a lone surrogate)") from None
 
 
+def _is_short_number(text: str) -> bool:
+    """Plain notation of at most 38 characters: always within DynamoDB's precision and range."""
+    if len(text) > limits.MAX_NUMBER_PRECISION or not text.isascii():
+        return False
+    body = text[1:] if text[:1] == "-" else text
+    return body.isdigit() or (body.replace(".", "", 1).isdigit() and body[0] != "." != body[-1])
+
+
 def canonical_number(text: Any) -> str:
     """The canonical text of a wire number; refuses what DynamoDB cannot store.
 
@@ -132,7 +140,8 @@ def _check_string(payload: Any, depth: int) -> None:
 
 
 def _check_number(payload: Any, depth: int) -> None:
-    canonical_number(payload)
+    if type(payload) is not str or not _is_short_number(payload):
+        canonical_number(payload)
 
 
 def _check_binary(payload: Any, depth: int) -> None:
@@ -184,6 +193,14 @@ def check_attribute_values(values: Mapping[str, Any]) -> None:
     Raises the coded error of the first rule broken, naming the attribute path.
     """
     for name, av in values.items():
+        if type(av) is dict and len(av) == 1:  # fast paths: ASCII strings, short numbers
+            text = av.get("S")
+            if text is None:
+                text = av.get("N")
+                if type(text) is str and _is_short_number(text):
+                    continue
+            elif type(text) is str and text.isascii():
+                continue
         try:
             _check_value(av, 0)
         except _DocumentError as refusal:

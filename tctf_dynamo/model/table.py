@@ -9,6 +9,7 @@ attribute, ``_type`` by default).
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
@@ -279,8 +280,12 @@ class Table:
 
     @property
     def index_key_schemas(self) -> Mapping[str, Sequence[KeyAttribute]]:
-        """Key attributes of every index, by index name (computed once per table shape)."""
-        return _index_key_schemas(self.indexes, self.pk, self.pk_type)
+        """Key attributes of every index, by index name (computed once per table)."""
+        schemas = _INDEX_SCHEMAS.get(self)
+        if schemas is None:
+            schemas = _index_key_schemas(self.indexes, self.pk, self.pk_type)
+            _INDEX_SCHEMAS[self] = schemas
+        return schemas
 
     def create_table_request(self) -> dict[str, Any]:
         """The wire CreateTable request for this table and every index."""
@@ -369,6 +374,12 @@ def _throughput(read: int | None, write: int | None) -> dict[str, int | None]:
 
 def _index_schema(index: GSI | LSI, table: Table) -> list[KeyAttribute]:
     return list(_index_key_schemas(table.indexes, table.pk, table.pk_type)[index.name])
+
+
+_INDEX_SCHEMAS: weakref.WeakKeyDictionary[Table, Mapping[str, Sequence[KeyAttribute]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Asked on every write, so kept per table: hashing the index definitions costs more."""
 
 
 @functools.cache
