@@ -15,7 +15,13 @@ from tctf_dynamo import requests
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
-from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
+from tctf_dynamo.model.reading import (
+    InvalidItem,
+    OnInvalid,
+    after_write,
+    check_on_invalid,
+    read_one,
+)
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.sending import send_conditional, send_once, send_put
@@ -177,11 +183,12 @@ class Repository(Generic[E]):
         if idempotent and plan.non_idempotent:
             with self.service.operation():  # the read-back ends with the write's deadline
                 send_once(self.service, plan)
-                return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
+                fields = key_fields_of(self.entity, key)
+                return after_write(lambda: self.get_or_raise(fields, consistent=True))
         response = send_conditional(
             self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW")
         )
-        return self.entity.from_item(response["Attributes"])
+        return after_write(lambda: self.entity.from_item(response["Attributes"]))
 
     def delete(
         self,
@@ -197,7 +204,7 @@ class Repository(Generic[E]):
         plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
         response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
         old = response.get("Attributes")
-        return self.entity.from_item(old) if old else None
+        return after_write(lambda: self.entity.from_item(old)) if old else None
 
     # ---------------------------------------------------------------- batches
 

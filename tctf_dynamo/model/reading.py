@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "InvalidItem",
+    "after_write",
     "OnInvalid",
     "check_on_invalid",
     "read_many",
@@ -153,6 +154,22 @@ def read_page(
 
     items, skipped = read_many(decode, wires, table.name, on_invalid)
     return items, unknown, skipped
+
+
+def after_write(read: Callable[[], R]) -> R:
+    """``read()`` the item a write just left. The write was applied even when its item
+    cannot be read (an older model wrote the rest of it): INVALID_ITEM then says so, with
+    ``details["applied"]``, rather than passing for an input error that sent nothing."""
+    try:
+        return read()
+    except DynamoDBServiceError as error:
+        if error.code is not ErrorCode.INVALID_ITEM:
+            raise
+        raise error_for(
+            ErrorCode.INVALID_ITEM,
+            f"the write was applied, but its item cannot be read: {error.message}",
+            {**error.details, "applied": True},
+        ) from error
 
 
 def _log_skipped(invalid: InvalidItem) -> None:

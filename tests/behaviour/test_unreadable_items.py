@@ -100,3 +100,18 @@ def test_an_unknown_choice_is_refused(orders: Any) -> None:
         with pytest.raises(InvalidInputError) as raised:
             read()
         assert raised.value.code is ErrorCode.INVALID_CONFIGURATION
+
+
+def test_a_write_whose_item_cannot_be_read_back_says_it_was_applied(orders: Any) -> None:
+    key = {"PK": "USER#u1", "SK": "ORDER#o5"}
+    lost = {**key, "_type": "Order", "user_id": "u1", "order_id": "o5", "status": "LOST"}
+    orders.service.put_item(orders.models.table, lost)
+    fields = {"user_id": "u1", "order_id": "o5"}
+    with pytest.raises(InvalidInputError) as raised:
+        orders.repo.update(fields, set={"total": Decimal(5)}, idempotent=False)
+    assert raised.value.details["applied"] is True and raised.value.details["key"] == key
+    assert orders.service.get_item(orders.models.table, key)["total"] == 5
+    with pytest.raises(InvalidInputError) as raised:
+        orders.repo.delete(fields)
+    assert raised.value.details["applied"] is True
+    assert orders.service.get_item(orders.models.table, key) is None
