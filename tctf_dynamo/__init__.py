@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     )
     from tctf_dynamo.model import GSI, LSI, Entity, Table, TimestampFields
     from tctf_dynamo.model import Projection as IndexProjection
+    from tctf_dynamo.model.reading import InvalidItem
     from tctf_dynamo.pagination import CursorCodec, CursorKey
     from tctf_dynamo.providers import (
         Boto3Provider,
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from tctf_dynamo.service import DynamoDBService, ReadResult
     from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState, read_together
     from tctf_dynamo.validation import UnsafeValuePolicy
+    from tctf_dynamo.writes import item_size
 
 __version__ = "0.1.0"
 
@@ -94,6 +96,7 @@ __all__ = [
     "IndexProjection",
     "IntentResult",
     "InvalidInputError",
+    "InvalidItem",
     "KeyCondition",
     "LSI",
     "MemoryStateStore",
@@ -124,6 +127,7 @@ __all__ = [
     "Update",
     "attr",
     "if_not_exists",
+    "item_size",
     "key",
     "list_append",
     "read_together",
@@ -152,6 +156,7 @@ _HOMES: Final = {
     "IndexProjection": "tctf_dynamo.model:Projection",
     "IntentResult": "tctf_dynamo.uow",
     "InvalidInputError": "tctf_dynamo.errors",
+    "InvalidItem": "tctf_dynamo.model.reading",
     "KeyCondition": "tctf_dynamo.expressions",
     "LSI": "tctf_dynamo.model",
     "MemoryStateStore": "tctf_dynamo.resilience",
@@ -182,6 +187,7 @@ _HOMES: Final = {
     "Update": "tctf_dynamo.expressions",
     "attr": "tctf_dynamo.expressions",
     "if_not_exists": "tctf_dynamo.expressions",
+    "item_size": "tctf_dynamo.writes",
     "key": "tctf_dynamo.expressions",
     "list_append": "tctf_dynamo.expressions",
     "read_together": "tctf_dynamo.uow",

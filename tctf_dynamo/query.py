@@ -9,14 +9,15 @@ or asked for its first item.
 
 Only the entity's own items come back (a filter on the discriminator attribute guards
 index queries and overlapping ranges) unless :meth:`Query.collection` asks for every
-entity type in the partition, each decoded as its own class.
+entity type in the partition, each decoded as its own class. An item its entity cannot
+read raises INVALID_ITEM naming its table and key, unless :meth:`Query.on_invalid` chooses
+to skip it or return it raw (see :mod:`tctf_dynamo.model.reading`).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import attrs
 
@@ -34,6 +35,7 @@ from tctf_dynamo.expressions import (
 )
 from tctf_dynamo.expressions.key_conditions import KeyPredicate
 from tctf_dynamo.model import GSI, Entity
+from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_page
 from tctf_dynamo.pagination import query_fingerprint
 from tctf_dynamo.scanning import parallel_pages
 from tctf_dynamo.validation import validate_count
@@ -44,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Page", "Query"]
 
-LOGGER = logging.getLogger("tctf_dynamo.query")
 HIGHEST = "\U0010ffff"
 """Sorts after every character DynamoDB compares: closes a range over a key prefix."""
 DEFAULT_PAGE_SIZE = 100
@@ -58,12 +59,14 @@ class Page(Generic[R]):
     """One page of results; pass ``cursor`` to :meth:`Query.page` for the next one.
 
     ``unknown`` holds the primary keys of items whose type no registered entity claims
-    (only collections can meet them): reported, never silently dropped.
+    (only collections can meet them): reported, never silently dropped. ``invalid``
+    holds the items left out by ``on_invalid("skip")``: their entity could not read them.
     """
 
     items: list[R]
     cursor: str | None
     unknown: list[dict[str, Any]] = attrs.field(factory=list)
+    invalid: list[InvalidItem] = attrs.field(factory=list)
 
 
 @attrs.frozen(slots=True)
@@ -88,6 +91,7 @@ class Query(Generic[R]):
     whole_collection: bool = False
     scan_mode: bool = False
     segments: int = 1
+    invalid_items: OnInvalid = "raise"
 
     # ---------------------------------------------------------------- sort key bounds
 
@@ -154,6 +158,18 @@ class Query(Generic[R]):
         """Return at most ``count`` items in all (across pages)."""
         return attrs.evolve(self, max_items=validate_count(count, "limit"))
 
+    @overload
+    def on_invalid(self, policy: Literal["raw"]) -> Query[R | InvalidItem]: ...
+
+    @overload
+    def on_invalid(self, policy: Literal["raise", "skip"]) -> Query[R]: ...
+
+    def on_invalid(self, policy: OnInvalid) -> Query[Any]:
+        """What to do with an item its entity cannot read: ``"raise"`` INVALID_ITEM (the
+        default), ``"skip"`` it (listed in ``Page.invalid`` and logged), or return it
+        ``"raw"`` as an :class:`InvalidItem` in the entity's place."""
+        return attrs.evolve(self, invalid_items=check_on_invalid(policy))
+
     def consistent(self) -> Query[R]:
         """Strongly consistent reads (not available on global secondary indexes)."""
         if self.index_name is not None:
@@ -189,7 +205,7 @@ class Query(Generic[R]):
         while True:
             size = self._read_size(remaining)
             response = self._send(self._request(limit=size, start=start))
-            items, _ = self._decode(response)
+            items, _, _ = self._decode(response)
             if remaining is not None:
                 items = items[:remaining]
                 remaining -= len(items)
@@ -254,11 +270,13 @@ class Query(Generic[R]):
                                  fingerprint=fingerprint)  # fmt: skip
         items: list[R] = []
         unknown: list[dict[str, Any]] = []
+        invalid: list[InvalidItem] = []
         while len(items) < size:
             response = self._send(self._request(limit=size - len(items), start=start))
-            decoded, strangers = self._decode(response)
+            decoded, strangers, skipped = self._decode(response)
             items.extend(decoded)
             unknown.extend(strangers)
+            invalid.extend(skipped)
             start = response.get("LastEvaluatedKey")
             if not start:
                 break
@@ -266,7 +284,7 @@ class Query(Generic[R]):
         if start:
             next_cursor = codec.encode(start, table=identity["TableName"], index=index,
                                        fingerprint=fingerprint)  # fmt: skip
-        return Page(items, next_cursor, unknown)
+        return Page(items, next_cursor, unknown, invalid)
 
     # ---------------------------------------------------------------- internals
 
@@ -367,27 +385,15 @@ class Query(Generic[R]):
     def _send(self, request: dict[str, Any]) -> dict[str, Any]:
         return self.service.execute("Scan" if self.scan_mode else "Query", request)
 
-    def _decode(self, response: Mapping[str, Any]) -> tuple[list[R], list[dict[str, Any]]]:
+    def _decode(
+        self, response: Mapping[str, Any]
+    ) -> tuple[list[R], list[dict[str, Any]], list[InvalidItem]]:
+        """The page's items, the keys of items of unknown types, the items skipped."""
         wire_items = response.get("Items", [])
         if self.projection is not None:
-            return [decode_item(item) for item in wire_items], []  # type: ignore[misc]
-        if not self.whole_collection:
-            return [self.entity.from_item(item) for item in wire_items], []  # type: ignore[misc]
-        table = self.entity.__entity_meta__.table  # type: ignore[union-attr]
-        items: list[R] = []
-        unknown: list[dict[str, Any]] = []
-        for wire in wire_items:
-            decoded = table.try_decode_item(wire)
-            if decoded is None:
-                key_names = [attribute.name for attribute in table.key_schema]
-                unknown.append({name: wire[name] for name in key_names if name in wire})
-                LOGGER.warning(
-                    "item of an unknown entity type in a collection",
-                    extra={"table": table.name, "type_attribute": table.type_attribute},
-                )
-            else:
-                items.append(decoded)  # type: ignore[arg-type]
-        return items, unknown
+            return [decode_item(item) for item in wire_items], [], []  # type: ignore[misc]
+        found = read_page(self.entity, wire_items, self.invalid_items, self.whole_collection)
+        return found  # type: ignore[return-value]
 
     def _parallel_items(self) -> Iterator[R]:
         def read_page(segment: int, start: Any) -> tuple[list[R], Any]:

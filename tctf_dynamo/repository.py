@@ -9,12 +9,19 @@ the cheaper UpdateItem on ADD and arithmetic updates).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from tctf_dynamo import requests
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
+from tctf_dynamo.model.reading import (
+    InvalidItem,
+    OnInvalid,
+    after_write,
+    check_on_invalid,
+    read_one,
+)
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.sending import send_conditional, send_once, send_put
@@ -62,15 +69,44 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- reads
 
+    @overload
     def get(
         self,
         key: KeyLike | None = None,
         /,
         *,
         consistent: bool = False,
+        on_invalid: Literal["raise", "skip"] = "raise",
         **key_fields: Any,
-    ) -> E | None:
-        """The entity with this key (``get(user_id="u1")``), or None."""
+    ) -> E | None: ...
+
+    @overload
+    def get(
+        self,
+        key: KeyLike | None = None,
+        /,
+        *,
+        consistent: bool = False,
+        on_invalid: Literal["raw"],
+        **key_fields: Any,
+    ) -> E | InvalidItem | None: ...
+
+    def get(
+        self,
+        key: KeyLike | None = None,
+        /,
+        *,
+        consistent: bool = False,
+        on_invalid: OnInvalid = "raise",
+        **key_fields: Any,
+    ) -> E | InvalidItem | None:
+        """The entity with this key (``get(user_id="u1")``), or None.
+
+        ``on_invalid`` says what to do if the stored item does not validate: raise
+        INVALID_ITEM naming its table and key, ``"skip"`` it (None, and a logged
+        warning) or return it ``"raw"`` as an :class:`InvalidItem`.
+        """
+        check_on_invalid(on_invalid)
         fields = key_fields_of(self.entity, key if key is not None else key_fields)
         request = requests.get_request(
             self._table.name,
@@ -79,13 +115,15 @@ class Repository(Generic[E]):
             consistent=consistent,
         )
         item = self.service.execute("GetItem", request).get("Item")
-        return self.entity.from_item(item) if item else None
+        if not item:
+            return None
+        return read_one(self.entity.from_item, item, self._table.name, on_invalid)
 
     def get_or_raise(
         self, key: KeyLike | None = None, /, *, consistent: bool = False, **key_fields: Any
     ) -> E:
         """The entity with this key; ITEM_NOT_FOUND when there is none."""
-        found = self.get(key, consistent=consistent, **key_fields)
+        found = cast("E | None", self.get(key, consistent=consistent, **key_fields))
         if found is None:
             raise error_for(
                 ErrorCode.ITEM_NOT_FOUND,
@@ -145,11 +183,12 @@ class Repository(Generic[E]):
         if idempotent and plan.non_idempotent:
             with self.service.operation():  # the read-back ends with the write's deadline
                 send_once(self.service, plan)
-                return self.get_or_raise(key_fields_of(self.entity, key), consistent=True)
+                fields = key_fields_of(self.entity, key)
+                return after_write(lambda: self.get_or_raise(fields, consistent=True))
         response = send_conditional(
             self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW")
         )
-        return self.entity.from_item(response["Attributes"])
+        return after_write(lambda: self.entity.from_item(response["Attributes"]))
 
     def delete(
         self,
@@ -165,24 +204,42 @@ class Repository(Generic[E]):
         plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
         response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
         old = response.get("Attributes")
-        return self.entity.from_item(old) if old else None
+        return after_write(lambda: self.entity.from_item(old)) if old else None
 
     # ---------------------------------------------------------------- batches
 
-    def batch_get(self, keys: Iterable[KeyLike], *, consistent: bool = False) -> list[E | None]:
+    @overload
+    def batch_get(
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        consistent: bool = False,
+        on_invalid: Literal["raise", "skip"] = "raise",
+    ) -> list[E | None]: ...
+
+    @overload
+    def batch_get(
+        self, keys: Iterable[KeyLike], *, consistent: bool = False, on_invalid: Literal["raw"]
+    ) -> list[E | InvalidItem | None]: ...
+
+    def batch_get(
+        self, keys: Iterable[KeyLike], *, consistent: bool = False, on_invalid: OnInvalid = "raise"
+    ) -> list[Any]:
         """The entities with ``keys``, in order, None where missing; any number of keys.
 
         Keys are built as requests need them and items decoded as responses arrive.
+        ``on_invalid`` as for :meth:`get`: a skipped item is None at its position.
         """
         from tctf_dynamo.batch._streams import stream_gets
 
-        entity = self.entity
+        check_on_invalid(on_invalid)
+        entity, name = self.entity, self._table.name
         wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
         return stream_gets(
             self.service,
-            self._table.name,
+            name,
             wire_keys,
-            entity.from_item,
+            lambda item: read_one(entity.from_item, item, name, on_invalid),
             consistent=consistent,
             validate=False,
         )

@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 import attrs
 
-from tctf_dynamo import requests
-from tctf_dynamo.codec import encode
+from tctf_dynamo import requests, sizes
+from tctf_dynamo.codec import encode, encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
@@ -53,6 +53,7 @@ __all__ = [
     "WriteKind",
     "WritePlan",
     "entity_attributes",
+    "item_size",
     "key_fields_of",
     "plan_condition_check",
     "plan_delete",
@@ -160,6 +161,27 @@ def plan_put(
     """A PutItem of ``entity``; ``create`` refuses to replace an existing item."""
     cls = type(entity)
     meta = _meta(cls)
+    written, conditions = _as_put(entity, create, now)
+    if condition is not None:
+        check_condition(condition, cls, entity_attributes(cls))
+        conditions.append(condition)
+    item = written.to_item()
+    combined = _all_of(conditions)
+    request, size = requests.put_request(
+        meta.table.name,
+        item,
+        meta.table.key_schema,
+        condition=combined,
+        policy=policy,
+        indexes=meta.table.index_key_schemas,
+    )
+    key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
+    return WritePlan("Put", cls, key, request, size, written, condition=combined, signature=item)
+
+
+def _as_put(entity: Entity, create: bool, now: datetime | None) -> tuple[Entity, list[Condition]]:
+    """The entity as a put stores it (managed fields set) and the conditions it needs."""
+    meta = _meta(type(entity))
     changes: dict[str, Any] = {}
     conditions: list[Condition] = []
     if meta.timestamps is not None:
@@ -176,22 +198,22 @@ def plan_put(
             conditions.append(attr(meta.attributes[meta.version_field]) == current)
     if create:
         conditions.insert(0, attr(meta.table.pk).not_exists())
-    if condition is not None:
-        check_condition(condition, cls, entity_attributes(cls))
-        conditions.append(condition)
     written = entity.model_copy(update=changes) if changes else entity
-    item = written.to_item()
-    combined = _all_of(conditions)
-    request, size = requests.put_request(
-        meta.table.name,
-        item,
-        meta.table.key_schema,
-        condition=combined,
-        policy=policy,
-        indexes=meta.table.index_key_schemas,
-    )
-    key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
-    return WritePlan("Put", cls, key, request, size, written, condition=combined, signature=item)
+    return written, conditions
+
+
+def item_size(item: Entity | Mapping[str, Any], *, wire: bool = False) -> int:
+    """The exact bytes DynamoDB counts for ``item``: will it fit in 409,600?
+
+    An entity is measured as a put would store it: keys, index keys, discriminator and
+    managed fields (``updated_at``, the next version) included. A plain item of Python
+    values is measured as the plain item API would send it; ``wire=True`` measures an
+    item of AttributeValues (``{"S": "x"}``) as it is. Counted as DynamoDB counts:
+    attribute names plus values (see "DynamoDB item sizes and formats").
+    """
+    if isinstance(item, Entity):
+        return sizes.item_size(_as_put(item, False, None)[0].to_item())
+    return sizes.item_size(item if wire else encode_item(item))
 
 
 def plan_update(

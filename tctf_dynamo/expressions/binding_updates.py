@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, get_origin
 
 from pydantic import BaseModel
 
@@ -108,13 +109,26 @@ def _required_in_parent(schema: Schema, path: Path) -> bool:
     return False
 
 
+def _check_container(schema: Schema, path: Path, role: str, allowed: tuple[type, ...]) -> None:
+    """A SET or REMOVE of a list element or map entry may change the container's length
+    (DynamoDB appends past a list's end): a bound on that length cannot be checked."""
+    if path.is_top_level:
+        return
+    parent = schema.type_of(Path(path.segments[:-1]))
+    containers = (list, tuple, Sequence, dict, Mapping)
+    if any(get_origin(member) in containers for member in typeinfo.alternatives(parent)):
+        binding_values.check_unbounded(schema.model, path, parent, role, allowed)
+
+
 def check_update_actions(schema: Schema, update: Update) -> None:
     for action in update.actions:
         if isinstance(action, SetAction):
             _check_source(schema, action.path, schema.type_of(action.path), action.value)
+            _check_container(schema, action.path, "SET", binding_values.GROWS)
         elif isinstance(action, AddAction):
             _check_add(schema, action)
         elif isinstance(action, DeleteAction):
             _check_delete(schema, action)
         else:
             _check_remove(schema, action)
+            _check_container(schema, action.path, "REMOVE", binding_values.SHRINKS)

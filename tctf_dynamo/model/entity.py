@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Self
 
 import pydantic
 
+from tctf_dynamo.codec import decode
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, SchemaError, error_for
 from tctf_dynamo.model import meta as _meta
 from tctf_dynamo.model.keys import CompiledKey
@@ -221,23 +222,47 @@ class Entity(pydantic.BaseModel):
             plan = cls._compiled()[1]  # raises: the class is not bound to a table
         av = wire.get(plan.type_attribute)
         if (type(av) is not dict and not isinstance(av, Mapping)) or av.get("S") != plan.name:
-            raise error_for(
-                ErrorCode.INVALID_ITEM,
-                f"item is not a {plan.name}: discriminator {plan.type_attribute!r} differs",
-                {"entity": plan.name},
+            raise cls._unreadable(
+                wire,
+                error_for(
+                    ErrorCode.INVALID_ITEM,
+                    f"item is not a {plan.name}: discriminator {plan.type_attribute!r} differs",
+                    {"entity": plan.name},
+                ),
             )
         try:
             data = plan.decode_fields(wire)
         except _DECODE_FAILURES:
-            raise error_for(
+            malformed = error_for(
                 ErrorCode.INVALID_ITEM,
                 f"{plan.name}: item holds malformed attribute values",
                 {"entity": plan.name},
-            ) from None
+            )
+            raise cls._unreadable(wire, malformed) from None
         try:
             return cls.model_validate(data)
         except pydantic.ValidationError as error:
-            raise invalid_item(plan.name, error) from error
+            raise cls._unreadable(wire, invalid_item(plan.name, error)) from error
+
+    @classmethod
+    def _unreadable(
+        cls, wire: Mapping[str, Any], error: DynamoDBServiceError
+    ) -> DynamoDBServiceError:
+        """``error`` naming the table and the item's key, so that one unreadable item
+        among many can be found (keys are the one stored value errors carry)."""
+        table = cls._compiled()[0].table
+        key: dict[str, Any] = {}
+        for attribute in table.key_schema:
+            av = wire.get(attribute.name)
+            try:
+                key[attribute.name] = decode(av) if isinstance(av, Mapping) else None
+            except DynamoDBServiceError:
+                key[attribute.name] = None
+        return error_for(
+            error.code,
+            f"{error.message} (an item of table {table.name!r}; details['key'] is its key)",
+            {**error.details, "table": table.name, "key": key},
+        )
 
     # ------------------------------------------------------------ primary key
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tctf_dynamo import requests
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.model import Entity
+from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import KeyAttribute
 from tctf_dynamo.writes import KeyLike, key_fields_of
@@ -25,13 +26,18 @@ __all__ = ["read_together"]
 
 
 def read_together(
-    service: DynamoDBService, keys: Sequence[tuple[type[Entity], KeyLike]]
-) -> list[Entity | None]:
+    service: DynamoDBService,
+    keys: Sequence[tuple[type[Entity], KeyLike]],
+    *,
+    on_invalid: OnInvalid = "raise",
+) -> list[Entity | InvalidItem | None]:
     """Read up to 100 items of any entity types consistently, in one TransactGetItems.
 
     Returns one entity (or None where no item exists) per ``(EntityClass, key)``, in the
-    order given. The limits are checked before anything is sent.
+    order given. The limits are checked before anything is sent. ``on_invalid`` as for
+    :meth:`Repository.get <tctf_dynamo.Repository.get>`.
     """
+    check_on_invalid(on_invalid)
     actions: list[dict[str, Any]] = []
     schemas: dict[str, Sequence[KeyAttribute]] = {}
     for entity, key in keys:
@@ -50,9 +56,16 @@ def read_together(
     check_transaction_actions(actions, schemas.__getitem__)
     response = service.execute("TransactGetItems", {"TransactItems": actions})
     entries = response.get("Responses") or [{} for _ in actions]
-    return [_parsed(entity, entry) for (entity, _), entry in zip(keys, entries, strict=True)]
+    return [
+        _parsed(entity, entry, on_invalid) for (entity, _), entry in zip(keys, entries, strict=True)
+    ]
 
 
-def _parsed(entity: type[Entity], entry: Mapping[str, Any]) -> Entity | None:
+def _parsed(
+    entity: type[Entity], entry: Mapping[str, Any], on_invalid: OnInvalid
+) -> Entity | InvalidItem | None:
     item = entry.get("Item")
-    return entity.from_item(item) if item else None
+    if not item:
+        return None
+    table = entity.__entity_meta__.table.name  # type: ignore[union-attr]
+    return read_one(entity.from_item, item, table, on_invalid)

@@ -46,6 +46,7 @@ def build(table_name: str) -> SimpleNamespace:
         label: Label | None = None
         notes: list[str] = Field(default_factory=list)
         short: list[str] = Field(default_factory=list, max_length=2)
+        keep: list[str] = Field(default_factory=lambda: ["k"], min_length=1)
         tags: set[str] = Field(default_factory=set)
         few: set[str] = Field(default_factory=set, min_length=0, max_length=3)
 
@@ -84,6 +85,8 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("appending numbers to strings", {"set": {"notes": list_append(attr("notes"), [1])}}),
     ("ADD to a bounded set", {"add": {"few": {"x"}}}),
     ("removing a required nested field", {"remove": ["label.text"]}),
+    ("setting an element of a bounded list", {"set": {"short[0]": "x"}}),
+    ("removing an element of a list with min_length", {"remove": ["keep[0]"]}),
 ]
 
 
