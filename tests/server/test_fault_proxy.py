@@ -204,6 +204,7 @@ def test_delay_after_forwards_first_then_holds_the_answer(
         put(via, table_name, "a")
     assert fault_proxy.stats("PutItem").forwarded == 1
     assert stored(direct, table_name, "a") is not None
+    assert fault_proxy.wait_idle(SETTLE)  # the held answer ends first: records stay in order
     patient = client(fault_proxy.endpoint, read_timeout=SETTLE)
     fault_proxy.fail_next("PutItem", Fault.delay_after(0.05))
     put(patient, table_name, "b")
