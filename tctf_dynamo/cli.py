@@ -43,8 +43,7 @@ from tctf_dynamo.batch import bulk_write
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError, error_for
 from tctf_dynamo.jsonwire import format_item, parse_line
 from tctf_dynamo.model import Table
-from tctf_dynamo.providers import Boto3Provider
-from tctf_dynamo.service import DEFAULT_TIMEOUT_SECONDS, DynamoDBService
+from tctf_dynamo.service import DynamoDBService
 from tctf_dynamo.validation import validate_item
 
 __all__ = ["ProgressBar", "main"]
@@ -297,38 +296,9 @@ def _service_for(args: argparse.Namespace) -> DynamoDBService:
                 ErrorCode.INVALID_CONFIGURATION, "--embedded excludes --endpoint and --profile"
             )
         return DynamoDBService.embedded()
-    if args.profile is None:
-        return DynamoDBService.from_endpoint(
-            args.endpoint, region_name=args.region, max_workers=workers
-        )
-    return DynamoDBService(_profile_provider(args, workers), max_workers=workers)
-
-
-def _profile_provider(args: argparse.Namespace, workers: int) -> Boto3Provider:
-    """A client from a named profile, configured as :meth:`Boto3Provider.from_endpoint`."""
-    import botocore.session
-    from botocore.exceptions import ProfileNotFound
-
-    from tctf_dynamo.providers.boto3 import client_config
-
-    try:
-        client = botocore.session.Session(profile=args.profile).create_client(
-            "dynamodb",
-            region_name=args.region,
-            endpoint_url=args.endpoint,
-            config=client_config(
-                connect_timeout=min(DEFAULT_TIMEOUT_SECONDS, 10.0),
-                read_timeout=DEFAULT_TIMEOUT_SECONDS,
-                max_pool_connections=workers,
-            ),
-        )
-    except ProfileNotFound:
-        raise error_for(
-            ErrorCode.INVALID_CONFIGURATION,
-            "the AWS profile is not in the AWS config files",
-            {"profile": args.profile},
-        ) from None
-    return Boto3Provider(client)
+    return DynamoDBService.from_endpoint(
+        args.endpoint, region_name=args.region, max_workers=workers, profile_name=args.profile
+    )
 
 
 def _with_progress(args: argparse.Namespace, io: _Streams) -> None:

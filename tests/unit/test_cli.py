@@ -349,7 +349,7 @@ def test_a_profile_names_the_aws_config_profile(
         service.close()
     code, _, err = run(["--profile", "nowhere", "export", "--table", "t"])
     assert code == 1
-    assert "INVALID_CONFIGURATION" in err and "profile" in err
+    assert "INVALID_CONFIGURATION" in err and "ProfileNotFound" in err
 
 
 @pytest.mark.parametrize(
