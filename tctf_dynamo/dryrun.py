@@ -67,7 +67,8 @@ class DryRunProvider(Closing):
         with self._lock:
             return list(self._calls)
 
-    def call(self, operation: str, request: Request) -> Response:
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        """Record the request (with the socket timeout a real send would get) and answer."""
         if operation == "DescribeTable" and request.get("TableName") not in self._created:
             raise error_for(
                 ErrorCode.INVALID_CONFIGURATION,
@@ -79,7 +80,8 @@ class DryRunProvider(Closing):
         with self._lock:
             stop = self._stops(operation, request)
             response = None if stop else self._answer(operation, request)
-            self._calls.append(RecordedCall(operation, sent, response=copy.deepcopy(response)))
+            answer = copy.deepcopy(response)
+            self._calls.append(RecordedCall(operation, sent, response=answer, timeout=timeout))
         if stop:
             raise DryRunStop(operation)
         assert response is not None
