@@ -29,8 +29,8 @@ demo: $(STAMP)
 	$(PY) -m examples.demo
 
 lint: $(DEV_STAMP)
-	$(PY) -m ruff check tctf_dynamo tests examples bench
-	$(PY) -m ruff format --check tctf_dynamo tests examples bench
+	$(PY) -m ruff check tctf_dynamo tests examples bench tools
+	$(PY) -m ruff format --check tctf_dynamo tests examples bench tools
 	$(PY) -m mypy
 
 typecheck: lint
@@ -56,6 +56,10 @@ wheel-smoke: $(PY)
 	cd $(SMOKE) && venv/bin/python $(CURDIR)/tests/wheel_smoke.py bare
 	$(SMOKE)/venv/bin/python -m pip install --quiet -c constraints.txt "$$(ls $(SMOKE)/dist/*.whl)[embedded]"
 	cd $(SMOKE) && venv/bin/python $(CURDIR)/tests/wheel_smoke.py embedded
+
+# docs/api.md from the docstrings; a test fails while the committed page is stale
+api-docs: $(STAMP)
+	$(PY) -m tools.api_reference
 
 bench: $(DEV_STAMP) $(NODE_STAMP)
 	$(PY) -m pip install --quiet -c constraints.txt -r bench/requirements.txt

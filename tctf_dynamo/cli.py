@@ -2,38 +2,46 @@
 
 Subcommands::
 
+    tctf-dynamo [--endpoint URL] [--region R] [--profile P] COMMAND ...
     tctf-dynamo version
-    tctf-dynamo create-table MODULE:TABLE [--endpoint URL | --embedded] [--region R]
-    tctf-dynamo load FILE.jsonl --table NAME [--endpoint URL] [--workers N] [--dynamodb-json]
-    tctf-dynamo export --table NAME [--endpoint URL] [--output FILE] [--dynamodb-json]
+    tctf-dynamo check MODULE:TABLE [--max-examples N]
+    tctf-dynamo describe MODULE:TABLE
+    tctf-dynamo create-table MODULE:TABLE [--endpoint URL | --embedded]
+    tctf-dynamo load FILE.jsonl --table NAME [--workers N] [--dynamodb-json] [--[no-]progress]
+    tctf-dynamo export --table NAME [--output FILE] [--dynamodb-json]
 
-Without ``--endpoint`` or ``--embedded`` the command talks to AWS with the usual
-credential chain: the embedded backend is only ever used when asked for. ``load`` reads
-the whole file, validates every line, then writes with a bulk job and draws a progress
-bar on stderr. Lines are plain JSON objects by default (numbers become DynamoDB numbers,
-exactly); with ``--dynamodb-json`` they are typed DynamoDB JSON (``{"PK": {"S": "x"}}``,
-optionally wrapped as ``{"Item": {...}}`` like an S3 export, binaries in base64).
-``export`` writes one item per line in the same two forms. Exit status: 0 done, 1 the
-library refused or DynamoDB failed (the error code is printed), 2 bad usage.
+``check`` imports the module (which runs the class-definition checks of every entity) and
+property-tests the table's key schema; it exits 1 on any problem, for CI. ``describe``
+prints the table, its entities, key templates and the access patterns they serve as
+Markdown. Neither needs a backend.
+
+The connection options ``--endpoint``, ``--region`` and ``--profile`` may come before the
+command or after it. Without ``--endpoint`` the command talks to AWS with the usual
+credential chain (or the named profile): the embedded backend is only ever used when asked
+for, and only ``create-table`` offers it (an embedded table lasts as long as one command,
+so loading or exporting one could never work). ``load`` validates every line, then writes
+with a bulk job, drawing a progress bar on stderr when stderr is a terminal (``--progress``
+forces it, ``--no-progress`` turns it off). Lines are plain JSON objects by default
+(numbers become DynamoDB numbers, exactly); with ``--dynamodb-json`` they are typed
+DynamoDB JSON (``{"PK": {"S": "x"}}``, optionally wrapped as ``{"Item": {...}}`` like an S3
+export, binaries in base64). ``export`` writes one item per line in the same two forms.
+Exit status: 0 done, 1 the library refused, DynamoDB failed or a check found a problem
+(the error code is printed), 2 bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import importlib
 import itertools
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from tctf_dynamo.batch import bulk_write
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError, error_for
-from tctf_dynamo.jsonwire import item_from_json, item_to_json
+from tctf_dynamo.jsonwire import format_item, parse_line
 from tctf_dynamo.model import Table
 from tctf_dynamo.service import DynamoDBService
 from tctf_dynamo.validation import validate_item
@@ -69,52 +77,6 @@ class ProgressBar:
         if self._last is not None:
             self._stream.write("\n")
             self._stream.flush()
-
-
-# ---------------------------------------------------------------- JSON lines
-
-
-def _bad_line(number: int, message: str) -> DynamoDBServiceError:
-    return error_for(ErrorCode.INVALID_ITEM, f"line {number}: {message}", {"line": number})
-
-
-def parse_line(text: str, number: int, *, dynamodb_json: bool) -> dict[str, Any]:
-    """One JSONL line as a wire item."""
-    try:
-        value = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError:
-        raise _bad_line(number, "not valid JSON") from None
-    if dynamodb_json and isinstance(value, dict) and set(value) == {"Item"}:
-        value = value["Item"]
-    if not isinstance(value, dict):
-        raise _bad_line(number, "not a JSON object")
-    if not dynamodb_json:
-        return encode_item(value)
-    try:
-        return item_from_json(value)
-    except DynamoDBServiceError:
-        raise _bad_line(number, "not DynamoDB JSON (see --dynamodb-json)") from None
-
-
-def _plain_json(value: Any) -> Any:
-    """``json.dumps`` default for decoded values; lossy forms are documented above."""
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def format_item(wire: Mapping[str, Any], *, dynamodb_json: bool) -> str:
-    """One wire item as a JSONL line (without the newline)."""
-    if dynamodb_json:
-        return json.dumps(item_to_json(wire), sort_keys=True)
-    return json.dumps(decode_item(wire), default=_plain_json, sort_keys=True)
 
 
 # ---------------------------------------------------------------- commands
@@ -223,6 +185,37 @@ def _export(args: argparse.Namespace, service: DynamoDBService, io: _Streams) ->
     io.stderr.write(f"exported {count} items from {args.table}\n")
 
 
+# ---------------------------------------------------------------- design commands
+
+
+def _check(args: argparse.Namespace, io: _Streams) -> int:
+    """Key-schema checks of a table: class definitions (on import), then properties."""
+    table = _load_table(args.table_spec)
+    try:
+        from tctf_dynamo.testing.schema_checks import check_key_schema
+    except ModuleNotFoundError as error:
+        raise error_for(
+            ErrorCode.INVALID_CONFIGURATION,
+            "check needs hypothesis: pip install 'tctf-dynamo[testing]'",
+            {"missing": error.name},
+        ) from error
+    names = ", ".join(table.entities) or "no entities"
+    try:
+        check_key_schema(table, max_examples=args.max_examples)
+    except AssertionError as problem:
+        io.stderr.write(f"check failed: table {table.name}: {problem}\n")
+        return 1
+    io.stdout.write(f"table {table.name}: key schema sound ({names})\n")
+    return 0
+
+
+def _describe(args: argparse.Namespace, io: _Streams) -> int:
+    from tctf_dynamo.describe import describe_table
+
+    io.stdout.write(describe_table(_load_table(args.table_spec)))
+    return 0
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -238,43 +231,81 @@ def _positive(text: str) -> int:
     return value
 
 
-def _connection_options() -> argparse.ArgumentParser:
+class _NoEmbedded(argparse.Action):
+    """``--embedded`` where it cannot work: a usage error that says why."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        parser.error(
+            "--embedded is only for create-table: an embedded table lasts as long as one "
+            "command; use --endpoint with a local server (moto server, DynamoDB Local)"
+        )
+
+
+def _connection_options(*, top: bool) -> argparse.ArgumentParser:
+    """The connection options; after the command they leave unset ones alone, so
+    ``tctf-dynamo --region R load ...`` and ``tctf-dynamo load ... --region R`` agree."""
     parent = argparse.ArgumentParser(add_help=False)
-    where = parent.add_mutually_exclusive_group()
-    where.add_argument("--endpoint", metavar="URL", help="a DynamoDB-compatible endpoint")
-    where.add_argument("--embedded", action="store_true", help="the in-process backend")
-    parent.add_argument("--region", default=None, help="AWS region (default: botocore's)")
+    default: Any = None if top else argparse.SUPPRESS
+    parent.add_argument(
+        "--endpoint", metavar="URL", default=default, help="a DynamoDB-compatible endpoint"
+    )
+    parent.add_argument("--region", default=default, help="AWS region (default: botocore's)")
+    parent.add_argument("--profile", default=default, help="a profile of the AWS config files")
     return parent
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="Single-table DynamoDB tools.")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Single-table DynamoDB tools.",
+        parents=[_connection_options(top=True)],
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    connection = _connection_options()
+    connection = _connection_options(top=False)
     commands.add_parser("version", help="print the library version")
+    check = commands.add_parser("check", help="check a table's key schema (exit 1 on a problem)")
+    check.add_argument("table_spec", metavar="MODULE:TABLE")
+    check.add_argument("--max-examples", type=_positive, default=100, help="per property")
+    describe = commands.add_parser("describe", help="a table's design as Markdown")
+    describe.add_argument("table_spec", metavar="MODULE:TABLE")
     create = commands.add_parser(
         "create-table", parents=[connection], help="create the Table a module defines"
     )
     create.add_argument("table_spec", metavar="MODULE:TABLE")
+    create.add_argument("--embedded", action="store_true", help="the in-process backend")
     load = commands.add_parser("load", parents=[connection], help="bulk-write a JSONL file")
     load.add_argument("file", metavar="FILE.jsonl", help="'-' reads standard input")
     load.add_argument("--table", required=True)
     load.add_argument("--workers", type=_positive, default=8, help="parallel requests")
     load.add_argument("--dynamodb-json", action="store_true", help="lines are typed")
-    load.add_argument("--no-progress", dest="progress", action="store_false")
+    load.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     export = commands.add_parser("export", parents=[connection], help="scan a table to JSONL")
     export.add_argument("--table", required=True)
     export.add_argument("--output", metavar="FILE", help="default: standard output")
     export.add_argument("--dynamodb-json", action="store_true", help="write typed values")
+    for command in (load, export):
+        command.add_argument("--embedded", nargs=0, action=_NoEmbedded, help=argparse.SUPPRESS)
     return parser
 
 
 def _service_for(args: argparse.Namespace) -> DynamoDBService:
-    if args.embedded:
+    workers = getattr(args, "workers", 8)
+    if getattr(args, "embedded", False):
+        if args.endpoint is not None or args.profile is not None:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION, "--embedded excludes --endpoint and --profile"
+            )
         return DynamoDBService.embedded()
     return DynamoDBService.from_endpoint(
-        args.endpoint, region_name=args.region, max_workers=getattr(args, "workers", 8)
+        args.endpoint, region_name=args.region, max_workers=workers, profile_name=args.profile
     )
+
+
+def _with_progress(args: argparse.Namespace, io: _Streams) -> None:
+    """A progress bar only where someone watches: on a terminal, unless asked."""
+    if getattr(args, "progress", False) is None:
+        isatty = getattr(io.stderr, "isatty", None)
+        args.progress = bool(isatty and isatty())
 
 
 _Command = Callable[[argparse.Namespace, DynamoDBService, _Streams], None]
@@ -282,6 +313,10 @@ _COMMANDS: dict[str, _Command] = {
     "create-table": lambda args, service, io: _create_table(args, service, io.stdout),
     "load": _load,
     "export": _export,
+}
+_OFFLINE: dict[str, Callable[[argparse.Namespace, _Streams], int]] = {
+    "check": _check,
+    "describe": _describe,
 }
 
 
@@ -301,8 +336,11 @@ def main(
 
         io.stdout.write(f"{PROG} {__version__}\n")
         return 0
+    _with_progress(args, io)
     own = service is None
     try:
+        if args.command in _OFFLINE:
+            return _OFFLINE[args.command](args, io)
         if service is None:
             service = _service_for(args)
         _COMMANDS[args.command](args, service, io)

@@ -8,19 +8,30 @@ the one place that converts between them; everything else is the same in both fo
 
 Reading accepts either form value by value (text is base64, bytes are kept), so a
 record from a Lambda event and one from a boto3 ``GetRecords`` call go through the
-same function.
+same function. :func:`parse_line` and :func:`format_item` are the JSON-lines forms of
+``tctf-dynamo load`` and ``export``: typed DynamoDB JSON, or plain JSON objects.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
-from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.codec import decode_item, encode_item
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 
-__all__ = ["item_from_json", "item_to_json", "value_from_json", "value_to_json"]
+__all__ = [
+    "format_item",
+    "item_from_json",
+    "item_to_json",
+    "parse_line",
+    "value_from_json",
+    "value_to_json",
+]
 
 
 def _binary(payload: Any, path: str) -> bytes:
@@ -97,3 +108,50 @@ def value_to_json(value: Mapping[str, Any]) -> dict[str, Any]:
 def item_to_json(item: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """A wire item as DynamoDB JSON, ready for ``json.dumps``."""
     return {name: value_to_json(value) for name, value in item.items()}
+
+
+# ---------------------------------------------------------------- JSON lines
+
+
+def _bad_line(number: int, message: str) -> DynamoDBServiceError:
+    return error_for(ErrorCode.INVALID_ITEM, f"line {number}: {message}", {"line": number})
+
+
+def parse_line(text: str, number: int, *, dynamodb_json: bool) -> dict[str, Any]:
+    """One JSONL line as a wire item."""
+    try:
+        value = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError:
+        raise _bad_line(number, "not valid JSON") from None
+    if dynamodb_json and isinstance(value, dict) and set(value) == {"Item"}:
+        value = value["Item"]
+    if not isinstance(value, dict):
+        raise _bad_line(number, "not a JSON object")
+    if not dynamodb_json:
+        return encode_item(value)
+    try:
+        return item_from_json(value)
+    except DynamoDBServiceError:
+        raise _bad_line(number, "not DynamoDB JSON (see --dynamodb-json)") from None
+
+
+def _plain_json(value: Any) -> Any:
+    """``json.dumps`` default for decoded values: numbers as int or float when that is
+    exact (else as text), sets as sorted lists, binaries in base64."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def format_item(wire: Mapping[str, Any], *, dynamodb_json: bool) -> str:
+    """One wire item as a JSONL line (without the newline)."""
+    if dynamodb_json:
+        return json.dumps(item_to_json(wire), sort_keys=True)
+    return json.dumps(decode_item(wire), default=_plain_json, sort_keys=True)

@@ -40,6 +40,7 @@ from tctf_dynamo.validation import (
 )
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
+    from tctf_dynamo.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.resilience import DynamoDBStateStore
 
@@ -218,6 +219,18 @@ class DynamoDBService(PlainItemOperations, Closing):
             _schemas=self._schemas,
             _indexes=self._indexes,
         )
+
+    def dry_run(self) -> DryRun:
+        """A dry run: a copy of this service that records its requests instead of sending.
+
+        Everything above the backend is this service's own (validation, request
+        building, options), so the requests are exactly those a real call sends; the
+        network, the breaker and its store, events and retries are never touched. See
+        ``docs/dry-runs.md``.
+        """
+        from tctf_dynamo.dryrun import DryRun
+
+        return DryRun(self)
 
     def close(self) -> None:
         """Release the backend's connections."""

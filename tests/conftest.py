@@ -11,6 +11,23 @@ from tests import servers
 from tests.faultproxy import FaultProxy
 
 
+def _without_powertools_user_agent() -> None:
+    """Keep AWS Lambda Powertools' global botocore hook out of the test process.
+
+    Importing Powertools (the stream tests and docs do) registers a botocore session
+    initializer that appends its user agent to every request botocore's own path builds.
+    The provider wire tests compare the fast path with botocore's path header for header,
+    so that process-wide hook must not depend on which tests ran first.
+    """
+    import botocore
+    from aws_lambda_powertools.shared import user_agent
+
+    botocore.unregister_initializer(user_agent._initializer_botocore_session)
+
+
+_without_powertools_user_agent()
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """HTTP endpoint of a moto server started for this session (stopped at its end)."""
