@@ -110,6 +110,8 @@ def failure_class(error: DynamoDBServiceError) -> Failure:
     if code in _AMBIGUOUS_CODES:
         if error.details.get("exception") in _UNSENT_TRANSPORT:
             return Failure.NOT_SENT
+        if code is ErrorCode.PROVIDER_ERROR and _client_error(error):
+            return Failure.REFUSED  # an answer in the 4xx range: refused, not applied
         return Failure.AMBIGUOUS
     if isinstance(error, InvalidInputError):
         return Failure.REFUSED
@@ -121,6 +123,11 @@ def failure_class(error: DynamoDBServiceError) -> Failure:
     }:
         return Failure.REFUSED
     return Failure.AMBIGUOUS  # what we cannot place may have been applied
+
+
+def _client_error(error: DynamoDBServiceError) -> bool:
+    status = error.details.get("http_status")
+    return isinstance(status, int) and 400 <= status < 500
 
 
 def _only_transient_reasons(error: TransactionCancelledError) -> bool:

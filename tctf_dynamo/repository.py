@@ -3,9 +3,10 @@
 Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
 bound conditions) and sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a
 retry never applies a write twice, and a write whose outcome stays in doubt raises
-OUTCOME_UNKNOWN. Updates a resend would apply again (ADD, arithmetic, an unguarded
-version bump) go token-protected; ``update(..., idempotent=False)`` trades that proof
-for the cheaper UpdateItem, which is then never resent after an ambiguous failure.
+OUTCOME_UNKNOWN. Updates a resend would apply again (ADD, arithmetic, appends) go
+token-protected; ``update(..., idempotent=False)`` trades that proof for the cheaper
+UpdateItem, which is then never resent after an ambiguous failure (as a versioned
+update without an expected version, whose version bump would repeat, never is).
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ class Repository(Generic[E]):
             upsert=upsert,
             policy=self.service.unsafe_values,
         )
-        if idempotent and plan.non_idempotent:
+        if idempotent and plan.token_by_default:
             with self.service.operation():  # the read-back ends with the write's deadline
                 send_token_protected(self.service, plan)
                 return self.entity.from_item(read_back(self.service, plan))

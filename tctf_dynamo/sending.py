@@ -162,10 +162,10 @@ def send_plan(
 ) -> dict[str, Any]:
     """Send any single-item plan by the route its kind needs; the response, if any.
 
-    Updates that a resend would apply again go token-protected (nothing comes back);
-    every other write goes as itself, its kind deciding what is retried.
+    Updates whose own actions a resend would apply again go token-protected (nothing
+    comes back); every other write goes as itself, its kind deciding what is retried.
     """
-    if plan.kind == "Update" and plan.idempotency is Idempotency.NOT_IDEMPOTENT:
+    if plan.kind == "Update" and plan.token_by_default:
         send_token_protected(service, plan)
         return {}
     extra = {"ReturnValues": return_values} if return_values else {}

@@ -76,6 +76,11 @@ class WritePlan:
     written: Entity | None = None
     idempotency: Idempotency = Idempotency.NATURAL
     """What keeps a resend from applying it twice (see :mod:`tctf_dynamo.outcomes`)."""
+    token_by_default: bool = False
+    """The caller's own update changes the item again on every resend (ADD, arithmetic,
+    appends): repositories send it token-protected unless told ``idempotent=False``. An
+    unguarded version bump alone is not idempotent either, but goes as a plain UpdateItem
+    that is never resent after an ambiguous failure."""
     condition: Condition | None = None
     """The whole condition the body carries, to explain a failure from the item."""
 
@@ -195,7 +200,7 @@ def plan_put(
     )
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
     kind = Idempotency.BY_CONDITION if combined is not None else Idempotency.NATURAL
-    return WritePlan("Put", cls, key, request, size, written, kind, combined)
+    return WritePlan("Put", cls, key, request, size, written, idempotency=kind, condition=combined)
 
 
 def plan_update(
@@ -250,6 +255,8 @@ def plan_update(
     changed = {field_of(meta, path.top) for path in combined.paths}
     entity.update_key_effects(changed)  # key fields cannot change in place: INVALID_KEY
     resend_changes_item = non_idempotent(combined)
+    # a version bump with no expected version counts again on every resend
+    unguarded_bump = meta.version_field is not None and expected_version is None
     combined = with_ttl_seconds(meta, combined)
     combined = with_index_keys(entity, fields, combined)
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
@@ -262,8 +269,6 @@ def plan_update(
         version = meta.attributes[meta.version_field]
         if expected_version is not None:
             conditions.append(attr(version) == expected_version)
-        else:  # an unguarded version bump counts again on every resend
-            resend_changes_item = True
         combined = combined.add(version, 1)
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
@@ -279,11 +284,20 @@ def plan_update(
         indexes=meta.table.index_key_schemas,
     )
     size = action_size({"Update": body})
-    if resend_changes_item:
+    if resend_changes_item or unguarded_bump:
         kind = Idempotency.NOT_IDEMPOTENT
     else:
         kind = Idempotency.BY_CONDITION if guard is not None else Idempotency.NATURAL
-    return WritePlan("Update", entity, wire_key, body, size, None, kind, guard)
+    return WritePlan(
+        "Update",
+        entity,
+        wire_key,
+        body,
+        size,
+        idempotency=kind,
+        token_by_default=resend_changes_item,
+        condition=guard,
+    )
 
 
 def plan_delete(

@@ -285,18 +285,25 @@ def test_replaying_a_committed_unit_with_its_caller_token_reports_success_once(
 # ------------------------------------------------------------ 5. versioned set by key
 
 
-def test_a_versioned_set_by_mapping_key_is_applied_once_after_a_lost_answer(
+def test_a_versioned_set_by_mapping_key_is_not_resent_after_a_lost_answer(
     inner: EmbeddedProvider,
 ) -> None:
     fund(inner, "a", "100")
-    service, provider = scripted(
-        inner, {"UpdateItem": ["applied_then_lost"], "TransactWriteItems": ["applied_then_lost"]}
-    )
-    updated = Repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
+    service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]})
+    with pytest.raises(OutcomeUnknownError):
+        Repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
     stored = Repository(Wallet, truth(inner)).get_or_raise(wallet_id="a")
-    assert stored.version == 2  # created at 1, bumped once
-    assert updated.version == 2
-    assert provider.count("UpdateItem") == 0  # sent token-protected
+    assert stored.version == 2  # created at 1, bumped once: the bump was not resent
+    assert provider.count("UpdateItem") == 1
+
+
+def test_a_versioned_set_by_mapping_key_is_resent_after_a_failure_before_sending(
+    inner: EmbeddedProvider,
+) -> None:
+    fund(inner, "a", "100")
+    service, provider = scripted(inner, {"UpdateItem": ["throttle"]})
+    updated = Repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
+    assert updated.version == 2 and provider.count("UpdateItem") == 2
 
 
 # ------------------------------------------------------------ 6. no blind resend
