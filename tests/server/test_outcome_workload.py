@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -85,24 +86,20 @@ class Report:
     extra: Any = None
 
 
-CODES: Counter[str] = Counter()
-"""The codes callers were told, for the summary."""
-
-
-def told(call: Callable[[], object]) -> str:
-    """What the caller was told: applied, not applied, or unknown."""
+def told(call: Callable[[], object], codes: Counter[str]) -> str:
+    """What the caller was told: applied, not applied, or unknown (codes counted)."""
     try:
         call()
     except OutcomeUnknownError:
-        CODES["OUTCOME_UNKNOWN"] += 1
+        codes["OUTCOME_UNKNOWN"] += 1
         return UNKNOWN
     except ReadBackFailedError:
-        CODES["READ_BACK_FAILED"] += 1
+        codes["READ_BACK_FAILED"] += 1
         return APPLIED
     except DynamoDBServiceError as error:
-        CODES[error.code.value] += 1
+        codes[error.code.value] += 1
         return NOT_APPLIED
-    CODES["ok"] += 1
+    codes["ok"] += 1
     return APPLIED
 
 
@@ -113,11 +110,13 @@ class Workload:
         self.service = service
         self.clean = clean
         self.reports: list[Report] = []
+        self.codes: Counter[str] = Counter()
         self.powers: Counter[str] = Counter()
         self.marks = 0
         self.markers = 0
         self.items = 0
         self.units = 0
+        self.mismatches: list[str] = []
 
     def next_power(self, *subjects: str) -> int:
         """A power of three no earlier write to any of ``subjects`` used (each subject's
@@ -157,21 +156,25 @@ class Workload:
         name = f"m{self.markers}"
         markers = Repository(self.m.Marker, self.service)
         for caller in ("a", "b"):
-            said = told(lambda: markers.create(self.m.Marker(message_id=name)))
+            said = told(lambda: markers.create(self.m.Marker(message_id=name)), self.codes)
             self.reports.append(Report("create", name, said, extra=caller))
 
     def token_add(self) -> None:
         wallet = f"token{self.rng.randrange(POOL)}"
         power = self.next_power(wallet)
         wallets = Repository(self.m.Wallet, self.service)
-        said = told(lambda: wallets.update({"wallet_id": wallet}, add={"balance": 3**power}))
+        said = told(
+            lambda: wallets.update({"wallet_id": wallet}, add={"balance": 3**power}), self.codes
+        )
         self.reports.append(Report("token_add", wallet, said, power))
 
     def plain_add(self) -> None:
         counter = f"COUNTER#{self.rng.randrange(POOL)}"
         power = self.next_power(counter)
         key = {"PK": counter, "SK": "META"}
-        said = told(lambda: self.service.update_item(self.m.table, key, add={"n": 3**power}))
+        said = told(
+            lambda: self.service.update_item(self.m.table, key, add={"n": 3**power}), self.codes
+        )
         self.reports.append(Report("plain_add", counter, said, power))
 
     def versioned_update(self) -> None:
@@ -180,7 +183,9 @@ class Workload:
         doc_id = f"d{self.rng.randrange(POOL)}"
         current = Repository(self.m.Doc, self.clean).get_or_raise(doc_id=doc_id, consistent=True)
         docs = Repository(self.m.Doc, self.service)
-        said = told(lambda: docs.update(current, set={"history": f"{current.history}|{mark}"}))
+        said = told(
+            lambda: docs.update(current, set={"history": f"{current.history}|{mark}"}), self.codes
+        )
         self.reports.append(Report("versioned_update", doc_id, said, extra=mark))
 
     def unit_of_work(self) -> None:
@@ -204,7 +209,7 @@ class Workload:
         except OutcomeUnknownError as unknown:
             error = unknown
         except DynamoDBServiceError as refused:
-            CODES[refused.code.value] += 1
+            self.codes[refused.code.value] += 1
             said = NOT_APPLIED
         for _ in range(3):  # settle what is in doubt, as the docs say
             if error is None:
@@ -216,7 +221,7 @@ class Workload:
                 error = again
         self.reports.append(Report("unit", "|".join(pair), said, power))
         if said == APPLIED and self.rng.random() < 0.3:
-            replayed = told(commit)
+            replayed = told(commit, self.codes)
             if replayed != UNKNOWN:  # a replay of a committed unit must say applied
                 self.reports.append(Report("unit_replay", "|".join(pair), replayed, power))
 
@@ -225,7 +230,7 @@ class Workload:
         item_id = f"x{self.items}"
         Repository(self.m.Item, self.clean).create(self.m.Item(item_id=item_id))
         items = Repository(self.m.Item, self.service)
-        said = told(lambda: items.delete({"item_id": item_id}))
+        said = told(lambda: items.delete({"item_id": item_id}), self.codes)
         self.reports.append(Report("delete", item_id, said))
 
 
@@ -296,39 +301,47 @@ def _applied(report: Report, balances, counters, histories, m, clean) -> int:  #
     return 1 if gone else 0
 
 
-def test_every_reported_outcome_matches_the_table(
-    fault_proxy: FaultProxy, moto_endpoint: str, table_name: str
-) -> None:
-    totals: Counter[str] = Counter()
-    faults = 0
-    for seed in SEEDS:
-        models = build(f"{table_name}-{seed}")
-        clean = truth(moto_endpoint)
-        clean.create_table(models.table)
-        service = through(fault_proxy.endpoint, timeout=3.0, retry=RETRY, read_timeout=READ_TIMEOUT)
+def run_seed(seed: int, moto_endpoint: str, table_name: str) -> tuple[Workload, int]:
+    """One seed's workload through its own proxy; the workload and the faults it met."""
+    models = build(f"{table_name}-{seed}")
+    clean = truth(moto_endpoint)
+    clean.create_table(models.table)
+    with FaultProxy(moto_endpoint) as proxy:
+        service = through(proxy.endpoint, timeout=3.0, retry=RETRY, read_timeout=READ_TIMEOUT)
         service.key_schema(models.table)
         workload = Workload(seed, models, service, clean)
         workload.setup()
-        fault_proxy.reset_stats()
-        fault_proxy.plan_random(rate=FAULT_RATE, seed=seed, faults=FAULTS)
-        workload.run(OPERATIONS_PER_SEED)
-        fault_proxy.clear()
-        assert fault_proxy.wait_idle(10), "held requests must land before the truth is read"
-        faults += sum(sum(s.faults.values()) for s in fault_proxy.all_stats().values())
-        mismatches = check(workload)
-        assert mismatches == [], f"seed {seed}: {mismatches[:5]}"
+        proxy.plan_random(rate=FAULT_RATE, seed=seed, faults=FAULTS)
+        try:
+            workload.run(OPERATIONS_PER_SEED)
+        finally:
+            proxy.clear()
+            assert proxy.wait_idle(10), "held requests must land before the truth is read"
+            service.close()
+        faults = sum(sum(s.faults.values()) for s in proxy.all_stats().values())
+    workload.mismatches = check(workload)
+    clean.delete_table(models.table, missing_ok=True)
+    clean.close()
+    return workload, faults
+
+
+def test_every_reported_outcome_matches_the_table(moto_endpoint: str, table_name: str) -> None:
+    with ThreadPoolExecutor(max_workers=len(SEEDS)) as pool:
+        runs = list(pool.map(lambda seed: run_seed(seed, moto_endpoint, table_name), SEEDS))
+    totals: Counter[str] = Counter()
+    codes: Counter[str] = Counter()
+    for seed, (workload, _) in zip(SEEDS, runs, strict=True):
+        assert workload.mismatches == [], f"seed {seed}: {workload.mismatches[:5]}"
         totals.update(f"{r.kind}:{r.said}" for r in workload.reports)
-        totals["operations"] += len(workload.reports)
-        clean.delete_table(models.table, missing_ok=True)
-        service.close()
-        clean.close()
-    said = Counter({k.split(":")[1]: 0 for k in totals if ":" in k})
+        codes.update(workload.codes)
+    operations = sum(len(workload.reports) for workload, _ in runs)
+    faults = sum(faults for _, faults in runs)
+    said = Counter({UNKNOWN: 0, APPLIED: 0, NOT_APPLIED: 0})
     for key, count in totals.items():
-        if ":" in key:
-            said[key.split(":")[1]] += count
-    print(f"\noutcome workload: {totals['operations']} operations, {faults} faults, {dict(said)}")
-    print("by kind:", {k: v for k, v in sorted(totals.items()) if ":" in k})
-    print("codes told:", dict(CODES))
-    assert totals["operations"] >= 1000
-    assert faults >= 0.2 * totals["operations"], "the workload must actually meet faults"
-    assert said[UNKNOWN] > 0 and said[APPLIED] > 0
+        said[key.split(":")[1]] += count
+    print(f"\noutcome workload: {operations} operations, {faults} faults, {dict(said)}")
+    print("by kind:", dict(sorted(totals.items())))
+    print("codes told:", dict(codes))
+    assert operations >= 1000
+    assert faults >= 0.2 * operations, "the workload must actually meet faults"
+    assert said[UNKNOWN] > 0 and said[APPLIED] > 0 and said[NOT_APPLIED] > 0
