@@ -47,7 +47,7 @@ OPERATIONS_PER_SEED = 340
 FAULT_RATE = 0.3
 FAULTS = (*DEFAULT_RANDOM_FAULTS, Fault.delay_before(0.5))
 READ_TIMEOUT = 0.4
-RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.1)
+RETRY = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.1, attempt_timeout=READ_TIMEOUT)
 MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POOL = 8
 
