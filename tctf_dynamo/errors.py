@@ -14,6 +14,10 @@ class. Categories group errors by *cause*, never by operation::
     │                                    TABLE_ALREADY_EXISTS (ResourceInUseException)
     ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done
     ├── CircuitOpenError                 CIRCUIT_OPEN, failed fast without calling DynamoDB
+    ├── OutcomeUnknownError              OUTCOME_UNKNOWN: a write may or may not be applied;
+    │                                    never retried blindly (see docs/outcomes.md)
+    ├── ReadBackFailedError              READ_BACK_FAILED: the write IS applied, reading it failed
+    ├── TransactionInProgressError       TRANSACTION_IN_PROGRESS: a token's first request runs
     ├── TransientError                   infrastructure failures; retryable
     │   ├── ThrottledError               THROTTLED
     │   ├── OperationTimeoutError        TIMEOUT
@@ -40,12 +44,15 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "OperationTimeoutError",
+    "OutcomeUnknownError",
     "ProviderError",
+    "ReadBackFailedError",
     "RetriesExhaustedError",
     "SchemaError",
     "ServiceValidationError",
     "ThrottledError",
     "TransactionCancelledError",
+    "TransactionInProgressError",
     "TransientError",
     "UnprocessedItemsError",
     "error_for",
@@ -83,6 +90,7 @@ class ErrorCode(StrEnum):
     ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
     # infrastructure
     TRANSACTION_CONFLICT = "TRANSACTION_CONFLICT"
+    TRANSACTION_IN_PROGRESS = "TRANSACTION_IN_PROGRESS"
     THROTTLED = "THROTTLED"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -91,6 +99,9 @@ class ErrorCode(StrEnum):
     CIRCUIT_OPEN = "CIRCUIT_OPEN"
     RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
     UNPROCESSED_ITEMS = "UNPROCESSED_ITEMS"
+    # what became of a write
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    READ_BACK_FAILED = "READ_BACK_FAILED"
     # refusals by the backend
     ACCESS_DENIED = "ACCESS_DENIED"
     SERVICE_VALIDATION_FAILED = "SERVICE_VALIDATION_FAILED"
@@ -180,6 +191,71 @@ class RetriesExhaustedError(TransientError):
         super().__init__(ErrorCode.RETRIES_EXHAUSTED, message, merged, retryable=False)
         self.last_error = last_error
         self.attempts = attempts
+
+
+class TransactionInProgressError(DynamoDBServiceError):
+    """An earlier request with the same ClientRequestToken is still running.
+
+    Not a :class:`TransientError`: something *is* in flight. The library keeps asking
+    with the same token until DynamoDB answers or the deadline ends (then
+    :class:`OutcomeUnknownError`), so callers only meet it from :meth:`execute`.
+    """
+
+    default_retryable = True
+
+
+class OutcomeUnknownError(DynamoDBServiceError):
+    """A write was sent and may or may not have been applied; the library cannot tell.
+
+    Never a :class:`TransientError`: retrying the business step could apply it twice.
+    ``token`` is the ClientRequestToken the write was sent with (None for a write sent
+    without one); ``settle`` says how to find out. ``last_error`` is the failure that
+    left the doubt. ``request`` is the exact token-protected request (kept out of
+    ``details`` and messages, as it holds values), to send again to settle the outcome.
+    See docs/outcomes.md.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        last_error: DynamoDBServiceError,
+        token: str | None,
+        settle: str,
+        details: Mapping[str, Any] | None = None,
+        request: Mapping[str, Any] | None = None,
+    ) -> None:
+        merged = {
+            "last_code": last_error.code.value,
+            "token": token,
+            "settle": settle,
+            **(details or {}),
+        }
+        super().__init__(ErrorCode.OUTCOME_UNKNOWN, message, merged, retryable=False)
+        self.last_error = last_error
+        self.token = token
+        self.settle = settle
+        self.request: dict[str, Any] | None = dict(request) if request is not None else None
+
+
+class ReadBackFailedError(DynamoDBServiceError):
+    """The write was applied (``applied`` is True); reading the item back afterwards failed.
+
+    Do not send the write again: read the item instead. ``last_error`` is the read's failure.
+    """
+
+    applied = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        last_error: DynamoDBServiceError,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        merged = {"last_code": last_error.code.value, "applied": True, **(details or {})}
+        super().__init__(ErrorCode.READ_BACK_FAILED, message, merged, retryable=False)
+        self.last_error = last_error
 
 
 class ProviderError(DynamoDBServiceError):
@@ -281,6 +357,7 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.TABLE_ALREADY_EXISTS: ServiceValidationError,
     ErrorCode.ITEM_NOT_FOUND: NotFoundError,
     ErrorCode.TRANSACTION_CONFLICT: TransientError,
+    ErrorCode.TRANSACTION_IN_PROGRESS: TransactionInProgressError,
     ErrorCode.THROTTLED: ThrottledError,
     ErrorCode.SERVICE_UNAVAILABLE: TransientError,
     ErrorCode.INTERNAL_ERROR: TransientError,
@@ -302,7 +379,8 @@ def error_for(
     """Build the error of the right category for ``code``.
 
     Codes whose errors carry extra structure (TRANSACTION_CANCELLED, RETRIES_EXHAUSTED,
-    UNPROCESSED_ITEMS) have their own constructors and are not built here.
+    UNPROCESSED_ITEMS, OUTCOME_UNKNOWN, READ_BACK_FAILED) have their own constructors and
+    are not built here.
     """
     category = _CATEGORY_BY_CODE.get(code)
     if category is None:

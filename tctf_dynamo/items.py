@@ -19,8 +19,10 @@ from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
 from tctf_dynamo.model import Table
+from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.transactions import check_transaction_actions
+from tctf_dynamo.update_rules import non_idempotent
 from tctf_dynamo.validation import (
     IndexSchemas,
     KeyAttribute,
@@ -72,6 +74,7 @@ class PlainItemOperations:
         *,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        idempotency: Idempotency | None = None,
     ) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -157,7 +160,8 @@ class PlainItemOperations:
             return_values=return_values,
             indexes=self.index_schemas(table),
         )
-        attributes = self.execute("UpdateItem", request).get("Attributes")
+        kind = update_idempotency(update, condition)
+        attributes = self.execute("UpdateItem", request, idempotency=kind).get("Attributes")
         return decode_item(attributes) if attributes else None
 
     @_one_deadline
@@ -342,6 +346,13 @@ class PlainItemOperations:
         from tctf_dynamo.batch import bulk_write_items
 
         bulk_write_items(self, table_name_of(table), puts=puts, deletes=deletes, **options)  # type: ignore[arg-type]
+
+
+def update_idempotency(update: Update, condition: Condition | None) -> Idempotency:
+    """What keeps a plain update from applying twice when it is resent."""
+    if non_idempotent(update):
+        return Idempotency.NOT_IDEMPOTENT
+    return Idempotency.BY_CONDITION if condition is not None else Idempotency.NATURAL
 
 
 def table_name_of(table: TableRef) -> str:

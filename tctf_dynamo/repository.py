@@ -1,9 +1,12 @@
 """Repository[E]: reads and writes of one entity type, validated before anything is sent.
 
 Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
-bound conditions) and sent by :mod:`tctf_dynamo.sending`, whose rules keep retries from
-ever applying a write twice (``update(..., idempotent=False)`` trades that guarantee for
-the cheaper UpdateItem on ADD and arithmetic updates).
+bound conditions) and sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a
+retry never applies a write twice, and a write whose outcome stays in doubt raises
+OUTCOME_UNKNOWN. Updates a resend would apply again (ADD, arithmetic, appends) go
+token-protected; ``update(..., idempotent=False)`` trades that proof for the cheaper
+UpdateItem, which is then never resent after an ambiguous failure (as a versioned
+update without an expected version, whose version bump would repeat, never is).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from tctf_dynamo.model.reading import (
 )
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
-from tctf_dynamo.sending import send_conditional, send_once, send_put
+from tctf_dynamo.sending import read_back, send_token_protected
 from tctf_dynamo.writes import (
     KeyLike,
     WritePlan,
@@ -180,13 +183,13 @@ class Repository(Generic[E]):
             upsert=upsert,
             policy=self.service.unsafe_values,
         )
-        if idempotent and plan.non_idempotent:
+        if idempotent and plan.token_by_default:
             with self.service.operation():  # the read-back ends with the write's deadline
-                send_once(self.service, plan)
-                fields = key_fields_of(self.entity, key)
-                return after_write(lambda: self.get_or_raise(fields, consistent=True))
-        response = send_conditional(
-            self.service, "UpdateItem", plan, plan.request(ReturnValues="ALL_NEW")
+                send_token_protected(self.service, plan)
+                item = read_back(self.service, plan)
+            return after_write(lambda: self.entity.from_item(item))
+        response = self.service.execute(
+            "UpdateItem", plan.request(ReturnValues="ALL_NEW"), idempotency=plan.idempotency
         )
         return after_write(lambda: self.entity.from_item(response["Attributes"]))
 
@@ -202,7 +205,9 @@ class Repository(Generic[E]):
         Given an instance of a versioned entity, the delete is conditional on its version.
         """
         plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
-        response = self.service.execute("DeleteItem", plan.request(ReturnValues="ALL_OLD"))
+        response = self.service.execute(
+            "DeleteItem", plan.request(ReturnValues="ALL_OLD"), idempotency=plan.idempotency
+        )
         old = response.get("Attributes")
         return after_write(lambda: self.entity.from_item(old)) if old else None
 
@@ -277,7 +282,7 @@ class Repository(Generic[E]):
     # ---------------------------------------------------------------- sending
 
     def _put(self, plan: WritePlan) -> E:
-        send_put(self.service, plan)
+        self.service.execute("PutItem", plan.request(), idempotency=plan.idempotency)
         return plan.written  # type: ignore[return-value]
 
     def __repr__(self) -> str:

@@ -1,18 +1,19 @@
-"""Sending one planned write so that a retry never applies it twice.
+"""The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
 
-Shared by repositories and non-atomic units of work. Two rules:
+Every write request goes through :func:`send_write` (``DynamoDBService.execute`` routes
+write operations here), so repositories, units of work, batches and the plain-item API
+share one behaviour: the pipeline retries as usual, but after each failed attempt the
+outcome rules say whether the same request may go again, and an operation that ends
+while an attempt may have been applied raises
+:class:`~tctf_dynamo.errors.OutcomeUnknownError` instead of a retryable error.
 
-* a write whose blind resend would change the item again (ADD, arithmetic, list appends)
-  goes out as a one-action TransactWriteItems with a ClientRequestToken, which DynamoDB
-  applies at most once however often the retry resends it;
-* a conditional write whose earlier attempt failed ambiguously (timeout, connection loss,
-  5xx) and whose retry then fails its condition is checked against the item DynamoDB
-  returns with the failure: if that item is exactly what this write stored, the write
-  succeeded and the condition failure is its own echo.
+:func:`write_kind` tells the kind of a wire request for callers that have no plan (the
+plain-item API, ``execute`` used as an escape hatch); planned writes carry theirs.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -20,103 +21,154 @@ from typing import TYPE_CHECKING, Any
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
+    ReadBackFailedError,
     TransactionCancelledError,
     error_for,
 )
+from tctf_dynamo.outcomes import Idempotency, after_failure, at_end, unknown
 from tctf_dynamo.providers.base import send
 from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
+    from tctf_dynamo.resilience import RetryPolicy
     from tctf_dynamo.service import DynamoDBService
 
-__all__ = ["AMBIGUOUS", "send_conditional", "send_once", "send_plan", "send_put"]
+__all__ = [
+    "WRITE_OPERATIONS",
+    "read_back",
+    "send_plan",
+    "send_token_protected",
+    "send_write",
+    "write_kind",
+]
 
-AMBIGUOUS = frozenset(
-    {
-        ErrorCode.TIMEOUT,
-        ErrorCode.CONNECTION_ERROR,
-        ErrorCode.INTERNAL_ERROR,
-        ErrorCode.SERVICE_UNAVAILABLE,
-    }
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 )
-"""Failures after which the write may or may not have been applied."""
-
 _OPERATIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+_CHANGES_AGAIN = re.compile(r"\bADD\b|[+-]|\blist_append\s*\(")
+"""In an UpdateExpression (names and values are placeholders): a clause or function that
+changes the item again each time it is applied."""
 
 
-def send_put(service: DynamoDBService, plan: WritePlan) -> None:
-    """Send a planned PutItem; a conditional one recognises its own earlier success."""
-    if "ConditionExpression" not in plan.body:
-        service.execute("PutItem", plan.request())
-    else:
-        send_conditional(service, "PutItem", plan, plan.request())
+def write_kind(operation: str, request: Mapping[str, Any]) -> Idempotency:
+    """The idempotency of a wire write request, read from the request alone."""
+    if operation == "TransactWriteItems":
+        if request.get("ClientRequestToken"):
+            return Idempotency.BY_TOKEN
+        return Idempotency.NOT_IDEMPOTENT
+    if operation == "BatchWriteItem":
+        return Idempotency.NATURAL  # only unconditional puts and deletes
+    if operation == "UpdateItem" and _CHANGES_AGAIN.search(request.get("UpdateExpression", "")):
+        return Idempotency.NOT_IDEMPOTENT
+    if request.get("ConditionExpression"):
+        return Idempotency.BY_CONDITION
+    return Idempotency.NATURAL
 
 
-def send_conditional(
+def send_write(
     service: DynamoDBService,
     operation: str,
-    plan: WritePlan,
     request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Send a conditional write; after an ambiguous failure, recognise our own write.
-
-    The plan's ``signature`` names attribute values only this write stores (the whole
-    item of a put; the new version and ``updated_at`` of a versioned update). When a
-    retry fails its condition and the current item carries the signature, the earlier
-    attempt was applied: the current item is returned as the write's result.
-    """
-    request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    """Send ``request`` with retries that never apply it twice, or OUTCOME_UNKNOWN."""
+    token = request.get("ClientRequestToken")
     provider = service.provider
-    ambiguous = False
+    in_doubt = False
 
     def attempt() -> dict[str, Any]:
-        nonlocal ambiguous
+        nonlocal in_doubt
         try:
             return send(provider, operation, request, attempt_timeout())
         except DynamoDBServiceError as error:
-            if error.code in AMBIGUOUS:
-                ambiguous = True
-            elif error.code is ErrorCode.CONDITION_FAILED and ambiguous:
-                current = error.details.get("item")
-                if _carries(current, plan.signature):
-                    return {"Attributes": current}
+            verdict = after_failure(kind, in_doubt, error)
+            in_doubt = verdict.in_doubt
+            if verdict.unknown_now:
+                raise unknown(kind, token, operation, error, request) from error
             raise
 
-    result: dict[str, Any] = service.run(operation, attempt, table=plan.table_name)
-    return result
+    try:
+        response: dict[str, Any] = service.run(
+            operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
+        )
+    except DynamoDBServiceError as error:
+        if at_end(in_doubt, error):
+            last = getattr(error, "last_error", None) or error
+            raise unknown(kind, token, operation, last, request) from error
+        raise
+    return response
 
 
-def _carries(item: Mapping[str, Any] | None, signature: Mapping[str, Any] | None) -> bool:
-    if item is None or not signature:
-        return False
-    return all(item.get(name) == value for name, value in signature.items())
+def send_token_protected(
+    service: DynamoDBService, plan: WritePlan, *, token: str | None = None
+) -> None:
+    """Send one write as a one-action TransactWriteItems with a ClientRequestToken.
 
-
-def send_once(service: DynamoDBService, plan: WritePlan) -> None:
-    """Send one non-idempotent write as a transaction with a ClientRequestToken.
-
-    A failed condition surfaces as the CONDITION_FAILED it is, not as a cancelled
-    transaction: the transaction is how the write is sent, not what the caller asked for.
+    DynamoDB applies it at most once however often it is resent, and answers a replay
+    with the first answer, so the outcome is proven either way. A failed condition
+    surfaces as the CONDITION_FAILED it is, not as a cancelled transaction: the
+    transaction is how the write is sent, not what the caller asked for.
     """
     try:
-        service.transact_write([plan.transact_item()], client_request_token=str(uuid.uuid4()))
+        service.transact_write(
+            [plan.transact_item()], client_request_token=token or str(uuid.uuid4())
+        )
     except TransactionCancelledError as error:
         reason = error.reasons[0] if error.reasons else None
         if reason is None or reason.code is not ErrorCode.CONDITION_FAILED:
             raise
-        details = {"operation": "UpdateItem", "entity": plan.entity.__name__}
+        details = {
+            "operation": _OPERATIONS.get(plan.kind, plan.kind),
+            "entity": plan.entity.__name__,
+        }
         raise error_for(
-            ErrorCode.CONDITION_FAILED, "the update's condition evaluated false", details
+            ErrorCode.CONDITION_FAILED, "the write's condition evaluated false", details
         ) from error
 
 
-def send_plan(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
-    """Send any single-item plan by the safe route for its kind."""
-    if plan.kind == "Put":
-        send_put(service, plan)
+def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
+    """The item a committed write left, read consistently.
+
+    The write is applied whatever happens here: a failed read is READ_BACK_FAILED (not
+    retryable, ``applied`` True), never the write's failure.
+    """
+    request = {"TableName": plan.table_name, "Key": plan.key, "ConsistentRead": True}
+    try:
+        item = service.execute("GetItem", request).get("Item")
+    except DynamoDBServiceError as error:
+        raise ReadBackFailedError(
+            f"{plan.entity.__name__}: the write was applied; reading the item back failed "
+            f"({error.code.value}): read it again, do not send the write again",
+            last_error=error,
+            details={"entity": plan.entity.__name__, "operation": "GetItem"},
+        ) from error
+    if item is None:
+        raise error_for(
+            ErrorCode.ITEM_NOT_FOUND,
+            f"{plan.entity.__name__}: the write was applied, and the item was deleted since",
+            {"entity": plan.entity.__name__, "applied": True},
+        )
+    found: dict[str, Any] = item
+    return found
+
+
+def send_plan(
+    service: DynamoDBService, plan: WritePlan, *, return_values: str | None = None
+) -> dict[str, Any]:
+    """Send any single-item plan by the route its kind needs; the response, if any.
+
+    Updates whose own actions a resend would apply again go token-protected (nothing
+    comes back); every other write goes as itself, its kind deciding what is retried.
+    """
+    if plan.kind == "Update" and plan.token_by_default:
+        send_token_protected(service, plan)
         return {}
-    if plan.kind == "Update" and plan.non_idempotent:
-        send_once(service, plan)
-        return {}
-    return send_conditional(service, _OPERATIONS[plan.kind], plan, plan.request())
+    extra = {"ReturnValues": return_values} if return_values else {}
+    return service.execute(
+        _OPERATIONS[plan.kind], plan.request(**extra), idempotency=plan.idempotency
+    )

@@ -12,13 +12,22 @@ from __future__ import annotations
 import random as _random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.errors import (
+    ConditionFailedError,
+    DynamoDBServiceError,
+    ErrorCode,
+    OutcomeUnknownError,
+    TransactionCancelledError,
+    error_for,
+)
 from tctf_dynamo.items import PlainItemOperations, ReadResult, TableRef, table_name_of
 from tctf_dynamo.model import Table
+from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.providers import Boto3Provider, Provider
 from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import (
@@ -30,6 +39,7 @@ from tctf_dynamo.resilience import (
     RetryPolicy,
     publish,
 )
+from tctf_dynamo.sending import WRITE_OPERATIONS, send_write, write_kind
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import (
     IndexSchemas,
@@ -245,17 +255,25 @@ class DynamoDBService(PlainItemOperations, Closing):
         *,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        idempotency: Idempotency | None = None,
     ) -> dict[str, Any]:
         """Send a wire request through breaker, retries and deadline; no validation.
 
         The library's own layers validate with :mod:`tctf_dynamo.requests` before calling
         this; it is public as the escape hatch for operations the library does not wrap.
+        Writes follow the outcome rules (docs/outcomes.md): what keeps a resend from
+        applying twice is ``idempotency`` if given, else read from the request; a write
+        that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
         """
         if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
             request = {**request, "ReturnConsumedCapacity": "TOTAL"}
-        response = self._pipeline.call(
-            operation, request, retry=retry, timeout=timeout, table=request.get("TableName")
-        )
+        if operation in WRITE_OPERATIONS:
+            kind = idempotency if idempotency is not None else write_kind(operation, request)
+            response = send_write(self, operation, request, kind, retry=retry, timeout=timeout)
+        else:
+            response = self._pipeline.call(
+                operation, request, retry=retry, timeout=timeout, table=request.get("TableName")
+            )
         if self._consumed_capacity and "ConsumedCapacity" in response:
             self._publish_capacity(operation, response["ConsumedCapacity"])
         return response
@@ -415,18 +433,44 @@ class DynamoDBService(PlainItemOperations, Closing):
         """Send wire TransactItems as one TransactWriteItems, all or nothing.
 
         The same request object, and so the same ClientRequestToken, is resent on every
-        retry: DynamoDB then applies the transaction at most once within ten minutes.
+        retry: DynamoDB then applies the transaction at most once within ten minutes. A
+        random token is drawn when none is given, so every transaction is settleable: a
+        commit whose outcome stays in doubt raises OUTCOME_UNKNOWN carrying its token and
+        request (see :meth:`settle`).
         """
         if client_request_token is not None:
             validate_client_request_token(client_request_token)
-        request: dict[str, Any] = {"TransactItems": list(actions)}
-        if client_request_token is not None:
-            request["ClientRequestToken"] = client_request_token
+        token = client_request_token if client_request_token is not None else str(uuid.uuid4())
+        request: dict[str, Any] = {"TransactItems": list(actions), "ClientRequestToken": token}
         with self.operation(timeout=timeout):  # describing a named table counts too
             check_transaction_actions(
                 actions, self.key_schema, self.unsafe_values, self.index_schemas
             )
             return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
+
+    def settle(self, error: OutcomeUnknownError, *, timeout: float | None = None) -> bool:
+        """Find out whether a token-protected write reported as OUTCOME_UNKNOWN was applied.
+
+        Sends the error's exact request again with its token: DynamoDB answers a replay
+        of a committed token with success (True, applied once), and applies it now if it
+        was not (also True: applied once). A cancellation or failed condition means it
+        was not applied and will not be (False). Raises OUTCOME_UNKNOWN again if the
+        answer is still lost, and INVALID_STATE for a write sent without a token (read
+        the item instead: see ``error.settle``). Valid within ten minutes of the first
+        attempt, while DynamoDB remembers the token.
+        """
+        if error.request is None or error.token is None:
+            raise error_for(
+                ErrorCode.INVALID_STATE,
+                "this write was sent without a token, so it cannot be replayed to settle it; "
+                "read the item with a consistent read (see error.settle)",
+                {"last_code": error.details.get("last_code")},
+            )
+        try:
+            self.execute("TransactWriteItems", dict(error.request), timeout=timeout)
+        except (TransactionCancelledError, ConditionFailedError):
+            return False
+        return True
 
 
 def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribute]:

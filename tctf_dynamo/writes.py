@@ -22,7 +22,7 @@ from typing import Any, Literal
 import attrs
 
 from tctf_dynamo import requests, sizes
-from tctf_dynamo.codec import encode, encode_item
+from tctf_dynamo.codec import encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
@@ -32,6 +32,7 @@ from tctf_dynamo.expressions import (
     check_update,
 )
 from tctf_dynamo.model import Entity
+from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.transactions import action_size
 from tctf_dynamo.update_rules import (
     check_versioned,
@@ -75,13 +76,21 @@ class WritePlan:
     body: dict[str, Any]
     size: int
     written: Entity | None = None
-    non_idempotent: bool = False
-    """True for updates that a blind resend would apply twice (ADD, arithmetic, appends)."""
+    idempotency: Idempotency = Idempotency.NATURAL
+    """What keeps a resend from applying it twice (see :mod:`tctf_dynamo.outcomes`)."""
+    token_by_default: bool = False
+    """The caller's own update changes the item again on every resend (ADD, arithmetic,
+    appends): repositories send it token-protected unless told ``idempotent=False``. An
+    unguarded version bump alone is not idempotent either, but goes as a plain UpdateItem
+    that is never resent after an ambiguous failure."""
     condition: Condition | None = None
     """The whole condition the body carries, to explain a failure from the item."""
-    signature: Mapping[str, Any] | None = None
-    """Wire attribute values that only this write stores: finding them on the item after
-    an ambiguous failure proves the write was applied (see :mod:`tctf_dynamo.sending`)."""
+
+    @property
+    def non_idempotent(self) -> bool:
+        """True for writes a blind resend would apply twice (ADD, arithmetic, appends, a
+        version bump with no expected version): they go token-protected by default."""
+        return self.idempotency is Idempotency.NOT_IDEMPOTENT
 
     @property
     def table_name(self) -> str:
@@ -176,7 +185,8 @@ def plan_put(
         indexes=meta.table.index_key_schemas,
     )
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
-    return WritePlan("Put", cls, key, request, size, written, condition=combined, signature=item)
+    kind = Idempotency.BY_CONDITION if combined is not None else Idempotency.NATURAL
+    return WritePlan("Put", cls, key, request, size, written, idempotency=kind, condition=combined)
 
 
 def _as_put(entity: Entity, create: bool, now: datetime | None) -> tuple[Entity, list[Condition]]:
@@ -268,24 +278,21 @@ def plan_update(
     changed = {field_of(meta, path.top) for path in combined.paths}
     entity.update_key_effects(changed)  # key fields cannot change in place: INVALID_KEY
     resend_changes_item = non_idempotent(combined)
+    # a version bump with no expected version counts again on every resend
+    unguarded_bump = meta.version_field is not None and expected_version is None
     combined = with_ttl_seconds(meta, combined)
     combined = with_index_keys(entity, fields, combined)
     conditions: list[Condition] = [] if upsert else [attr(meta.table.pk).exists()]
     moment = now or datetime.now(UTC)
     if upsert:
         combined = with_identity(entity, fields, combined, moment)
-    signature: dict[str, Any] = {}
     if meta.timestamps is not None:
-        updated = meta.attributes[meta.timestamps.updated]
-        combined = combined.set(updated, moment)
-        signature[updated] = encode(moment)
+        combined = combined.set(meta.attributes[meta.timestamps.updated], moment)
     if meta.version_field is not None:
         version = meta.attributes[meta.version_field]
         if expected_version is not None:
             conditions.append(attr(version) == expected_version)
-            signature[version] = encode(expected_version + 1)
         combined = combined.add(version, 1)
-    exact = meta.version_field is not None and expected_version is not None and meta.timestamps
     if condition is not None:
         check_condition(condition, entity, entity_attributes(entity))
         conditions.append(condition)
@@ -300,10 +307,20 @@ def plan_update(
         indexes=meta.table.index_key_schemas,
     )
     size = action_size({"Update": body})
+    if resend_changes_item or unguarded_bump:
+        kind = Idempotency.NOT_IDEMPOTENT
+    else:
+        kind = Idempotency.BY_CONDITION if guard is not None else Idempotency.NATURAL
     return WritePlan(
-        "Update", entity, wire_key, body, size, None, resend_changes_item, guard,
-        signature if exact else None,
-    )  # fmt: skip
+        "Update",
+        entity,
+        wire_key,
+        body,
+        size,
+        idempotency=kind,
+        token_by_default=resend_changes_item,
+        condition=guard,
+    )
 
 
 def plan_delete(
@@ -330,7 +347,8 @@ def plan_delete(
         meta.table.name, wire_key, meta.table.key_schema, condition=guard
     )
     size = action_size({"Delete": body})
-    return WritePlan("Delete", entity, wire_key, body, size, condition=guard)
+    kind = Idempotency.BY_CONDITION if guard is not None else Idempotency.NATURAL
+    return WritePlan("Delete", entity, wire_key, body, size, idempotency=kind, condition=guard)
 
 
 def plan_condition_check(entity: type[Entity], key: KeyLike, condition: Condition) -> WritePlan:

@@ -43,7 +43,7 @@ HTTP_SERVER_ERROR: Final = 500
 _CODE_BY_AWS_ERROR: Final[Mapping[str, ErrorCode]] = {
     CONDITIONAL_CHECK_FAILED_CODE: ErrorCode.CONDITION_FAILED,
     "TransactionConflictException": ErrorCode.TRANSACTION_CONFLICT,
-    "TransactionInProgressException": ErrorCode.TRANSACTION_CONFLICT,
+    "TransactionInProgressException": ErrorCode.TRANSACTION_IN_PROGRESS,
     "ReplicatedWriteConflictException": ErrorCode.TRANSACTION_CONFLICT,
     "ProvisionedThroughputExceededException": ErrorCode.THROTTLED,
     "ThrottlingException": ErrorCode.THROTTLED,

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import attrs
 
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, RetriesExhaustedError
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 
 __all__ = ["CLASSIFICATION_TABLE", "Classification", "Rule", "classify"]
 
@@ -34,7 +34,13 @@ class Rule(Enum):
     """Retried and counted only when the error's ``retryable`` flag is set (cancelled
     transactions whose every reason is a conflict or a throttle)."""
     AS_LAST_ERROR = "as_last_error"
-    """Never retried again; counted as the failure it wraps (RETRIES_EXHAUSTED)."""
+    """Never retried again; counted as the failure it wraps (RETRIES_EXHAUSTED,
+    OUTCOME_UNKNOWN)."""
+    IN_DOUBT = "in_doubt"
+    """An earlier request with the same token is still running: asked again with the same
+    token, with backoff, until an answer or the deadline; the attempt budget does not
+    apply (giving up early would report a write that may still commit) and DynamoDB is
+    answering, so the breaker does not count it."""
 
 
 @attrs.frozen
@@ -43,6 +49,8 @@ class Classification:
 
     retryable: bool
     counts_for_breaker: bool
+    patient: bool = False
+    """Retried until the deadline, whatever the policy's ``max_attempts``."""
 
 
 _C = ErrorCode
@@ -55,8 +63,11 @@ CLASSIFICATION_TABLE: MappingProxyType[ErrorCode, Rule] = MappingProxyType(
         _C.CONNECTION_ERROR: Rule.TRANSIENT,
         _C.TIMEOUT: Rule.TRANSIENT,
         _C.TRANSACTION_CONFLICT: Rule.TRANSIENT,
+        _C.TRANSACTION_IN_PROGRESS: Rule.IN_DOUBT,
         _C.TRANSACTION_CANCELLED: Rule.BY_FLAG,
         _C.RETRIES_EXHAUSTED: Rule.AS_LAST_ERROR,
+        _C.OUTCOME_UNKNOWN: Rule.AS_LAST_ERROR,
+        _C.READ_BACK_FAILED: Rule.AS_LAST_ERROR,
         # decided by the data
         _C.CONDITION_FAILED: Rule.PERMANENT,
         _C.ITEM_COLLECTION_SIZE_LIMIT: Rule.PERMANENT,
@@ -95,6 +106,7 @@ CLASSIFICATION_TABLE: MappingProxyType[ErrorCode, Rule] = MappingProxyType(
 
 _TRANSIENT = Classification(retryable=True, counts_for_breaker=True)
 _PERMANENT = Classification(retryable=False, counts_for_breaker=False)
+_IN_DOUBT = Classification(retryable=True, counts_for_breaker=False, patient=True)
 
 
 def classify(error: BaseException) -> Classification:
@@ -110,9 +122,10 @@ def classify(error: BaseException) -> Classification:
         return _TRANSIENT
     if rule is Rule.BY_FLAG:
         return _TRANSIENT if error.retryable else _PERMANENT
+    if rule is Rule.IN_DOUBT:
+        return _IN_DOUBT
     if rule is Rule.AS_LAST_ERROR:
-        counted = isinstance(error, RetriesExhaustedError) and (
-            classify(error.last_error).counts_for_breaker
-        )
+        last = getattr(error, "last_error", None)
+        counted = isinstance(last, DynamoDBServiceError) and classify(last).counts_for_breaker
         return Classification(retryable=False, counts_for_breaker=counted)
     return _PERMANENT

@@ -18,6 +18,11 @@ Outcomes, in the order they are checked after an attempt fails:
   ``details["attempts"] == 1``, since nothing was retried.
 
 Before every attempt an expired deadline raises TIMEOUT without calling the backend.
+
+A *patient* failure (TRANSACTION_IN_PROGRESS: an earlier request with the same token is
+still running) is asked again until the deadline whatever ``max_attempts`` says, and
+does not use up the attempt budget: stopping early would report as failed a write that
+may still commit.
 """
 
 from __future__ import annotations
@@ -107,6 +112,7 @@ def _loop(
     events: EventSink | None,
 ) -> T:
     attempts = 0
+    patient_attempts = 0
     last: DynamoDBServiceError | None = None
     while True:
         if deadline.expired():
@@ -117,9 +123,12 @@ def _loop(
             return attempt()
         except DynamoDBServiceError as error:
             last = error
+            if classify(error).patient:
+                patient_attempts += 1
             delay = _after_failure(
                 error,
-                attempts=attempts,
+                attempts=attempts - patient_attempts,
+                total=attempts,
                 policy=policy,
                 deadline=deadline,
                 random=random,
@@ -133,6 +142,7 @@ def _after_failure(
     error: DynamoDBServiceError,
     *,
     attempts: int,
+    total: int,
     policy: RetryPolicy,
     deadline: Deadline,
     random: Callable[[], float],
@@ -142,7 +152,18 @@ def _after_failure(
     """The backoff before the next attempt, or raise the error that ends the operation."""
     if error.code is ErrorCode.THROTTLED:
         publish(events, Throttled(context.operation, context.table, attempts))
-    if not classify(error).retryable or policy.max_attempts == 1:
+    classification = classify(error)
+    if classification.patient:
+        return _wait(
+            error,
+            total,
+            policy=policy,
+            deadline=deadline,
+            random=random,
+            context=context,
+            events=events,
+        )
+    if not classification.retryable or policy.max_attempts == 1:
         error.details["attempts"] = attempts
         raise error
     if attempts >= policy.max_attempts:
@@ -155,6 +176,28 @@ def _after_failure(
             attempts=attempts,
             details=_where(context),
         ) from error
+    return _wait(
+        error,
+        attempts,
+        policy=policy,
+        deadline=deadline,
+        random=random,
+        context=context,
+        events=events,
+    )
+
+
+def _wait(
+    error: DynamoDBServiceError,
+    attempts: int,
+    *,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    random: Callable[[], float],
+    context: CallContext,
+    events: EventSink | None,
+) -> float:
+    """The backoff before the next attempt; TIMEOUT at once if it would pass the deadline."""
     delay = policy.backoff(attempts, random)
     if delay >= deadline.remaining():
         raise _timeout(context, deadline, attempts, error) from error

@@ -64,7 +64,8 @@ class IntentResult:
     ``entity`` is the entity's class name and ``key`` its key fields, as in
     :class:`~tctf_dynamo.errors.CancellationReason`. ``written`` is the entity as stored
     (new version and timestamps) for puts. ``applied`` is False only for a unit of work
-    with ``atomic=False`` whose intent failed; ``error`` then says why.
+    with ``atomic=False`` whose intent was not confirmed applied; ``error`` then says why,
+    and :attr:`outcome` whether it is known not to be applied or unknown.
     """
 
     index: int
@@ -74,6 +75,16 @@ class IntentResult:
     written: Entity | None = None
     applied: bool = True
     error: DynamoDBServiceError | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``"applied"``, ``"not_applied"``, or ``"unknown"`` (the error is then
+        OUTCOME_UNKNOWN: the intent may have been applied; see docs/outcomes.md)."""
+        if self.applied:
+            return "applied"
+        if self.error is not None and self.error.code is ErrorCode.OUTCOME_UNKNOWN:
+            return "unknown"
+        return "not_applied"
 
     @classmethod
     def of(

@@ -5,9 +5,9 @@ that is still safe to retry:
 
 * unconditional puts and deletes go through BatchWriteItem (chunks of 25, in parallel);
   they are idempotent, so resending them after any failure is harmless;
-* conditional writes and updates go one by one, with the repository's rules for
-  ambiguous failures (a non-idempotent update is sent with a ClientRequestToken; a
-  conditional put that timed out and then failed its condition is recognised as ours).
+* conditional writes and updates go one by one under the outcome rules (a
+  non-idempotent update is sent with a ClientRequestToken; a conditional write that may
+  have been applied before a lost answer ends as OUTCOME_UNKNOWN, never as success).
 
 Every intent ends applied or failed with its error; nothing is dropped. The error's
 ``retryable`` is True when every failure was (throttling, timeouts, unprocessed items),
@@ -110,10 +110,16 @@ def _identities(
 
 
 def _not_applied(failed: list[IntentResult], total: int) -> UnprocessedItemsError:
+    unknown = [result.index for result in failed if result.outcome == "unknown"]
     error = UnprocessedItemsError(
-        f"{len(failed)} of {total} intents of the unit of work were not applied",
+        f"{len(failed)} of {total} intents of the unit of work were not confirmed applied "
+        f"({len(unknown)} of them may have been: OUTCOME_UNKNOWN)",
         failed,
-        {"failed_indexes": [result.index for result in failed], "intents": total},
+        {
+            "failed_indexes": [result.index for result in failed],
+            "unknown_indexes": unknown,
+            "intents": total,
+        },
     )
     error.retryable = all(result.error is not None and result.error.retryable for result in failed)
     return error

@@ -8,13 +8,20 @@ local state (results, committed entities) is finalized only after DynamoDB said 
 
 One ClientRequestToken is drawn per unit of work and sent with every attempt of its
 commit, so a retry after an ambiguous failure (a timeout after DynamoDB committed)
-never applies the writes twice.
+never applies the writes twice; while an earlier attempt may still commit, the commit
+keeps asking with the same token until DynamoDB answers or the deadline ends, and then
+raises OUTCOME_UNKNOWN carrying the token (docs/outcomes.md).
+
+A replay must be the identical request. ``now`` fixes the moment written as
+``updated_at``/``created_at`` (and so the request): a unit committed again with the
+same caller token and the same ``now`` is recognised by DynamoDB as the same commit.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -70,7 +77,9 @@ class UnitOfWork:
     checks are refused (without atomicity they guard nothing). ``return_failed_items``
     asks DynamoDB for the current item of every failed condition, parsed into the
     reasons. ``client_request_token`` replaces the random token, e.g. to make a commit
-    idempotent across process restarts (DynamoDB keeps a token for ten minutes).
+    idempotent across process restarts (DynamoDB keeps a token for ten minutes); give
+    ``now`` with it when entities keep timestamps, so that a replay sends the identical
+    request (the moment of the business event, e.g. when the order was placed).
     """
 
     def __init__(
@@ -82,7 +91,9 @@ class UnitOfWork:
         client_request_token: str | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
+        now: datetime | None = None,
     ) -> None:
+        self._now = now
         self._service = (
             service
             if retry is None and timeout is None
@@ -141,7 +152,9 @@ class UnitOfWork:
         Returns the intent's index, which is also the index of its cancellation reason.
         """
         policy = self._service.unsafe_values
-        return self._add(plan_put(entity, condition=condition, create=create, policy=policy))
+        return self._add(
+            plan_put(entity, condition=condition, create=create, policy=policy, now=self._now)
+        )
 
     @accepts(OPEN)
     def create(self, entity: Entity, *, condition: Condition | None = None) -> int:
@@ -180,6 +193,7 @@ class UnitOfWork:
             expected_version=expected_version,
             upsert=upsert,
             policy=self._service.unsafe_values,
+            now=self._now,
         )
         return self._add(plan)
 

@@ -16,9 +16,9 @@ from tctf_dynamo import (
     Entity,
     ErrorCode,
     MockProvider,
+    OutcomeUnknownError,
     RecordingProvider,
     Repository,
-    RetriesExhaustedError,
     RetryPolicy,
     Table,
     TransactionCancelledError,
@@ -73,12 +73,16 @@ def test_every_attempt_timing_out_after_commit_still_applies_once(
     uow = UnitOfWork(service)
     uow.update(Wallet, {"user_id": "a"}, add={"balance": Decimal(-30)})
     uow.update(Wallet, {"user_id": "b"}, add={"balance": Decimal(30)})
-    with pytest.raises(RetriesExhaustedError) as caught:
+    with pytest.raises(OutcomeUnknownError) as caught:
         uow.commit()  # the caller never hears back: every answer was lost
     assert caught.value.last_error.code is ErrorCode.TIMEOUT
+    assert caught.value.token == uow.client_request_token
     sent = recording.requests("TransactWriteItems")
     assert len(sent) == 4
     assert {request["ClientRequestToken"] for request in sent} == {uow.client_request_token}
+    assert (_balance(service, "a"), _balance(service, "b")) == (Decimal(70), Decimal(30))
+    settler = _service(embedded)
+    assert settler.settle(caught.value) is True  # the replay proves it applied, once
     assert (_balance(service, "a"), _balance(service, "b")) == (Decimal(70), Decimal(30))
 
 

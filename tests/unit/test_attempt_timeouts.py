@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import Entity, Repository, Table, UnitOfWork
-from tctf_dynamo.errors import ErrorCode, InvalidInputError, TransientError, error_for
+from tctf_dynamo.errors import (
+    ErrorCode,
+    InvalidInputError,
+    ReadBackFailedError,
+    TransientError,
+    error_for,
+)
 from tctf_dynamo.providers.mock import MockProvider, RecordingProvider
 from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.resilience.pipeline import ResiliencePipeline
@@ -248,8 +254,9 @@ def test_the_read_back_of_a_counter_update_is_inside_the_updates_deadline() -> N
     )
     orders = Repository(Order, service, timeout=2.0)
     start = clock.now
-    with pytest.raises(TransientError):
+    with pytest.raises(ReadBackFailedError) as raised:  # committed: never a retryable error
         orders.update({"order_id": "o1"}, add={"total": 1})
+    assert raised.value.applied is True
     assert clock.now - start <= 2.0
     assert backend.operations[0] == "TransactWriteItems"
     assert "GetItem" in backend.operations  # the read-back was sent, and cut short

@@ -8,6 +8,8 @@ from tctf_dynamo.errors import (
     CancellationReason,
     DynamoDBServiceError,
     ErrorCode,
+    OutcomeUnknownError,
+    ReadBackFailedError,
     RetriesExhaustedError,
     TransactionCancelledError,
     UnprocessedItemsError,
@@ -27,6 +29,9 @@ EXPECTED: dict[ErrorCode, tuple[bool, bool]] = {
     C.CONNECTION_ERROR: TRANSIENT,
     C.TIMEOUT: TRANSIENT,
     C.TRANSACTION_CONFLICT: TRANSIENT,
+    C.TRANSACTION_IN_PROGRESS: (True, False),  # retried until the deadline, not counted
+    C.OUTCOME_UNKNOWN: (False, True),  # wrapping TIMEOUT: counted as what it wraps
+    C.READ_BACK_FAILED: (False, True),  # wrapping THROTTLED
     C.TRANSACTION_CANCELLED: PERMANENT,  # with retryable=False; see the flag tests below
     C.RETRIES_EXHAUSTED: (False, True),  # wrapping THROTTLED; see the wrapper tests below
     C.CONDITION_FAILED: PERMANENT,
@@ -65,6 +70,11 @@ def make_error(code: ErrorCode) -> DynamoDBServiceError:
         return TransactionCancelledError("cancelled", [CancellationReason(0, C.CONDITION_FAILED)])
     if code is C.RETRIES_EXHAUSTED:
         return RetriesExhaustedError("gave up", error_for(C.THROTTLED, "slow down"), 3)
+    if code is C.OUTCOME_UNKNOWN:
+        last = error_for(C.TIMEOUT, "lost")
+        return OutcomeUnknownError("doubt", last_error=last, token="t", settle="replay")
+    if code is C.READ_BACK_FAILED:
+        return ReadBackFailedError("read failed", last_error=error_for(C.THROTTLED, "slow"))
     if code is C.UNPROCESSED_ITEMS:
         return UnprocessedItemsError("left over", [{"PK": {"S": "a"}}])
     return error_for(code, "failed")

@@ -26,6 +26,8 @@ DEDICATED = {
     ErrorCode.TRANSACTION_CANCELLED,
     ErrorCode.RETRIES_EXHAUSTED,
     ErrorCode.UNPROCESSED_ITEMS,
+    ErrorCode.OUTCOME_UNKNOWN,
+    ErrorCode.READ_BACK_FAILED,
 }
 
 

@@ -21,6 +21,7 @@ from tctf_dynamo.errors import (
     ServiceValidationError,
     ThrottledError,
     TransactionCancelledError,
+    TransactionInProgressError,
     TransientError,
 )
 from tctf_dynamo.providers.errors import (
@@ -56,7 +57,12 @@ def client_error(
 ROWS = [
     ("ConditionalCheckFailedException", 400, ErrorCode.CONDITION_FAILED, ConditionFailedError),
     ("TransactionConflictException", 400, ErrorCode.TRANSACTION_CONFLICT, TransientError),
-    ("TransactionInProgressException", 400, ErrorCode.TRANSACTION_CONFLICT, TransientError),
+    (
+        "TransactionInProgressException",
+        400,
+        ErrorCode.TRANSACTION_IN_PROGRESS,
+        TransactionInProgressError,
+    ),
     ("ProvisionedThroughputExceededException", 400, ErrorCode.THROTTLED, ThrottledError),
     ("ThrottlingException", 400, ErrorCode.THROTTLED, ThrottledError),
     ("RequestLimitExceeded", 400, ErrorCode.THROTTLED, ThrottledError),

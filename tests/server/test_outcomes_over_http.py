@@ -1,0 +1,184 @@
+"""Each wrong outcome the call boundary once reported, over HTTP through the fault proxy.
+
+The proxy sits in front of moto server and keeps DynamoDB's ClientRequestToken rules
+(replay -> first answer, in flight -> TransactionInProgress), so a slow commit, a reset
+before or after forwarding and a lost answer happen on the wire as they do on AWS. What
+the caller is told is checked against what moto really stores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tctf_dynamo import (
+    Entity,
+    ErrorCode,
+    OutcomeUnknownError,
+    ReadBackFailedError,
+    Repository,
+    Table,
+    TransientError,
+    UnitOfWork,
+)
+from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
+from tests.server.outcome_fixtures import SLOW_COMMIT, through, truth
+
+pytestmark = pytest.mark.server
+
+
+def build(table_name: str) -> SimpleNamespace:
+    table = Table(table_name)
+
+    class Wallet(Entity, table=table, pk="WALLET#{wallet_id}", sk="META", version="version"):
+        wallet_id: str
+        balance: Decimal = Decimal(0)
+        version: int = 0
+
+    class Marker(Entity, table=table, pk="MSG#{message_id}", sk="MARKER"):
+        message_id: str
+
+    class Account(Entity, table=table, pk="ACCOUNT#{account_id}", sk="META", timestamps=True):
+        account_id: str
+        credits: int = 0
+
+    return SimpleNamespace(table=table, Wallet=Wallet, Marker=Marker, Account=Account)
+
+
+@pytest.fixture
+def world(
+    fault_proxy: FaultProxy, moto_endpoint: str, table_name: str
+) -> Iterator[SimpleNamespace]:
+    models = build(table_name)
+    clean = truth(moto_endpoint)
+    clean.create_table(models.table)
+    service = through(fault_proxy.endpoint)
+    service.key_schema(models.table)
+    yield SimpleNamespace(models=models, clean=clean, service=service, proxy=fault_proxy)
+    fault_proxy.wait_idle(10)
+    clean.delete_table(models.table, missing_ok=True)
+    service.close()
+    clean.close()
+
+
+def balance(world: SimpleNamespace, wallet_id: str) -> Decimal:
+    wallets = Repository(world.models.Wallet, world.clean)
+    found: Decimal = wallets.get_or_raise(wallet_id=wallet_id, consistent=True).balance
+    return found
+
+
+def fund(world: SimpleNamespace, wallet_id: str, amount: str) -> None:
+    Repository(world.models.Wallet, world.clean).create(
+        world.models.Wallet(wallet_id=wallet_id, balance=Decimal(amount))
+    )
+
+
+def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace) -> None:
+    fund(world, "a", "100")
+    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    with UnitOfWork(world.service) as uow:
+        uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    assert world.proxy.stats("TransactWriteItems").in_progress >= 1
+    assert balance(world, "a") == Decimal("70")
+
+
+def test_a_slow_add_update_is_awaited_not_reported_failed(world: SimpleNamespace) -> None:
+    fund(world, "a", "100")
+    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    wallets = Repository(world.models.Wallet, world.service)
+    assert wallets.update({"wallet_id": "a"}, add={"balance": Decimal(5)}).balance == 105
+    assert balance(world, "a") == Decimal("105")
+
+
+def test_a_commit_in_doubt_at_the_deadline_is_unknown_and_settles(
+    world: SimpleNamespace, fault_proxy: FaultProxy
+) -> None:
+    fund(world, "a", "100")
+    impatient = through(fault_proxy.endpoint, timeout=0.9)
+    fault_proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    uow = UnitOfWork(impatient, client_request_token="order-http-1")
+    uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    with pytest.raises(OutcomeUnknownError) as caught:
+        uow.commit()
+    assert not isinstance(caught.value, TransientError)
+    assert caught.value.token == "order-http-1"
+    fault_proxy.wait_idle(10)  # the held commit lands
+    assert world.service.settle(caught.value) is True
+    assert balance(world, "a") == Decimal("70")  # once
+    impatient.close()
+
+
+def test_a_lost_create_race_is_unknown_never_success(world: SimpleNamespace) -> None:
+    Marker = world.models.Marker
+    competitor = Repository(Marker, world.clean)
+    raced = False
+
+    def competitor_wins_then_reset(info: RequestInfo) -> Fault | None:
+        nonlocal raced
+        if info.operation == "PutItem" and not raced:
+            raced = True
+            competitor.create(Marker(message_id="m1"))  # an equal item, by someone else
+            return RESET_BEFORE
+        return None
+
+    world.proxy.set_rule(competitor_wins_then_reset)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        Repository(Marker, world.service).create(Marker(message_id="m1"))
+    assert caught.value.last_error.code is ErrorCode.CONDITION_FAILED
+
+
+def test_a_committed_add_whose_read_back_fails_is_reported_applied(
+    world: SimpleNamespace,
+) -> None:
+    fund(world, "a", "100")
+    world.proxy.set_rule(lambda info: THROTTLE if info.operation == "GetItem" else None)
+    with pytest.raises(ReadBackFailedError) as caught:
+        Repository(world.models.Wallet, world.service).update(
+            {"wallet_id": "a"}, add={"balance": Decimal(5)}
+        )
+    assert caught.value.applied is True and not isinstance(caught.value, TransientError)
+    world.proxy.set_rule(None)
+    assert balance(world, "a") == Decimal("105")
+
+
+def test_a_caller_token_replay_of_a_timestamped_unit_reports_success(
+    world: SimpleNamespace,
+) -> None:
+    Account = world.models.Account
+    Repository(Account, world.clean).create(Account(account_id="acc"))
+    placed_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for _ in range(2):
+        with UnitOfWork(world.service, client_request_token="order-99", now=placed_at) as uow:
+            uow.update(Account, {"account_id": "acc"}, add={"credits": 5})
+    assert world.proxy.stats("TransactWriteItems").replayed == 1
+    stored = Repository(Account, world.clean).get_or_raise(account_id="acc", consistent=True)
+    assert (stored.credits, stored.updated_at) == (5, placed_at)
+
+
+def test_a_versioned_set_by_key_is_not_resent_after_a_lost_answer(
+    world: SimpleNamespace,
+) -> None:
+    fund(world, "a", "100")
+    world.proxy.fail_next("UpdateItem", RESET_AFTER)
+    wallets = Repository(world.models.Wallet, world.service)
+    with pytest.raises(OutcomeUnknownError):
+        wallets.update({"wallet_id": "a"}, set={"balance": Decimal(7)})
+    stored = Repository(world.models.Wallet, world.clean).get_or_raise(wallet_id="a")
+    assert stored.version == 2  # bumped once, never twice
+    assert world.proxy.stats("UpdateItem").arrived == 1
+
+
+def test_a_plain_add_is_never_resent_after_a_lost_answer(world: SimpleNamespace) -> None:
+    key: dict[str, Any] = {"PK": "COUNTER#c", "SK": "META"}
+    world.clean.put_item(world.models.table, {**key, "n": 0})
+    world.proxy.fail_next("UpdateItem", RESET_AFTER)
+    with pytest.raises(OutcomeUnknownError):
+        world.service.update_item(world.models.table, key, add={"n": 1})
+    assert world.proxy.stats("UpdateItem").arrived == 1
+    stored = world.clean.get_item(world.models.table, key, consistent=True)
+    assert stored is not None and stored["n"] == 1
