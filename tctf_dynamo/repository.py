@@ -8,8 +8,9 @@ the cheaper UpdateItem on ADD and arithmetic updates).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from tctf_dynamo import requests
 from tctf_dynamo.errors import ErrorCode, error_for
@@ -17,6 +18,8 @@ from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.resilience.observers import current as current_observer
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.sending import send_conditional, send_once, send_put
 from tctf_dynamo.writes import (
     KeyLike,
@@ -33,6 +36,28 @@ if TYPE_CHECKING:
 __all__ = ["Repository"]
 
 E = TypeVar("E", bound=Entity)
+S = TypeVar("S", bound="Repository[Any]")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _traced(
+    kind: str,
+) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
+    """One library span per repository call (see :mod:`tctf_dynamo.resilience.observers`);
+    with no observer installed, one global read."""
+
+    def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        @functools.wraps(method)
+        def traced(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if current_observer() is None:
+                return method(self, *args, **kwargs)
+            with scope(kind, entity=self.entity.__name__):
+                return method(self, *args, **kwargs)
+
+        return traced
+
+    return decorate
 
 
 class Repository(Generic[E]):
@@ -62,6 +87,7 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- reads
 
+    @_traced("Repository.get")
     def get(
         self,
         key: KeyLike | None = None,
@@ -104,16 +130,19 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- writes
 
+    @_traced("Repository.create")
     def create(self, entity: E, *, condition: Condition | None = None) -> E:
         """Store a new entity; CONDITION_FAILED if an item with its key exists."""
         plan = plan_put(entity, condition=condition, create=True, policy=self.service.unsafe_values)
         return self._put(plan)
 
+    @_traced("Repository.put")
     def put(self, entity: E, *, condition: Condition | None = None) -> E:
         """Store ``entity`` whole (replacing any item with its key, unless versioned)."""
         plan = plan_put(entity, condition=condition, policy=self.service.unsafe_values)
         return self._put(plan)
 
+    @_traced("Repository.update")
     def update(
         self,
         key: KeyLike,
@@ -151,6 +180,7 @@ class Repository(Generic[E]):
         )
         return self.entity.from_item(response["Attributes"])
 
+    @_traced("Repository.delete")
     def delete(
         self,
         key: KeyLike,
@@ -169,6 +199,7 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- batches
 
+    @_traced("Repository.batch_get")
     def batch_get(self, keys: Iterable[KeyLike], *, consistent: bool = False) -> list[E | None]:
         """The entities with ``keys``, in order, None where missing; any number of keys.
 
@@ -187,6 +218,7 @@ class Repository(Generic[E]):
             validate=False,
         )
 
+    @_traced("Repository.batch_put")
     def batch_put(self, entities: Iterable[E]) -> list[E]:
         """Store any number of entities in parallel batches; returns them as stored.
 
@@ -209,6 +241,7 @@ class Repository(Generic[E]):
         stream_writes(self.service, self._table.name, items(), validate=False)
         return written
 
+    @_traced("Repository.batch_delete")
     def batch_delete(self, keys: Iterable[KeyLike]) -> None:
         """Delete any number of items in parallel batches (keys built as they are sent)."""
         from tctf_dynamo.batch._streams import stream_writes
