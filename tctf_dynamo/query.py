@@ -37,6 +37,7 @@ from tctf_dynamo.expressions.key_conditions import KeyPredicate
 from tctf_dynamo.model import GSI, Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_page
 from tctf_dynamo.pagination import query_fingerprint
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.scanning import parallel_pages
 from tctf_dynamo.validation import validate_count
 from tctf_dynamo.writes import entity_attributes
@@ -383,7 +384,9 @@ class Query(Generic[R]):
         )
 
     def _send(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self.service.execute("Scan" if self.scan_mode else "Query", request)
+        operation = "Scan" if self.scan_mode else "Query"
+        with scope(f"{operation}.page", entity=self.entity.__name__):
+            return self.service.execute(operation, request)
 
     def _decode(
         self, response: Mapping[str, Any]

@@ -11,8 +11,19 @@ update without an expected version, whose version bump would repeat, never is).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    TypeVar,
+    cast,
+    overload,
+)
 
 from tctf_dynamo import requests
 from tctf_dynamo.errors import ErrorCode, error_for
@@ -27,6 +38,8 @@ from tctf_dynamo.model.reading import (
 )
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.resilience.observers import current as current_observer
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.sending import read_back, send_token_protected
 from tctf_dynamo.writes import (
     KeyLike,
@@ -43,6 +56,28 @@ if TYPE_CHECKING:
 __all__ = ["Repository"]
 
 E = TypeVar("E", bound=Entity)
+S = TypeVar("S", bound="Repository[Any]")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _traced(
+    kind: str,
+) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
+    """One library span per repository call (see :mod:`tctf_dynamo.resilience.observers`);
+    with no observer installed, one global read."""
+
+    def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        @functools.wraps(method)
+        def traced(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if current_observer() is None:
+                return method(self, *args, **kwargs)
+            with scope(kind, entity=self.entity.__name__):
+                return method(self, *args, **kwargs)
+
+        return traced
+
+    return decorate
 
 
 class Repository(Generic[E]):
@@ -94,6 +129,7 @@ class Repository(Generic[E]):
         **key_fields: Any,
     ) -> E | InvalidItem | None: ...
 
+    @_traced("Repository.get")
     def get(
         self,
         key: KeyLike | None = None,
@@ -145,16 +181,19 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- writes
 
+    @_traced("Repository.create")
     def create(self, entity: E, *, condition: Condition | None = None) -> E:
         """Store a new entity; CONDITION_FAILED if an item with its key exists."""
         plan = plan_put(entity, condition=condition, create=True, policy=self.service.unsafe_values)
         return self._put(plan)
 
+    @_traced("Repository.put")
     def put(self, entity: E, *, condition: Condition | None = None) -> E:
         """Store ``entity`` whole (replacing any item with its key, unless versioned)."""
         plan = plan_put(entity, condition=condition, policy=self.service.unsafe_values)
         return self._put(plan)
 
+    @_traced("Repository.update")
     def update(
         self,
         key: KeyLike,
@@ -193,6 +232,7 @@ class Repository(Generic[E]):
         )
         return after_write(lambda: self.entity.from_item(response["Attributes"]))
 
+    @_traced("Repository.delete")
     def delete(
         self,
         key: KeyLike,
@@ -235,6 +275,12 @@ class Repository(Generic[E]):
         Keys are built as requests need them and items decoded as responses arrive.
         ``on_invalid`` as for :meth:`get`: a skipped item is None at its position.
         """
+        return self._batch_get(keys, consistent, on_invalid)
+
+    @_traced("Repository.batch_get")
+    def _batch_get(
+        self, keys: Iterable[KeyLike], consistent: bool, on_invalid: OnInvalid
+    ) -> list[Any]:
         from tctf_dynamo.batch._streams import stream_gets
 
         check_on_invalid(on_invalid)
@@ -249,6 +295,7 @@ class Repository(Generic[E]):
             validate=False,
         )
 
+    @_traced("Repository.batch_put")
     def batch_put(self, entities: Iterable[E]) -> list[E]:
         """Store any number of entities in parallel batches; returns them as stored.
 
@@ -271,6 +318,7 @@ class Repository(Generic[E]):
         stream_writes(self.service, self._table.name, items(), validate=False)
         return written
 
+    @_traced("Repository.batch_delete")
     def batch_delete(self, keys: Iterable[KeyLike]) -> None:
         """Delete any number of items in parallel batches (keys built as they are sent)."""
         from tctf_dynamo.batch._streams import stream_writes

@@ -24,6 +24,7 @@ from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Projection, build_request_parts
 from tctf_dynamo.limits import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ITEMS
 from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.validation import KeyAttribute, validate_batch_size
 
 if TYPE_CHECKING:
@@ -276,12 +277,13 @@ def _run(
     retry: RetryPolicy | None,
     on_progress: Progress | None,
 ) -> None:
-    run_job(
-        job,
-        entries,
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        sleep=service.sleep,
-        random=service.random,
-        on_progress=on_progress,
-    )
+    with scope(f"bulk.{job.operation}", entries=len(entries)):
+        run_job(
+            job,
+            entries,
+            workers=workers,
+            policy=retry if retry is not None else service.pipeline.retry_policy,
+            sleep=service.sleep,
+            random=service.random,
+            on_progress=on_progress,
+        )

@@ -34,6 +34,7 @@ and ``sent_before`` in its details.
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
@@ -153,7 +154,9 @@ class _Runner:
             in_flight: set[Future[_Outcome]] = set()
             while True:
                 while len(in_flight) < workers and (chunk := self.next_chunk()) is not None:
-                    in_flight.add(pool.submit(self.attempt, chunk))
+                    # each worker runs in the caller's context: its spans, its trace
+                    context = contextvars.copy_context()
+                    in_flight.add(pool.submit(context.run, self.attempt, chunk))
                 if not in_flight:
                     return
                 if not self.stopped and schedule.wants_planning():

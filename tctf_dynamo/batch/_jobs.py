@@ -18,7 +18,7 @@ from tctf_dynamo.limits import (
     MAX_BATCH_WRITE_BYTES,
     MAX_BATCH_WRITE_ITEMS,
 )
-from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.resilience import RetryPolicy, UnprocessedItems, publish
 
 if TYPE_CHECKING:
     from tctf_dynamo.service import DynamoDBService
@@ -76,6 +76,8 @@ class WriteJob:
         unprocessed = response.get("UnprocessedItems")
         if not unprocessed:
             return []
+        for table, writes in unprocessed.items():
+            publish(self._service.events, UnprocessedItems(self.operation, table, len(writes)))
         return _match(self.operation, chunk, self._identities_of(unprocessed))
 
     def _identities_of(self, unprocessed: Mapping[str, list[Any]]) -> Iterable[Identity]:
@@ -166,4 +168,6 @@ class GetJob:
         unprocessed = (response.get("UnprocessedKeys") or {}).get(self._table)
         if not unprocessed:
             return []
+        count = len(unprocessed["Keys"])
+        publish(self._service.events, UnprocessedItems(self.operation, self._table, count))
         return _match(self.operation, chunk, map(identity_of, unprocessed["Keys"]))

@@ -16,11 +16,12 @@ from __future__ import annotations
 import os
 import uuid
 from contextvars import ContextVar
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 __all__ = [
     "CURRENT_ATTEMPT",
+    "IN_LAMBDA",
     "USER_AGENT_TAG",
     "Invocation",
     "invocation_headers",
@@ -48,7 +49,7 @@ class Invocation:
         self._id: str | None = None
         self.attempt = 0
         self.max_attempts = max_attempts
-        self.permit: object = None
+        self.permit: Any = None
         """What the circuit breaker granted, for the library's spans."""
 
     @property
@@ -73,10 +74,14 @@ def invocation_headers() -> dict[str, str]:
     }
 
 
+IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+"""Whether this process runs inside AWS Lambda (the runtime sets the variable first)."""
+
+
 def lambda_trace_id() -> str | None:
     """``X-Amzn-Trace-Id`` as botocore sends it inside Lambda (read per request: Lambda
     sets a new one for every invocation), else ``None``."""
-    if "AWS_LAMBDA_FUNCTION_NAME" not in os.environ:
+    if not IN_LAMBDA:
         return None
     trace_id = os.environ.get("_X_AMZN_TRACE_ID")
     if not trace_id:

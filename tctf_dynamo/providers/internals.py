@@ -20,7 +20,7 @@ from typing import Any, Final
 
 __all__ = ["TESTED_BOTOCORE", "TESTED_MOTO", "fast_path_missing", "moto_missing"]
 
-TESTED_BOTOCORE: Final = (">=1.34", "<1.45")
+TESTED_BOTOCORE: Final = (">=1.43.68", "<1.45")
 TESTED_MOTO: Final = (">=5.0", "<6")
 
 _FAST_PATH_NEEDS: Final = (

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
         ConsumedCapacity,
         Event,
         EventSink,
+        OperationCompleted,
         RetriesExhausted,
         RetryScheduled,
         Throttled,
+        UnprocessedItems,
         publish,
     )
     from tctf_dynamo.resilience.pipeline import ResiliencePipeline
@@ -54,6 +56,7 @@ __all__ = [
     "Event",
     "EventSink",
     "MemoryStateStore",
+    "OperationCompleted",
     "Permit",
     "ResiliencePipeline",
     "RetriesExhausted",
@@ -61,6 +64,7 @@ __all__ = [
     "RetryScheduled",
     "StateStore",
     "Throttled",
+    "UnprocessedItems",
     "attempt_timeout",
     "classify",
     "publish",
@@ -83,6 +87,7 @@ _HOMES: Final = {
     "EventSink": "tctf_dynamo.resilience.events",
     "LOGGER_NAME": "tctf_dynamo.resilience.events",
     "MemoryStateStore": "tctf_dynamo.resilience.stores",
+    "OperationCompleted": "tctf_dynamo.resilience.events",
     "Permit": "tctf_dynamo.resilience.breaker",
     "RESERVED_KEY_PREFIX": "tctf_dynamo.resilience.stores",
     "ResiliencePipeline": "tctf_dynamo.resilience.pipeline",
@@ -91,6 +96,7 @@ _HOMES: Final = {
     "RetryScheduled": "tctf_dynamo.resilience.events",
     "StateStore": "tctf_dynamo.resilience.stores",
     "Throttled": "tctf_dynamo.resilience.events",
+    "UnprocessedItems": "tctf_dynamo.resilience.events",
     "classify": "tctf_dynamo.resilience.classification",
     "publish": "tctf_dynamo.resilience.events",
 }

@@ -11,7 +11,12 @@ Every event goes two ways at once:
 Levels: a scheduled retry is INFO (it is normal under load), a throttle is DEBUG (it is
 always followed by its RetryScheduled or RetriesExhausted), exhausted retries and a
 breaker opening or closing are WARNING (someone should look), a probe starting is INFO,
-consumed capacity is DEBUG.
+consumed capacity, unprocessed batch entries and completed operations are DEBUG. A record
+is only formatted when its level is enabled, and :class:`OperationCompleted` is only
+built when a sink is set.
+
+:mod:`tctf_dynamo.observability` turns these events into OpenTelemetry metrics and
+CloudWatch embedded-metric-format documents.
 
 A sink that raises never breaks the operation it observes: the exception is logged
 and the operation goes on, because metrics must not decide whether data is written.
@@ -34,9 +39,11 @@ __all__ = [
     "ConsumedCapacity",
     "Event",
     "EventSink",
+    "OperationCompleted",
     "RetriesExhausted",
     "RetryScheduled",
     "Throttled",
+    "UnprocessedItems",
     "publish",
 ]
 
@@ -99,7 +106,46 @@ class ConsumedCapacity:
     write_capacity_units: float | None = None
 
 
-Event = RetryScheduled | RetriesExhausted | Throttled | BreakerTransition | ConsumedCapacity
+@attrs.frozen
+class UnprocessedItems:
+    """A batch request came back with ``count`` of its entries of ``table`` unprocessed;
+    the batch engine resends them (or reports them, once their retries are spent)."""
+
+    operation: str
+    table: str | None
+    count: int
+
+
+@attrs.frozen
+class OperationCompleted:
+    """One operation ended after ``attempts`` attempts and ``duration`` seconds (backoff
+    sleeps included); ``error_code`` is ``None`` on success."""
+
+    operation: str
+    table: str | None
+    attempts: int
+    duration: float
+    error_code: str | None = None
+
+
+Event = (
+    RetryScheduled
+    | RetriesExhausted
+    | Throttled
+    | BreakerTransition
+    | ConsumedCapacity
+    | UnprocessedItems
+    | OperationCompleted
+)
+_LEVELS: dict[type[Any], int] = {
+    RetryScheduled: logging.INFO,
+    RetriesExhausted: logging.WARNING,
+    Throttled: logging.DEBUG,
+    BreakerTransition: logging.INFO,  # a probe starting is INFO, the rest WARNING
+    ConsumedCapacity: logging.DEBUG,
+    UnprocessedItems: logging.DEBUG,
+    OperationCompleted: logging.DEBUG,
+}
 E = TypeVar("E")
 
 
@@ -151,7 +197,7 @@ class CallbackEventSink:
 def publish(sink: EventSink | None, event: Event, *, log: bool = True) -> None:
     """Log ``event`` (unless the caller logged it better) and hand it to ``sink``;
     a failing sink is logged, never raised."""
-    if log:
+    if log and logger.isEnabledFor(_LEVELS[type(event)]):
         level, message, fields = _log_shape(event)
         logger.log(level, message, extra=fields)
     if sink is None:
@@ -191,6 +237,20 @@ def _log_shape(event: Event) -> tuple[int, str, dict[str, Any]]:
             f"circuit breaker {event.name!r} ({event.scope}) "
             f"{event.from_state} -> {event.to_state}",
             {"breaker": event.name, "breaker_state": event.to_state, "breaker_scope": event.scope},
+        )
+    if isinstance(event, UnprocessedItems):
+        return (
+            logging.DEBUG,
+            f"{event.operation} left {event.count} entries unprocessed",
+            _fields(event, ("operation", "table"), unprocessed=event.count),
+        )
+    if isinstance(event, OperationCompleted):
+        outcome = event.error_code or "success"
+        return (
+            logging.DEBUG,
+            f"{event.operation} ended in {event.duration:.3f}s after {event.attempts} "
+            f"attempts: {outcome}",
+            _fields(event, ("operation", "table", "error_code"), attempt=event.attempts),
         )
     return (
         logging.DEBUG,

@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
+from tctf_dynamo.providers.attempts import Invocation
 from tctf_dynamo.providers.base import Provider, Request, Response, send
-from tctf_dynamo.resilience.breaker import CircuitBreaker
+from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit
 from tctf_dynamo.resilience.deadline import (
     DEFAULT_TIMEOUT_SECONDS,
     Deadline,
@@ -42,11 +44,13 @@ from tctf_dynamo.resilience.deadline import (
     enclosing_deadline,
     operation_scope,
 )
-from tctf_dynamo.resilience.events import EventSink
+from tctf_dynamo.resilience.events import EventSink, OperationCompleted, publish
+from tctf_dynamo.resilience.observers import OperationObserver
+from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.policy import RetryPolicy
 from tctf_dynamo.resilience.retry import CallContext, execute
 
-__all__ = ["ResiliencePipeline"]
+__all__ = ["ResiliencePipeline", "breaker_state"]
 
 T = TypeVar("T")
 _SHORTEST_ATTEMPT = 0.001
@@ -130,12 +134,31 @@ class ResiliencePipeline:
         timeout: float | None,
         table: str | None,
     ) -> T:
-        """Breaker, retries and deadline around ``attempt(socket_timeout)``."""
+        """Breaker, retries and deadline around ``attempt(socket_timeout)``, reported to
+        the span observer and the event sink when either is set."""
         policy = retry if retry is not None else self.retry_policy
+        observer = current_observer()
+        if observer is None and self.events is None:
+            return self._guarded(operation, attempt, policy, timeout, table=table)
+        return self._observed(operation, attempt, policy, timeout, table=table, observer=observer)
+
+    def _guarded(
+        self,
+        operation: str,
+        attempt: Callable[[float], T],
+        policy: RetryPolicy,
+        timeout: float | None,
+        *,
+        table: str | None,
+        invocation: Invocation | None = None,
+    ) -> T:
+        if invocation is None:
+            invocation = Invocation(policy.max_attempts)
         deadline = self.deadline(timeout)
         cap = policy.attempt_cap(deadline.timeout)
         breaker = self.breaker
         permit = breaker.before_call(deadline=deadline) if breaker is not None else None
+        invocation.permit = permit
         try:
             result = execute(
                 lambda: attempt(max(deadline.bounded(cap), _SHORTEST_ATTEMPT)),
@@ -145,6 +168,7 @@ class ResiliencePipeline:
                 random=self._random,
                 context=CallContext(operation, table),
                 events=self.events,
+                invocation=invocation,
             )
         except Exception as error:
             if breaker is not None and permit is not None:
@@ -167,6 +191,54 @@ class ResiliencePipeline:
         with operation_scope(self.deadline(timeout)) as deadline:
             yield deadline
 
+    def _observed(
+        self,
+        operation: str,
+        attempt: Callable[[float], T],
+        policy: RetryPolicy,
+        timeout: float | None,
+        *,
+        table: str | None,
+        observer: OperationObserver | None,
+    ) -> T:
+        """:meth:`_guarded` reporting to the span observer and as OperationCompleted."""
+        invocation = Invocation(0)
+        handle = observer.begin(operation, table) if observer is not None else None
+        started = self._clock()
+        try:
+            result = self._guarded(
+                operation, attempt, policy, timeout, table=table, invocation=invocation
+            )
+        except Exception as error:
+            self._report(operation, table, invocation, started, error)
+            if observer is not None:
+                state = breaker_state(invocation.permit, error)
+                observer.end(handle, attempts=invocation.attempt, breaker_state=state, error=error)
+            raise
+        self._report(operation, table, invocation, started, None)
+        if observer is not None:
+            state = breaker_state(invocation.permit, None)
+            observer.end(handle, attempts=invocation.attempt, breaker_state=state, result=result)
+        return result
+
+    def _report(
+        self,
+        operation: str,
+        table: str | None,
+        invocation: Invocation,
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        if self.events is None:
+            return
+        code = error.code.value if isinstance(error, DynamoDBServiceError) else None
+        if error is not None and code is None:
+            code = type(error).__name__
+        event = OperationCompleted(
+            operation, table, invocation.attempt, self._clock() - started, code
+        )
+        publish(self.events, event, log=True)
+
     def with_options(
         self, *, retry: RetryPolicy | None = None, timeout: float | None = None
     ) -> ResiliencePipeline:
@@ -182,3 +254,15 @@ class ResiliencePipeline:
             random=self._random,
             events=self.events,
         )
+
+
+def breaker_state(permit: Permit | None, error: BaseException | None) -> str:
+    """What the breaker let this operation do: ``closed``, ``half_open`` (the probe),
+    ``open`` (refused), ``disabled`` or ``none`` (no breaker)."""
+    if isinstance(error, DynamoDBServiceError) and error.code is ErrorCode.CIRCUIT_OPEN:
+        return "open"
+    if permit is None:
+        return "none"
+    if not permit.tracked:
+        return "disabled"
+    return "half_open" if permit.probe or permit.local_probe else "closed"

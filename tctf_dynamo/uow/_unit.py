@@ -34,6 +34,7 @@ from tctf_dynamo.errors import (
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.resilience import RetryPolicy
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.uow._intents import Intent, IntentLog, IntentResult
 from tctf_dynamo.uow._nonatomic import send_separately
 from tctf_dynamo.uow._reasons import align_cancellation, align_exhausted
@@ -240,12 +241,13 @@ class UnitOfWork:
         """
         intents = self._log.intents
         try:
-            if not intents:
-                results: list[IntentResult] = []
-            elif self._atomic:
-                results = self._transact(intents)
-            else:
-                results = send_separately(self._service, intents)
+            with scope("UnitOfWork.commit", intents=len(intents), atomic=self._atomic):
+                if not intents:
+                    results: list[IntentResult] = []
+                elif self._atomic:
+                    results = self._transact(intents)
+                else:
+                    results = send_separately(self._service, intents)
         except BaseException:
             self._state = UnitState.FAILED
             raise

@@ -308,3 +308,60 @@ def test_a_users_after_call_handler_sees_the_call(moto_endpoint: str, table: str
         provider.client.meta.events.unregister("after-call.dynamodb", after_call)
         assert provider._hooks.verdict("GetItem").route is Route.FAST
     assert seen == ["GetItem"]
+
+
+# -- the library's own spans ------------------------------------------------------------------
+
+
+def test_the_librarys_span_is_the_parent_of_each_attempts_span(
+    moto_endpoint: str, table: str, otel: Any
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from tctf_dynamo import DynamoDBService, RetryPolicy
+    from tctf_dynamo.observability import instrument, uninstrument
+    from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
+
+    class FailFirst:
+        """Throttles the first attempt over HTTP: the server answers the second."""
+
+        def __init__(self, inner: Boto3Provider) -> None:
+            self.inner = inner
+            self.calls = 0
+
+        def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+            self.calls += 1
+            if self.calls == 1:
+                faulty = FaultInjectingProvider(self.inner, seed=0, rates=FaultRates(throttle=1.0))
+                return faulty.call(operation, request)
+            return self.inner.call(operation, request)
+
+        def close(self) -> None:
+            self.inner.close()
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(otel))
+    instrument(tracer_provider=tracer_provider)
+    try:
+        with connect(moto_endpoint, fast=True) as provider:
+            fail_first = FailFirst(provider)
+            service = DynamoDBService(
+                fail_first,  # type: ignore[arg-type]
+                retry=RetryPolicy(max_attempts=3, base_delay=0.0),
+                sleep=lambda _: None,
+            )
+            service.key_schema(table)  # read once (DescribeTable), before what is measured
+            fail_first.calls = 0
+            otel.clear()
+            service.put_item(table, {"PK": "A", "SK": "B"})
+            service.put_item(table, {"PK": "A", "SK": "C"})
+    finally:
+        uninstrument()
+    finished = otel.get_finished_spans()
+    library = [span for span in finished if span.name.startswith("tctf_dynamo")]
+    attempts = [span for span in finished if span.name == "DynamoDB.PutItem"]
+    assert [span.name for span in library] == ["tctf_dynamo PutItem"] * 2
+    assert dict(library[0].attributes)["tctf_dynamo.retries"] == 1
+    assert len(attempts) == 2, "the throttled attempt never reached botocore"
+    assert [span.parent.span_id for span in attempts] == [span.context.span_id for span in library]

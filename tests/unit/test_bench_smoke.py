@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes, wide
+from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes, tracing, wide
 from bench.harness import Report, ScenarioResult, interleave, render_markdown
 
-SERVER_SCENARIOS = {"e2e", "memory"}
+SERVER_SCENARIOS = {"e2e", "memory", "tracing"}
 
 
 def _expected_figures(name: str) -> list[str]:
@@ -55,6 +55,17 @@ def _expected_figures(name: str) -> list[str]:
             coldstart.BOTO3_PYDANTIC,
             coldstart.BARE,
             "ours phase: import",
+        ],
+        "tracing": [
+            f"{who} CPU/op"
+            for who in (
+                tracing.FAST,
+                tracing.PASS_THROUGH,
+                tracing.TRACED,
+                tracing.LIBRARY,
+                tracing.BOTOCORE,
+                tracing.BOTOCORE_TRACED,
+            )
         ],
         "memory": [
             f"{who}, {size:,} items"
@@ -98,7 +109,7 @@ def _assert_well_formed(result: ScenarioResult, name: str, repeat: int) -> None:
         pytest.param(
             module, id=module.NAME, marks=[pytest.mark.server] * (module.NAME in SERVER_SCENARIOS)
         )
-        for module in (codec, batch, coldstart, e2e, memory)
+        for module in (codec, batch, coldstart, e2e, memory, tracing)
     ],
 )
 def test_scenario_runs_on_tiny_inputs(module: Any) -> None:

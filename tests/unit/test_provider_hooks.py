@@ -22,7 +22,7 @@ from botocore.stub import Stubber
 
 from tctf_dynamo import DynamoDBService, ErrorCode, RetryPolicy
 from tctf_dynamo.errors import DynamoDBServiceError
-from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, client_config
+from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, attempts, client_config
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG
 from tctf_dynamo.providers.hooks import Route
 from tctf_dynamo.providers.internals import fast_path_missing
@@ -265,6 +265,7 @@ def test_inside_lambda_both_paths_send_its_trace_id(monkeypatch: pytest.MonkeyPa
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "handler")
     monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    monkeypatch.setattr(attempts, "IN_LAMBDA", True)  # read once, at start-up, in Lambda
     sent = []
     for fast in (True, False):
         prov, server = provider(fast)
@@ -276,6 +277,7 @@ def test_inside_lambda_both_paths_send_its_trace_id(monkeypatch: pytest.MonkeyPa
 def test_outside_lambda_no_trace_id_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-x")
+    monkeypatch.setattr(attempts, "IN_LAMBDA", False)
     prov, server = provider()
     prov.call("GetItem", GET)
     assert "X-Amzn-Trace-Id" not in server.sent[0].headers
