@@ -137,10 +137,10 @@ class DryRun:
 
         self.provider = DryRunProvider()
         options = {**service._init_args, "breaker": None, "events": None}
-        with service._schemas_lock:
-            schemas = dict(service._schemas)
+        with service._schemas_lock:  # the key schemas the service knows, for bare names
+            schemas, indexes = dict(service._schemas), dict(service._indexes)
         self.service = DynamoDBService(
-            self.provider, **options, retry=RetryPolicy.none(), _schemas=schemas
+            self.provider, **options, retry=RetryPolicy.none(), _schemas=schemas, _indexes=indexes
         )
         self.stopped_at: str | None = None
         """The operation a stop ended the block at, None if the block ran to its end."""
