@@ -234,11 +234,13 @@ def _encode_set(value: Set[Any], depth: int) -> dict[str, Any]:
     if len(kinds) != 1 or None in kinds:
         raise _unsupported("a set must hold only strings, only numbers or only binaries")
     kind = kinds.pop()
+    # Members are sorted so that equal sets always encode to the same request, in every
+    # process whatever its hash seed: a replay under a client token must be byte-identical.
     if kind == "SS":
-        return {"SS": list(value) if types == {str} else [str.__str__(e) for e in value]}
+        return {"SS": sorted(value) if types == {str} else sorted(str.__str__(e) for e in value)}
     if kind == "BS":
-        return {"BS": [bytes(element) for element in value]}
-    return {"NS": list({_number_text(element) for element in value})}
+        return {"BS": sorted(bytes(element) for element in value)}
+    return {"NS": sorted({_number_text(element) for element in value})}
 
 
 def _encode_bytes(value: bytes | bytearray | memoryview, depth: int) -> dict[str, Any]:

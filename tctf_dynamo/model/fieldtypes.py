@@ -287,7 +287,7 @@ def _string_container(inner: Any) -> tuple[Encode, Decode] | None:
     if origin is list:
         return (lambda value: {"L": [{"S": text} for text in value]}), _decode_string_list
     if origin in (set, frozenset):
-        return (lambda value: {"SS": list(value)} if value else None), _decode_string_set
+        return (lambda value: {"SS": sorted(value)} if value else None), _decode_string_set
     return None
 
 
@@ -313,7 +313,7 @@ def _encode_int_set(value: Any) -> Any:
     for element in value:
         if type(element) is not int or not -_SMALL_INT < element < _SMALL_INT:
             return _encode_generic(value)
-    return {"NS": [str(element) for element in value]}
+    return {"NS": [str(element) for element in sorted(value)]}
 
 
 def _decode_int_set(av: dict[str, Any]) -> Any:

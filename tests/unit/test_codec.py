@@ -386,3 +386,45 @@ def test_item_size_names_malformed_attribute() -> None:
         item_size({"good": {"S": "x"}, "bad": {"N": "x1"}})
     assert caught.value.code is ErrorCode.INVALID_ITEM
     assert caught.value.details["attribute"] == "bad"
+
+
+_SET_ENCODING_PROBE = """
+import json, sys
+from decimal import Decimal
+from tctf_dynamo.codec import encode
+from tctf_dynamo import Entity, Table
+
+class Tagged(Entity, table=Table("probe"), pk="T#{tag_id}", sk="META"):
+    tag_id: str
+    labels: set[str]
+    counts: set[int]
+
+names = {"fragile", "cold", "heavy", "late", "zeta", "alpha", "mid"}
+items = [
+    encode({"labels": names, "numbers": {Decimal("1.5"), 3, 20, -4}, "blobs": {b"b", b"a"}}),
+    Tagged(tag_id="x", labels=names, counts={17, 3, 900, -2}).to_item(),
+]
+print(json.dumps(items, default=lambda b: b.hex()))
+"""
+
+
+def test_equal_sets_encode_identically_whatever_the_hash_seed() -> None:
+    """A replay under a client token must send the same bytes from any process."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for seed in ("0", "1", "2", "12345"):
+        result = subprocess.run(
+            [sys.executable, "-c", _SET_ENCODING_PROBE],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    items = __import__("json").loads(outputs.pop())
+    assert items[0]["M"]["labels"]["SS"] == sorted(items[0]["M"]["labels"]["SS"])
+    assert items[1]["counts"]["NS"] == ["-2", "3", "17", "900"]
