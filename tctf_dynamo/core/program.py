@@ -79,7 +79,7 @@ def run(program: Program[T], perform: Callable[[Any], Any]) -> T:
             try:
                 value = perform(effect)
                 break
-            except BaseException as error:  # noqa: BLE001 - the program decides what it means
+            except BaseException as error:  # the program decides what it means
                 try:
                     effect = program.throw(error)
                 except StopIteration as stop:
@@ -101,7 +101,7 @@ async def run_async(program: Program[T], perform: Callable[[Any], Awaitable[Any]
             try:
                 value = await perform(effect)
                 break
-            except BaseException as error:  # noqa: BLE001 - the program decides what it means
+            except BaseException as error:  # the program decides what it means
                 try:
                     effect = program.throw(error)
                 except StopIteration as stop:
