@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
-    from tctf_dynamo.providers.base import Provider, Request, Response
+    from tctf_dynamo.providers.base import AsyncProvider, Provider, Request, Response
     from tctf_dynamo.providers.boto3 import Boto3Provider, client_config
     from tctf_dynamo.providers.embedded import EmbeddedProvider
     from tctf_dynamo.providers.errors import translate_client_error, translate_exception
     from tctf_dynamo.providers.mock import MockProvider, RecordedCall, RecordingProvider
 
 __all__ = [
+    "AsyncProvider",
     "Boto3Provider",
     "EmbeddedProvider",
     "MockProvider",
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 _HOMES: Final = {
+    "AsyncProvider": "tctf_dynamo.providers.base",
     "Boto3Provider": "tctf_dynamo.providers.boto3",
     "EmbeddedProvider": "tctf_dynamo.providers.embedded",
     "MockProvider": "tctf_dynamo.providers.mock",

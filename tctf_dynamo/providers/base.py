@@ -19,7 +19,16 @@ import threading
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
-__all__ = ["Closing", "Provider", "Request", "Response", "accepts_timeout", "send"]
+__all__ = [
+    "AsyncClosing",
+    "AsyncProvider",
+    "Closing",
+    "Provider",
+    "Request",
+    "Response",
+    "accepts_timeout",
+    "send",
+]
 
 Request = dict[str, Any]
 Response = dict[str, Any]
@@ -51,6 +60,37 @@ class Provider(Protocol):
     ) -> None: ...
 
 
+@runtime_checkable
+class AsyncProvider(Protocol):
+    """The async twin of :class:`Provider`: the same contract, awaited.
+
+    Same wire shapes, same error translation (every failure leaves it as a
+    :class:`~tctf_dynamo.errors.DynamoDBServiceError` with the code the sync provider of
+    the same backend gives), same meaning of ``timeout``. ``call`` must be cancellation
+    safe: a cancelled call releases its connection and leaves nothing half done in the
+    provider.
+    """
+
+    async def call(
+        self, operation: str, request: Request, *, timeout: float | None = None
+    ) -> Response:
+        """Send ``operation`` with ``request`` and return the response."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and threads; calling it twice is harmless."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
 class Closing:
     """``with resource:`` closes it on the way out; subclasses define :meth:`close`."""
 
@@ -67,6 +107,24 @@ class Closing:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class AsyncClosing:
+    """``async with resource:`` closes it on the way out; subclasses define :meth:`close`."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 _ACCEPTS: dict[tuple[type, str], bool] = {}
