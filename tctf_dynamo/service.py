@@ -88,6 +88,7 @@ class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
             clock=clock,
             random=random,
             sleep=sleep,
+            _blocking_sleep=sleep,
             _pipeline=_pipeline,
             _schemas=_schemas,
             _indexes=_indexes,

@@ -105,8 +105,12 @@ class ServiceCore:
         _pipeline: ResiliencePipeline | None = None,
         _schemas: dict[str, list[KeyAttribute]] | None = None,
         _indexes: dict[str, IndexSchemas] | None = None,
+        _blocking_sleep: Callable[[float], object] = time.sleep,
         **shell_options: Any,
     ) -> None:
+        """``shell_options`` are the shell's own constructor options (its ``sleep``),
+        kept so that :meth:`with_options` can build the same shell again;
+        ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with."""
         if max_workers < 1:
             raise error_for(
                 ErrorCode.INVALID_CONFIGURATION,
@@ -140,7 +144,7 @@ class ServiceCore:
             clock=clock,
             random=random,
             events=events,
-            **({"sleep": shell_options["sleep"]} if "sleep" in shell_options else {}),
+            sleep=_blocking_sleep,
         )
         self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
         self._indexes: dict[str, IndexSchemas] = _indexes if _indexes is not None else {}
