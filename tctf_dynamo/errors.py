@@ -12,7 +12,8 @@ class. Categories group errors by *cause*, never by operation::
     ├── AccessDeniedError                ACCESS_DENIED
     ├── ServiceValidationError           SERVICE_VALIDATION_FAILED (the server refused input),
     │                                    TABLE_ALREADY_EXISTS (ResourceInUseException)
-    ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done
+    ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done,
+    │                                    .unknown = what may or may not be done
     ├── CircuitOpenError                 CIRCUIT_OPEN, failed fast without calling DynamoDB
     ├── OutcomeUnknownError              OUTCOME_UNKNOWN: a write may or may not be applied;
     │                                    never retried blindly (see docs/outcomes.md)
@@ -319,17 +320,29 @@ class TransactionCancelledError(DynamoDBServiceError):
 
 
 class UnprocessedItemsError(DynamoDBServiceError):
-    """A batch ran out of retries; ``unprocessed`` holds exactly what was not applied."""
+    """A batch could not confirm all its work; everything it does not list was done.
+
+    ``unprocessed`` holds exactly what was not applied; ``unknown`` what may or may not
+    have been (a request whose answer was lost and never proven since: see
+    docs/outcomes.md), in the same shape. Neither lists anything that was done.
+    """
 
     def __init__(
         self,
         message: str,
         unprocessed: Sequence[Any],
         details: Mapping[str, Any] | None = None,
+        *,
+        unknown: Sequence[Any] = (),
     ) -> None:
-        merged = {"unprocessed_count": len(unprocessed), **(details or {})}
+        merged = {
+            "unprocessed_count": len(unprocessed),
+            "unknown_count": len(unknown),
+            **(details or {}),
+        }
         super().__init__(ErrorCode.UNPROCESSED_ITEMS, message, merged, retryable=True)
         self.unprocessed: list[Any] = list(unprocessed)
+        self.unknown: list[Any] = list(unknown)
 
 
 _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {

@@ -15,7 +15,9 @@ content is never proof: a competitor may have written the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import Enum
 from typing import Any
 
@@ -31,14 +33,17 @@ from tctf_dynamo.errors import (
 from tctf_dynamo.limits import CLIENT_REQUEST_TOKEN_TTL_SECONDS
 
 __all__ = [
+    "DoubtWatch",
     "Failure",
     "Idempotency",
     "Verdict",
     "after_failure",
+    "answered_after_doubt",
     "at_end",
     "failure_class",
     "settle_instructions",
     "unknown",
+    "watch_doubt",
 ]
 
 
@@ -216,3 +221,41 @@ def unknown(
         details={"operation": operation, "idempotency": kind.value},
         request=request if kind is Idempotency.BY_TOKEN else None,
     )
+
+
+class DoubtWatch:
+    """Whether a write sent inside :func:`watch_doubt` was answered after an ambiguous
+    attempt of the same request.
+
+    Such an answer proves what it reports done, and nothing about what it hands back:
+    a BatchWriteItem entry returned in ``UnprocessedItems`` by a resend may have been
+    written by the attempt whose answer was lost. A batch therefore holds such entries
+    in doubt (``UnprocessedItemsError.unknown``), never as "not written".
+    """
+
+    __slots__ = ("after_doubt",)
+
+    def __init__(self) -> None:
+        self.after_doubt = False
+
+
+_WATCH: ContextVar[DoubtWatch | None] = ContextVar("tctf_dynamo_doubt_watch", default=None)
+
+
+@contextmanager
+def watch_doubt() -> Iterator[DoubtWatch]:
+    """Watch the writes sent inside (in this context: thread or task) for answers that
+    came after an ambiguous attempt."""
+    watch = DoubtWatch()
+    reset = _WATCH.set(watch)
+    try:
+        yield watch
+    finally:
+        _WATCH.reset(reset)
+
+
+def answered_after_doubt() -> None:
+    """Called by the sending shell when a write is answered after an ambiguous attempt."""
+    watch = _WATCH.get()
+    if watch is not None:
+        watch.after_doubt = True

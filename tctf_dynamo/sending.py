@@ -25,7 +25,13 @@ from tctf_dynamo.errors import (
     TransactionCancelledError,
     error_for,
 )
-from tctf_dynamo.outcomes import Idempotency, after_failure, at_end, unknown
+from tctf_dynamo.outcomes import (
+    Idempotency,
+    after_failure,
+    answered_after_doubt,
+    at_end,
+    unknown,
+)
 from tctf_dynamo.providers.base import send
 from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.writes import WritePlan
@@ -101,6 +107,8 @@ def send_write(
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
+    if in_doubt:
+        answered_after_doubt()  # what this answer hands back may be an earlier attempt's
     return response
 
 
