@@ -11,7 +11,8 @@ class. Categories group errors by *cause*, never by operation::
     ├── TransactionCancelledError        TRANSACTION_CANCELLED, .reasons aligned to intents
     ├── AccessDeniedError                ACCESS_DENIED
     ├── ServiceValidationError           SERVICE_VALIDATION_FAILED (the server refused input),
-    │                                    TABLE_ALREADY_EXISTS (ResourceInUseException)
+    │                                    TABLE_ALREADY_EXISTS (ResourceInUseException),
+    │                                    IDEMPOTENT_PARAMETER_MISMATCH (a token already used)
     ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done,
     │                                    .unknown = what may or may not be done
     ├── CircuitOpenError                 CIRCUIT_OPEN, failed fast without calling DynamoDB
@@ -106,6 +107,7 @@ class ErrorCode(StrEnum):
     # refusals by the backend
     ACCESS_DENIED = "ACCESS_DENIED"
     SERVICE_VALIDATION_FAILED = "SERVICE_VALIDATION_FAILED"
+    IDEMPOTENT_PARAMETER_MISMATCH = "IDEMPOTENT_PARAMETER_MISMATCH"
     PROVIDER_ERROR = "PROVIDER_ERROR"
 
 
@@ -379,8 +381,21 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.CIRCUIT_OPEN: CircuitOpenError,
     ErrorCode.ACCESS_DENIED: AccessDeniedError,
     ErrorCode.SERVICE_VALIDATION_FAILED: ServiceValidationError,
+    ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH: ServiceValidationError,
     ErrorCode.PROVIDER_ERROR: ProviderError,
 }
+
+_EXPLANATIONS: dict[ErrorCode, str] = {
+    ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH: (
+        "the ClientRequestToken was used for a different request within the last 10 "
+        "minutes; this request was NOT applied. The earlier request with that token may "
+        "have been applied or may still be running: if it was this same write built "
+        "differently (other values, another now=), find out what it did before sending "
+        "the write again under a new token, which could apply it twice"
+    ),
+}
+"""What the caller must know about a code, added to every message of that code, so
+each path that raises it (the provider's table, the embedded backend) says the same."""
 
 
 def error_for(
@@ -398,4 +413,7 @@ def error_for(
     category = _CATEGORY_BY_CODE.get(code)
     if category is None:
         raise ValueError(f"{code} has a dedicated error class; construct it directly")
+    explanation = _EXPLANATIONS.get(code)
+    if explanation is not None:
+        message = f"{message}: {explanation}"
     return category(code, message, details, retryable)

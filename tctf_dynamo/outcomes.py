@@ -80,7 +80,9 @@ class Failure(Enum):
     IN_PROGRESS = "in_progress"
     """An earlier request with the same token is still running (TransactionInProgress)."""
     DECIDED = "decided"
-    """DynamoDB evaluated the write and refused it: condition failed, cancelled."""
+    """DynamoDB evaluated the write and refused it: condition failed, cancelled; or
+    refused its token as another request's (IdempotentParameterMismatch: an identical
+    resend of a request that had claimed the token would get its replay instead)."""
 
 
 _NOT_SENT_CODES = frozenset(
@@ -95,7 +97,13 @@ _AMBIGUOUS_CODES = frozenset(
         ErrorCode.PROVIDER_ERROR,
     }
 )
-_DECIDED_CODES = frozenset({ErrorCode.CONDITION_FAILED, ErrorCode.TRANSACTION_CANCELLED})
+_DECIDED_CODES = frozenset(
+    {
+        ErrorCode.CONDITION_FAILED,
+        ErrorCode.TRANSACTION_CANCELLED,
+        ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH,
+    }
+)
 _UNSENT_TRANSPORT = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
 """Transport failures raised before a byte of the request left: the connection was
 refused or never opened. Every other transport failure may come after DynamoDB read it."""

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import (
+    DynamoDBServiceError,
     Entity,
     ErrorCode,
     OutcomeUnknownError,
@@ -182,3 +183,41 @@ def test_a_plain_add_is_never_resent_after_a_lost_answer(world: SimpleNamespace)
     assert world.proxy.stats("UpdateItem").arrived == 1
     stored = world.clean.get_item(world.models.table, key, consistent=True)
     assert stored is not None and stored["n"] == 1
+
+
+def test_a_token_used_for_another_request_is_refused_with_its_own_code(
+    world: SimpleNamespace,
+) -> None:
+    fund(world, "a", "100")
+    Wallet = world.models.Wallet
+    with UnitOfWork(world.service, client_request_token="order-7") as uow:
+        uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    other = UnitOfWork(world.service, client_request_token="order-7")
+    other.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-31")})
+    with pytest.raises(DynamoDBServiceError) as caught:
+        other.commit()
+    assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert not caught.value.retryable and not isinstance(caught.value, TransientError)
+    assert "NOT applied" in caught.value.message
+    assert world.proxy.stats("TransactWriteItems").arrived == 2  # refused once, not retried
+    assert balance(world, "a") == Decimal("70")
+
+
+def test_a_mismatch_after_a_lost_answer_proves_this_request_was_not_applied(
+    world: SimpleNamespace,
+) -> None:
+    """Our first attempt is lost on the way; the resend meets the token held by another
+    request. Had our first attempt claimed the token, the resend would get its replay: so
+    this request was not applied, and is reported so, not as unknown."""
+    fund(world, "a", "100")
+    Wallet = world.models.Wallet
+    with UnitOfWork(world.service, client_request_token="order-8") as uow:
+        uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    world.proxy.fail_next("TransactWriteItems", RESET_BEFORE)
+    other = UnitOfWork(world.service, client_request_token="order-8")
+    other.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-31")})
+    with pytest.raises(DynamoDBServiceError) as caught:
+        other.commit()
+    assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert world.proxy.stats("TransactWriteItems").mismatched == 1
+    assert balance(world, "a") == Decimal("70")

@@ -54,6 +54,10 @@ CLASSES: list[tuple[DynamoDBServiceError, Failure]] = [
     ),
     (refusal("PutItem", "ConditionalCheckFailedException", 400, "x"), Failure.DECIDED),
     (refusal("PutItem", "ValidationException", 400, "x"), Failure.REFUSED),
+    (
+        refusal("TransactWriteItems", "IdempotentParameterMismatchException", 400, "x"),
+        Failure.DECIDED,
+    ),
     (error_for(ErrorCode.INVALID_KEY, "bad"), Failure.REFUSED),
     (error_for(ErrorCode.CIRCUIT_OPEN, "open"), Failure.NOT_SENT),
     (cancelled(None, ErrorCode.CONDITION_FAILED), Failure.DECIDED),
@@ -72,6 +76,7 @@ NOT_SENT = refusal("X", "ThrottlingException", 400, "x")
 IN_PROGRESS = refusal("X", "TransactionInProgressException", 400, "x")
 CONDITION = refusal("X", "ConditionalCheckFailedException", 400, "x")
 REFUSED = refusal("X", "ValidationException", 400, "x")
+MISMATCH = refusal("X", "IdempotentParameterMismatchException", 400, "x")
 
 # (kind, in doubt before, error) -> (in doubt after, report unknown now)
 RULES = [
@@ -82,6 +87,9 @@ RULES = [
     (K.BY_TOKEN, False, AMBIGUOUS, True, False),
     (K.BY_TOKEN, True, IN_PROGRESS, True, False),
     (K.BY_TOKEN, True, CONDITION, False, False),  # the replay proves: not applied
+    # the token is another request's: an identical resend of ours would get its replay
+    (K.BY_TOKEN, True, MISMATCH, False, False),
+    (K.BY_TOKEN, False, MISMATCH, False, False),
     (K.BY_CONDITION, True, CONDITION, True, True),  # ours or a competitor's: unknown
     (K.NATURAL, True, CONDITION, True, True),
     (K.BY_CONDITION, False, CONDITION, False, False),  # no doubt: plainly not applied
@@ -192,3 +200,11 @@ def test_in_progress_stops_at_the_deadline() -> None:
         )
     assert caught.value.code is ErrorCode.TIMEOUT
     assert calls > 2 and clock.now <= 5
+
+
+def test_a_token_mismatch_has_its_own_code_and_says_what_it_proves() -> None:
+    error = refusal("TransactWriteItems", "IdempotentParameterMismatchException", 400, "x")
+    assert error.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert error.retryable is False
+    assert "NOT applied" in error.message and "10 minutes" in error.message
+    assert "earlier request with that token may have been applied" in error.message
