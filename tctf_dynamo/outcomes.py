@@ -38,9 +38,10 @@ __all__ = [
     "Idempotency",
     "Verdict",
     "after_failure",
-    "answered_after_doubt",
     "at_end",
     "failure_class",
+    "noted_doubt",
+    "old_values_unproven",
     "settle_instructions",
     "unknown",
     "watch_doubt",
@@ -232,19 +233,23 @@ def unknown(
 
 
 class DoubtWatch:
-    """Whether a write sent inside :func:`watch_doubt` was answered after an ambiguous
-    attempt of the same request.
+    """Which failure, if any, left a write sent inside :func:`watch_doubt` in doubt.
 
-    Such an answer proves what it reports done, and nothing about what it hands back:
-    a BatchWriteItem entry returned in ``UnprocessedItems`` by a resend may have been
-    written by the attempt whose answer was lost. A batch therefore holds such entries
-    in doubt (``UnprocessedItemsError.unknown``), never as "not written".
+    An answer that comes after such a failure proves what it reports done, and nothing
+    about what the lost attempt did: a BatchWriteItem entry a resend hands back in
+    ``UnprocessedItems`` may have been written by the lost attempt (so a batch reports it
+    unknown, never "not written"), and the old values a resend returns may be the lost
+    attempt's own work (see :func:`old_values_unproven`).
     """
 
-    __slots__ = ("after_doubt",)
+    __slots__ = ("error",)
 
     def __init__(self) -> None:
-        self.after_doubt = False
+        self.error: DynamoDBServiceError | None = None
+
+    @property
+    def after_doubt(self) -> bool:
+        return self.error is not None
 
 
 _WATCH: ContextVar[DoubtWatch | None] = ContextVar("tctf_dynamo_doubt_watch", default=None)
@@ -252,18 +257,52 @@ _WATCH: ContextVar[DoubtWatch | None] = ContextVar("tctf_dynamo_doubt_watch", de
 
 @contextmanager
 def watch_doubt() -> Iterator[DoubtWatch]:
-    """Watch the writes sent inside (in this context: thread or task) for answers that
-    came after an ambiguous attempt."""
+    """Watch the writes sent inside (in this context: thread or task) for failures that
+    left them in doubt. Watches nest: an enclosing watch sees what an inner one saw."""
     watch = DoubtWatch()
+    outer = _WATCH.get()
     reset = _WATCH.set(watch)
     try:
         yield watch
     finally:
         _WATCH.reset(reset)
+        if outer is not None and outer.error is None:
+            outer.error = watch.error
 
 
-def answered_after_doubt() -> None:
-    """Called by the sending shell when a write is answered after an ambiguous attempt."""
+def noted_doubt(error: DynamoDBServiceError) -> None:
+    """Called by the sending shell when ``error`` leaves a write in doubt."""
     watch = _WATCH.get()
-    if watch is not None:
-        watch.after_doubt = True
+    if watch is not None and watch.error is None:
+        watch.error = error
+
+
+_RETURNS_OLD = frozenset({"ALL_OLD", "UPDATED_OLD"})
+
+
+def old_values_unproven(
+    kind: Idempotency, operation: str, request: Mapping[str, Any], doubt: DynamoDBServiceError
+) -> OutcomeUnknownError | None:
+    """The error to raise when a write that asked for its old values was answered only
+    after ``doubt`` (an attempt whose answer was lost), else None.
+
+    The write is applied: the answer says so. What it replaced or deleted is not known:
+    a resend's old values may be the lost attempt's own work (a put or update that
+    already applied), or missing because the lost attempt deleted the item. Returning
+    them would report, say, "there was nothing to delete" for an item this call deleted.
+    """
+    if request.get("ReturnValues") not in _RETURNS_OLD:
+        return None
+    return OutcomeUnknownError(
+        f"{operation}: the write is applied, but what it replaced or deleted is unknown: "
+        "an earlier attempt's answer was lost, and the old values a resend returns may be "
+        f"that attempt's own work (last failure {doubt.code.value})",
+        last_error=doubt,
+        token=None,
+        settle=(
+            "the write is applied (the item now holds its result, or is deleted); what it "
+            "held before this call cannot be read back from DynamoDB: decide from your own "
+            "records, and do not take a resend's old values as what this call replaced"
+        ),
+        details={"operation": operation, "idempotency": kind.value, "applied": True},
+    )

@@ -28,8 +28,8 @@ from tctf_dynamo.errors import (
 from tctf_dynamo.outcomes import (
     Idempotency,
     after_failure,
-    answered_after_doubt,
     at_end,
+    noted_doubt,
     unknown,
 )
 from tctf_dynamo.providers.base import send
@@ -93,6 +93,8 @@ def send_write(
             return send(provider, operation, request, attempt_timeout())
         except DynamoDBServiceError as error:
             verdict = after_failure(kind, in_doubt, error)
+            if verdict.in_doubt and not in_doubt:
+                noted_doubt(error)  # a watching caller learns what left the write in doubt
             in_doubt = verdict.in_doubt
             if verdict.unknown_now:
                 raise unknown(kind, token, operation, error, request) from error
@@ -107,8 +109,6 @@ def send_write(
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
-    if in_doubt:
-        answered_after_doubt()  # what this answer hands back may be an earlier attempt's
     return response
 
 

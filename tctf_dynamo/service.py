@@ -27,7 +27,7 @@ from tctf_dynamo.errors import (
 )
 from tctf_dynamo.items import PlainItemOperations, ReadResult, TableRef, table_name_of
 from tctf_dynamo.model import Table
-from tctf_dynamo.outcomes import Idempotency
+from tctf_dynamo.outcomes import Idempotency, old_values_unproven, watch_doubt
 from tctf_dynamo.providers import Boto3Provider, Provider
 from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import (
@@ -263,13 +263,20 @@ class DynamoDBService(PlainItemOperations, Closing):
         this; it is public as the escape hatch for operations the library does not wrap.
         Writes follow the outcome rules (docs/outcomes.md): what keeps a resend from
         applying twice is ``idempotency`` if given, else read from the request; a write
-        that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
+        that may have been applied when the operation ends raises OUTCOME_UNKNOWN, and so
+        does one that asked for its old values (``ALL_OLD``, ``UPDATED_OLD``) and was
+        answered only after a lost answer (applied, but what it replaced is unknown).
         """
         if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
             request = {**request, "ReturnConsumedCapacity": "TOTAL"}
         if operation in WRITE_OPERATIONS:
             kind = idempotency if idempotency is not None else write_kind(operation, request)
-            response = send_write(self, operation, request, kind, retry=retry, timeout=timeout)
+            with watch_doubt() as watch:
+                response = send_write(self, operation, request, kind, retry=retry, timeout=timeout)
+            if watch.error is not None:
+                unproven = old_values_unproven(kind, operation, request, watch.error)
+                if unproven is not None:
+                    raise unproven
         else:
             response = self._pipeline.call(
                 operation, request, retry=retry, timeout=timeout, table=request.get("TableName")

@@ -221,3 +221,49 @@ def test_a_mismatch_after_a_lost_answer_proves_this_request_was_not_applied(
     assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
     assert world.proxy.stats("TransactWriteItems").mismatched == 1
     assert balance(world, "a") == Decimal("70")
+
+
+def test_a_delete_whose_answer_is_lost_never_claims_there_was_nothing_to_delete(
+    world: SimpleNamespace,
+) -> None:
+    Marker = world.models.Marker
+    Repository(Marker, world.clean).create(Marker(message_id="gone"))
+    world.proxy.fail_next("DeleteItem", RESET_AFTER)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        Repository(Marker, world.service).delete({"message_id": "gone"})
+    assert caught.value.details["applied"] is True
+    assert caught.value.last_error.code is ErrorCode.CONNECTION_ERROR
+    assert world.proxy.stats("DeleteItem").forwarded == 2  # the resend found nothing
+    assert Repository(Marker, world.clean).get(message_id="gone", consistent=True) is None
+
+
+def test_a_delete_resent_after_a_throttle_returns_what_it_deleted(world: SimpleNamespace) -> None:
+    Marker = world.models.Marker
+    Repository(Marker, world.clean).create(Marker(message_id="m2"))
+    world.proxy.fail_next("DeleteItem", THROTTLE)  # answered, nothing applied: no doubt
+    deleted = Repository(Marker, world.service).delete({"message_id": "m2"})
+    assert deleted is not None and deleted.message_id == "m2"
+    assert world.proxy.stats("DeleteItem").arrived == 2
+
+
+def test_a_put_returning_old_values_after_a_lost_answer_never_returns_its_own_item(
+    world: SimpleNamespace,
+) -> None:
+    key: dict[str, Any] = {"PK": "DOC#p", "SK": "META"}
+    world.clean.put_item(world.models.table, {**key, "v": 1})
+    world.proxy.fail_next("PutItem", RESET_AFTER)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        world.service.put_item(world.models.table, {**key, "v": 2}, return_old=True)
+    assert caught.value.details["applied"] is True
+    stored = world.clean.get_item(world.models.table, key, consistent=True)
+    assert stored is not None and stored["v"] == 2
+
+
+def test_a_delete_without_old_values_after_a_lost_answer_is_applied(
+    world: SimpleNamespace,
+) -> None:
+    key: dict[str, Any] = {"PK": "DOC#q", "SK": "META"}
+    world.clean.put_item(world.models.table, {**key, "v": 1})
+    world.proxy.fail_next("DeleteItem", RESET_AFTER)
+    assert world.service.delete_item(world.models.table, key) is None
+    assert world.clean.get_item(world.models.table, key, consistent=True) is None

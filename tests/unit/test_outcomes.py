@@ -208,3 +208,31 @@ def test_a_token_mismatch_has_its_own_code_and_says_what_it_proves() -> None:
     assert error.retryable is False
     assert "NOT applied" in error.message and "10 minutes" in error.message
     assert "earlier request with that token may have been applied" in error.message
+
+
+def test_old_values_answered_after_doubt_are_unproven_new_values_are_not() -> None:
+    from tctf_dynamo.outcomes import old_values_unproven
+
+    for asked in ("ALL_OLD", "UPDATED_OLD"):
+        error = old_values_unproven(K.NATURAL, "DeleteItem", {"ReturnValues": asked}, AMBIGUOUS)
+        assert error is not None and error.details["applied"] is True
+        assert error.last_error is AMBIGUOUS
+    for asked in ("ALL_NEW", "UPDATED_NEW", None):
+        assert (
+            old_values_unproven(K.NATURAL, "UpdateItem", {"ReturnValues": asked}, AMBIGUOUS) is None
+        )
+
+
+def test_doubt_watches_nest_and_see_the_first_failure_that_left_doubt() -> None:
+    from tctf_dynamo.outcomes import noted_doubt, watch_doubt
+
+    noted_doubt(AMBIGUOUS)  # nobody watching: nothing happens
+    with watch_doubt() as outer:
+        with watch_doubt() as inner:
+            noted_doubt(AMBIGUOUS)
+            noted_doubt(NOT_SENT)
+        assert inner.error is AMBIGUOUS
+        with watch_doubt() as quiet:
+            pass
+        assert quiet.error is None
+    assert outer.error is AMBIGUOUS and outer.after_doubt
