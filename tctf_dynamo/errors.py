@@ -11,8 +11,10 @@ class. Categories group errors by *cause*, never by operation::
     ├── TransactionCancelledError        TRANSACTION_CANCELLED, .reasons aligned to intents
     ├── AccessDeniedError                ACCESS_DENIED
     ├── ServiceValidationError           SERVICE_VALIDATION_FAILED (the server refused input),
-    │                                    TABLE_ALREADY_EXISTS (ResourceInUseException)
-    ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done
+    │                                    TABLE_ALREADY_EXISTS (ResourceInUseException),
+    │                                    IDEMPOTENT_PARAMETER_MISMATCH (a token already used)
+    ├── UnprocessedItemsError            UNPROCESSED_ITEMS, .unprocessed = exactly what is not done,
+    │                                    .unknown = what may or may not be done
     ├── CircuitOpenError                 CIRCUIT_OPEN, failed fast without calling DynamoDB
     ├── OutcomeUnknownError              OUTCOME_UNKNOWN: a write may or may not be applied;
     │                                    never retried blindly (see docs/outcomes.md)
@@ -105,6 +107,7 @@ class ErrorCode(StrEnum):
     # refusals by the backend
     ACCESS_DENIED = "ACCESS_DENIED"
     SERVICE_VALIDATION_FAILED = "SERVICE_VALIDATION_FAILED"
+    IDEMPOTENT_PARAMETER_MISMATCH = "IDEMPOTENT_PARAMETER_MISMATCH"
     PROVIDER_ERROR = "PROVIDER_ERROR"
 
 
@@ -319,17 +322,29 @@ class TransactionCancelledError(DynamoDBServiceError):
 
 
 class UnprocessedItemsError(DynamoDBServiceError):
-    """A batch ran out of retries; ``unprocessed`` holds exactly what was not applied."""
+    """A batch could not confirm all its work; everything it does not list was done.
+
+    ``unprocessed`` holds exactly what was not applied; ``unknown`` what may or may not
+    have been (a request whose answer was lost and never proven since: see
+    docs/outcomes.md), in the same shape. Neither lists anything that was done.
+    """
 
     def __init__(
         self,
         message: str,
         unprocessed: Sequence[Any],
         details: Mapping[str, Any] | None = None,
+        *,
+        unknown: Sequence[Any] = (),
     ) -> None:
-        merged = {"unprocessed_count": len(unprocessed), **(details or {})}
+        merged = {
+            "unprocessed_count": len(unprocessed),
+            "unknown_count": len(unknown),
+            **(details or {}),
+        }
         super().__init__(ErrorCode.UNPROCESSED_ITEMS, message, merged, retryable=True)
         self.unprocessed: list[Any] = list(unprocessed)
+        self.unknown: list[Any] = list(unknown)
 
 
 _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
@@ -366,8 +381,21 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.CIRCUIT_OPEN: CircuitOpenError,
     ErrorCode.ACCESS_DENIED: AccessDeniedError,
     ErrorCode.SERVICE_VALIDATION_FAILED: ServiceValidationError,
+    ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH: ServiceValidationError,
     ErrorCode.PROVIDER_ERROR: ProviderError,
 }
+
+_EXPLANATIONS: dict[ErrorCode, str] = {
+    ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH: (
+        "the ClientRequestToken was used for a different request within the last 10 "
+        "minutes; this request was NOT applied. The earlier request with that token may "
+        "have been applied or may still be running: if it was this same write built "
+        "differently (other values, another now=), find out what it did before sending "
+        "the write again under a new token, which could apply it twice"
+    ),
+}
+"""What the caller must know about a code, added to every message of that code, so
+each path that raises it (the provider's table, the embedded backend) says the same."""
 
 
 def error_for(
@@ -385,4 +413,7 @@ def error_for(
     category = _CATEGORY_BY_CODE.get(code)
     if category is None:
         raise ValueError(f"{code} has a dedicated error class; construct it directly")
+    explanation = _EXPLANATIONS.get(code)
+    if explanation is not None:
+        message = f"{message}: {explanation}"
     return category(code, message, details, retryable)

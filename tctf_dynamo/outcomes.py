@@ -15,7 +15,9 @@ content is never proof: a competitor may have written the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import Enum
 from typing import Any
 
@@ -31,14 +33,18 @@ from tctf_dynamo.errors import (
 from tctf_dynamo.limits import CLIENT_REQUEST_TOKEN_TTL_SECONDS
 
 __all__ = [
+    "DoubtWatch",
     "Failure",
     "Idempotency",
     "Verdict",
     "after_failure",
     "at_end",
     "failure_class",
+    "noted_doubt",
+    "old_values_unproven",
     "settle_instructions",
     "unknown",
+    "watch_doubt",
 ]
 
 
@@ -75,7 +81,9 @@ class Failure(Enum):
     IN_PROGRESS = "in_progress"
     """An earlier request with the same token is still running (TransactionInProgress)."""
     DECIDED = "decided"
-    """DynamoDB evaluated the write and refused it: condition failed, cancelled."""
+    """DynamoDB evaluated the write and refused it: condition failed, cancelled; or
+    refused its token as another request's (IdempotentParameterMismatch: an identical
+    resend of a request that had claimed the token would get its replay instead)."""
 
 
 _NOT_SENT_CODES = frozenset(
@@ -90,7 +98,13 @@ _AMBIGUOUS_CODES = frozenset(
         ErrorCode.PROVIDER_ERROR,
     }
 )
-_DECIDED_CODES = frozenset({ErrorCode.CONDITION_FAILED, ErrorCode.TRANSACTION_CANCELLED})
+_DECIDED_CODES = frozenset(
+    {
+        ErrorCode.CONDITION_FAILED,
+        ErrorCode.TRANSACTION_CANCELLED,
+        ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH,
+    }
+)
 _UNSENT_TRANSPORT = frozenset({"EndpointConnectionError", "ConnectTimeoutError"})
 """Transport failures raised before a byte of the request left: the connection was
 refused or never opened. Every other transport failure may come after DynamoDB read it."""
@@ -215,4 +229,80 @@ def unknown(
         settle=settle_instructions(kind, token),
         details={"operation": operation, "idempotency": kind.value},
         request=request if kind is Idempotency.BY_TOKEN else None,
+    )
+
+
+class DoubtWatch:
+    """Which failure, if any, left a write sent inside :func:`watch_doubt` in doubt.
+
+    An answer that comes after such a failure proves what it reports done, and nothing
+    about what the lost attempt did: a BatchWriteItem entry a resend hands back in
+    ``UnprocessedItems`` may have been written by the lost attempt (so a batch reports it
+    unknown, never "not written"), and the old values a resend returns may be the lost
+    attempt's own work (see :func:`old_values_unproven`).
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self) -> None:
+        self.error: DynamoDBServiceError | None = None
+
+    @property
+    def after_doubt(self) -> bool:
+        return self.error is not None
+
+
+_WATCH: ContextVar[DoubtWatch | None] = ContextVar("tctf_dynamo_doubt_watch", default=None)
+
+
+@contextmanager
+def watch_doubt() -> Iterator[DoubtWatch]:
+    """Watch the writes sent inside (in this context: thread or task) for failures that
+    left them in doubt. Watches nest: an enclosing watch sees what an inner one saw."""
+    watch = DoubtWatch()
+    outer = _WATCH.get()
+    reset = _WATCH.set(watch)
+    try:
+        yield watch
+    finally:
+        _WATCH.reset(reset)
+        if outer is not None and outer.error is None:
+            outer.error = watch.error
+
+
+def noted_doubt(error: DynamoDBServiceError) -> None:
+    """Called by the sending shell when ``error`` leaves a write in doubt."""
+    watch = _WATCH.get()
+    if watch is not None and watch.error is None:
+        watch.error = error
+
+
+_RETURNS_OLD = frozenset({"ALL_OLD", "UPDATED_OLD"})
+
+
+def old_values_unproven(
+    kind: Idempotency, operation: str, request: Mapping[str, Any], doubt: DynamoDBServiceError
+) -> OutcomeUnknownError | None:
+    """The error to raise when a write that asked for its old values was answered only
+    after ``doubt`` (an attempt whose answer was lost), else None.
+
+    The write is applied: the answer says so. What it replaced or deleted is not known:
+    a resend's old values may be the lost attempt's own work (a put or update that
+    already applied), or missing because the lost attempt deleted the item. Returning
+    them would report, say, "there was nothing to delete" for an item this call deleted.
+    """
+    if request.get("ReturnValues") not in _RETURNS_OLD:
+        return None
+    return OutcomeUnknownError(
+        f"{operation}: the write is applied, but what it replaced or deleted is unknown: "
+        "an earlier attempt's answer was lost, and the old values a resend returns may be "
+        f"that attempt's own work (last failure {doubt.code.value})",
+        last_error=doubt,
+        token=None,
+        settle=(
+            "the write is applied (the item now holds its result, or is deleted); what it "
+            "held before this call cannot be read back from DynamoDB: decide from your own "
+            "records, and do not take a resend's old values as what this call replaced"
+        ),
+        details={"operation": operation, "idempotency": kind.value, "applied": True},
     )

@@ -26,7 +26,14 @@ from tctf_dynamo.errors import (
     TransactionCancelledError,
     error_for,
 )
-from tctf_dynamo.outcomes import Idempotency, after_failure, at_end, unknown
+from tctf_dynamo.outcomes import (
+    Idempotency,
+    after_failure,
+    at_end,
+    noted_doubt,
+    old_values_unproven,
+    unknown,
+)
 from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
@@ -80,16 +87,25 @@ def write_program(
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
 ) -> Program[dict[str, Any]]:
-    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN."""
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN.
+
+    Also OUTCOME_UNKNOWN: a write that asked for its old values (``ALL_OLD``,
+    ``UPDATED_OLD``) and was answered only after a lost answer; it is applied, but what
+    it replaced is unknown (:func:`~tctf_dynamo.outcomes.old_values_unproven`).
+    """
     token = request.get("ClientRequestToken")
     in_doubt = False
+    doubt: DynamoDBServiceError | None = None
 
     def attempt(budget: float) -> Program[dict[str, Any]]:
-        nonlocal in_doubt
+        nonlocal in_doubt, doubt
         try:
             response: dict[str, Any] = yield Send(operation, request, budget)
         except DynamoDBServiceError as error:
             verdict = after_failure(kind, in_doubt, error)
+            if verdict.in_doubt and not in_doubt:
+                doubt = error
+                noted_doubt(error)  # a watching caller learns what left the write in doubt
             in_doubt = verdict.in_doubt
             if verdict.unknown_now:
                 raise unknown(kind, token, operation, error, request) from error
@@ -97,16 +113,19 @@ def write_program(
         return response
 
     try:
-        return (
-            yield from pipeline.program(
-                operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
-            )
+        response = yield from pipeline.program(
+            operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
         )
     except DynamoDBServiceError as error:
         if at_end(in_doubt, error):
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
+    if doubt is not None:
+        unproven = old_values_unproven(kind, operation, request, doubt)
+        if unproven is not None:
+            raise unproven
+    return response
 
 
 def send_write(

@@ -24,6 +24,7 @@ from tctf_dynamo.validation import (
     IndexSchemas,
     KeyAttribute,
     UnsafeValuePolicy,
+    validate_index_keys,
     validate_item,
     validate_key,
     validate_table_name,
@@ -34,6 +35,7 @@ __all__ = [
     "action_size",
     "check_transaction_actions",
     "fold_condition",
+    "set_literals",
     "validate_action",
 ]
 
@@ -67,7 +69,8 @@ def validate_action(
     indexes_for: Callable[[str], IndexSchemas] | None = None,
 ) -> None:
     """One action as DynamoDB checks it: a table name, a valid key (or a valid item for a
-    Put, under ``policy``, index keys included) and valid expression values."""
+    Put, under ``policy``, index keys included), valid expression values, and for an
+    Update the values it SETs on index key attributes checked as index keys."""
     kind, body = _body(action)
     table = body.get("TableName")
     validate_table_name(table)  # type: ignore[arg-type]
@@ -79,14 +82,19 @@ def validate_action(
             f"a {kind} action needs {'an Item' if kind == 'Put' else 'a Key'}",
             {"action": kind},
         )
+    indexes = None
+    if indexes_for is not None and kind in ("Put", "Update"):
+        indexes = indexes_for(table)  # type: ignore[arg-type]
     if kind == "Put":
-        indexes = indexes_for(table) if indexes_for is not None else None  # type: ignore[arg-type]
         validate_item(source, schema, policy, indexes)
     else:
         validate_key(source, schema)
     values = body.get("ExpressionAttributeValues")
     if values:
         check_attribute_values(values)
+    if kind == "Update" and indexes:
+        # the rule a put's index keys and update_item's SETs are held to
+        validate_index_keys(set_literals(body), indexes)
 
 
 def action_size(action: Mapping[str, Any]) -> int:
@@ -166,3 +174,51 @@ def fold_condition(body: Mapping[str, Any], check: Mapping[str, Any]) -> dict[st
         if merged:
             folded[part] = merged
     return folded
+
+
+_CLAUSE = re.compile(r"\b(SET|REMOVE|ADD|DELETE)\b", re.IGNORECASE)
+"""The clause keywords of an UpdateExpression: reserved words, so never a bare name."""
+_VALUE = re.compile(r":\w+")
+
+
+def set_literals(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level attributes a wire Update action SETs to a plain value, with that
+    value (``SET #n0 = :v0`` gives ``{name: AttributeValue}``).
+
+    The wire form of what :func:`tctf_dynamo.requests.update_request` reads from an
+    ``Update``: a value computed by DynamoDB (``if_not_exists``, arithmetic, a copy of
+    another attribute) or written inside a document path is not a literal and is left
+    out, on both paths.
+    """
+    expression = body.get("UpdateExpression") or ""
+    names: Mapping[str, str] = body.get("ExpressionAttributeNames") or {}
+    values: Mapping[str, Any] = body.get("ExpressionAttributeValues") or {}
+    parts = _CLAUSE.split(expression)
+    found: dict[str, Any] = {}
+    for keyword, text in zip(parts[1::2], parts[2::2], strict=True):
+        if keyword.upper() != "SET":
+            continue
+        for assignment in _top_level(text):
+            target, equals, operand = assignment.partition("=")
+            target, operand = target.strip(), operand.strip()
+            if not equals or not _VALUE.fullmatch(operand) or operand not in values:
+                continue
+            name = names.get(target) if target.startswith("#") else target
+            if name is not None and "." not in target and "[" not in target:
+                found[name] = values[operand]
+    return found
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside parentheses (function arguments)."""
+    pieces, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            pieces.append(text[start:position])
+            start = position + 1
+    pieces.append(text[start:])
+    return pieces

@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 _NAME = re.compile(limits.TABLE_NAME_PATTERN)
-_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 # ---------------------------------------------------------------- names
@@ -173,8 +172,6 @@ def _check_key_value(
     if actual == "S":
         if not isinstance(payload, str):
             raise _invalid_key(f"{role} key S value must be a string", attribute=attribute.name)
-        if index is None and _CONTROL_CHARACTER.search(payload):  # our rule, primary keys only
-            raise _invalid_key(f"{role} key holds a control character", attribute=attribute.name)
         try:
             size = len(payload.encode("utf-8"))
         except UnicodeEncodeError:

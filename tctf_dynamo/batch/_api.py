@@ -217,7 +217,9 @@ def bulk_write_items(
 def write_arguments(unprocessed: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
     """``puts``/``deletes`` for :func:`bulk_write` from an UnprocessedItemsError of a write.
 
-    ``bulk_write(service, **write_arguments(error.unprocessed))`` sends what was not done.
+    ``bulk_write(service, **write_arguments(error.unprocessed))`` sends what was not done;
+    pass ``[*error.unprocessed, *error.unknown]`` to send the writes in doubt too (batch
+    puts and deletes are unconditional, so sending one again is safe).
     """
     puts: list[TableWire] = []
     deletes: list[TableWire] = []

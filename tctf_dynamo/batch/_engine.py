@@ -18,12 +18,22 @@ at all (a BatchGetItem response is cut at 16 MB, dynalite cuts at about 1 MB): e
 round makes progress, so the job still ends, and large items are not given up on.
 
 Failures. When a request fails for good (the pipeline's retries are spent, or the error
-is not retryable), its entries are unprocessed. After a transient failure
-(:class:`~tctf_dynamo.errors.TransientError`) the other chunks carry on; after any other
-(access denied, missing table, circuit open, a refusal by the server) no new request is
-sent, requests in flight finish, and everything not done is unprocessed. Either way the
-caller gets one :class:`~tctf_dynamo.errors.UnprocessedItemsError` at the end, naming
-exactly what is not done, chained from the last failure.
+is not retryable), its entries are not done. After a transient failure
+(:class:`~tctf_dynamo.errors.TransientError`, or an ambiguous ending caused by one) the
+other chunks carry on; after any other (access denied, missing table, circuit open, a
+refusal by the server) no new request is sent, requests in flight finish, and everything
+not done is reported. Either way the caller gets one
+:class:`~tctf_dynamo.errors.UnprocessedItemsError` at the end, chained from the last
+failure, that sorts what is not done by what is known of it:
+
+* *unknown*: a write whose request ended in doubt (OUTCOME_UNKNOWN: sent, answer lost,
+  never proven since), or that a resend handed back unprocessed after an ambiguous
+  attempt of the same request. It may be stored; it is never reported "not written".
+* *unprocessed*: everything else not done: DynamoDB handed it back (and no attempt of it
+  was ever in doubt), its request was refused or never answered anything ambiguous, or it
+  was never sent. It is not stored.
+
+Reads have no such doubt: a key whose answer was lost was simply not read.
 
 Invalid input in a streamed source. An item found invalid before any request was sent
 raises its own error and nothing is sent. Found later, planning stops there: what was
@@ -44,6 +54,7 @@ from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
+    OutcomeUnknownError,
     TransientError,
     UnprocessedItemsError,
     error_for,
@@ -122,9 +133,11 @@ class _Runner:
     def absorb(self, outcome: _Outcome) -> None:
         schedule = self.schedule
         if outcome.verdict is None:
-            schedule.fail(outcome.chunk)
-            self.last_error = outcome.error
-            if not isinstance(outcome.error, TransientError):
+            error = outcome.error
+            assert error is not None
+            schedule.fail(outcome.chunk, in_doubt=error.code is ErrorCode.OUTCOME_UNKNOWN)
+            self.last_error = error
+            if not _passing(error):
                 self.stopped = True
             return
         schedule.settle(outcome.verdict)
@@ -167,6 +180,14 @@ class _Runner:
                 in_flight -= finished
                 for future in finished:
                     self.absorb(future.result())
+
+
+def _passing(error: DynamoDBServiceError) -> bool:
+    """Whether what failed a request may pass for the others: a transient failure, or a
+    doubt left by one (its retries or deadline ran out while answers were lost)."""
+    if isinstance(error, OutcomeUnknownError):
+        error = error.last_error
+    return isinstance(error, TransientError)
 
 
 def check_workers(max_workers: int | None, default: int) -> int:
@@ -250,12 +271,16 @@ def _unprocessed(
         details["cause_code"] = cause.code.value
     if schedule.planning_error is not None:
         details["position"] = schedule.consumed
-    error = UnprocessedItemsError(
-        f"{len(not_done)} of {schedule.planned} {job.unit} of {job.operation} were not processed",
-        [(entry.table, entry.body) for entry in not_done],
-        details,
+    unknown = [(entry.table, entry.body) for entry in not_done if entry.doubt]
+    unprocessed = [(entry.table, entry.body) for entry in not_done if not entry.doubt]
+    message = (
+        f"{len(unprocessed)} of {schedule.planned} {job.unit} of {job.operation} were not processed"
     )
+    if unknown:
+        message += f"; {len(unknown)} may or may not have been (outcome unknown)"
+    error = UnprocessedItemsError(message, unprocessed, details, unknown=unknown)
     error.__cause__ = cause
-    # worth resending only if what stopped them may pass (throttling, 5xx, timeouts)
-    error.retryable = last is None or last.retryable
+    # worth resending only if what stopped them may pass (throttling, 5xx, timeouts);
+    # batch puts and deletes are unconditional, so resending one in doubt is safe too
+    error.retryable = last is None or last.retryable or _passing(last)
     return error

@@ -41,10 +41,13 @@ class Entry:
 
     ``body`` is what goes into the request list as is: ``{"PutRequest": {"Item": ...}}``
     or ``{"DeleteRequest": {"Key": ...}}`` for writes, the wire key for gets. ``strikes``
-    counts the requests holding this entry that processed nothing at all.
+    counts the requests holding this entry that processed nothing at all. ``doubt`` is
+    set once a request holding this write may have applied it without a later answer
+    proving so: an entry in doubt that is never confirmed is reported *unknown*, never
+    "not written" (see :mod:`tctf_dynamo.batch._engine`).
     """
 
-    __slots__ = ("body", "identity", "index", "size", "state", "strikes", "table")
+    __slots__ = ("body", "doubt", "identity", "index", "size", "state", "strikes", "table")
 
     def __init__(self, index: int, table: str, identity: Identity, body: Any, size: int) -> None:
         self.index = index
@@ -53,6 +56,7 @@ class Entry:
         self.body = body
         self.size = size
         self.strikes = 0
+        self.doubt = False
         self.state = 0
         """Queued, in flight or settled (see :mod:`tctf_dynamo.batch._schedule`)."""
 

@@ -18,6 +18,7 @@ from tctf_dynamo.limits import (
     MAX_BATCH_WRITE_BYTES,
     MAX_BATCH_WRITE_ITEMS,
 )
+from tctf_dynamo.outcomes import watch_doubt
 from tctf_dynamo.resilience import RetryPolicy, UnprocessedItems, publish
 
 if TYPE_CHECKING:
@@ -67,18 +68,31 @@ class WriteJob:
         self._timeout = timeout
 
     def send(self, chunk: list[Entry]) -> list[Entry]:
-        response = self._service.execute(
-            self.operation,
-            {"RequestItems": _by_table(chunk)},
-            retry=self._retry,
-            timeout=self._timeout,
-        )
+        """Send ``chunk``; the entries handed back. An answer that came after an
+        ambiguous attempt proves what it processed, not what it handed back: those
+        entries are marked in doubt (an earlier attempt may have written them)."""
+        with watch_doubt() as watch:
+            response = self._service.execute(
+                self.operation,
+                {"RequestItems": _by_table(chunk)},
+                retry=self._retry,
+                timeout=self._timeout,
+            )
         unprocessed = response.get("UnprocessedItems")
         if not unprocessed:
             return []
         for table, writes in unprocessed.items():
             publish(self._service.events, UnprocessedItems(self.operation, table, len(writes)))
-        return _match(self.operation, chunk, self._identities_of(unprocessed))
+        try:
+            left = _match(self.operation, chunk, self._identities_of(unprocessed))
+        except DynamoDBServiceError:
+            for entry in chunk:  # an answer we cannot read: none of it is proven either way
+                entry.doubt = True
+            raise
+        if watch.after_doubt:
+            for entry in left:
+                entry.doubt = True
+        return left
 
     def _identities_of(self, unprocessed: Mapping[str, list[Any]]) -> Iterable[Identity]:
         for table, writes in unprocessed.items():

@@ -211,8 +211,12 @@ class Schedule:
         else:
             self.pending.append(successor)
 
-    def fail(self, chunk: list[Entry]) -> None:
-        """A request that failed for good: its entries are not done."""
+    def fail(self, chunk: list[Entry], *, in_doubt: bool) -> None:
+        """A request that failed for good: its entries are not done, and when it ended in
+        doubt (its outcome unknown) each of them may have been applied."""
+        if in_doubt:
+            for entry in chunk:
+                entry.doubt = True
         self.settle(Verdict([], [], chunk))
 
     def finish(self) -> list[Entry]:

@@ -62,7 +62,7 @@ _CODE_BY_AWS_ERROR: Final[Mapping[str, ErrorCode]] = {
     "ExpiredTokenException": ErrorCode.ACCESS_DENIED,
     "ValidationException": ErrorCode.SERVICE_VALIDATION_FAILED,
     "SerializationException": ErrorCode.SERVICE_VALIDATION_FAILED,
-    "IdempotentParameterMismatchException": ErrorCode.SERVICE_VALIDATION_FAILED,
+    "IdempotentParameterMismatchException": ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH,
     "ItemCollectionSizeLimitExceededException": ErrorCode.ITEM_COLLECTION_SIZE_LIMIT,
     "ResourceInUseException": ErrorCode.TABLE_ALREADY_EXISTS,
 }

@@ -53,8 +53,8 @@ class ClientTokenLedger:
             if seen is not None:
                 if seen[0] != fingerprint:
                     raise error_for(
-                        ErrorCode.SERVICE_VALIDATION_FAILED,
-                        f"{operation}: ClientRequestToken reused with different content",
+                        ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH,
+                        f"DynamoDB refused {operation}: {MISMATCH_CODE}",
                         {"operation": operation, "aws_code": MISMATCH_CODE},
                     )
                 return seen[2]

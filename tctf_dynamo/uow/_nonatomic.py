@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.errors import DynamoDBServiceError, UnprocessedItemsError
+from tctf_dynamo.errors import DynamoDBServiceError, OutcomeUnknownError, UnprocessedItemsError
+from tctf_dynamo.outcomes import Idempotency, unknown
 from tctf_dynamo.sending import send_plan
 from tctf_dynamo.transactions import ItemIdentity, action_identity
 from tctf_dynamo.uow._intents import Intent, IntentResult
@@ -67,18 +68,37 @@ def _send_bulk(service: DynamoDBService, intents: Sequence[Intent]) -> list[Inte
         )
     except UnprocessedItemsError as error:
         left = _identities(error.unprocessed, intents)
-        cause = error.__cause__ if isinstance(error.__cause__, DynamoDBServiceError) else error
-        return [
-            IntentResult.of(i, applied=False, error=cause)
-            if i.identity in left
-            else IntentResult.of(i)
-            for i in intents
-        ]
+        in_doubt = _identities(error.unknown, intents)
+        not_done, doubt = _bulk_errors(error)
+        results = []
+        for i in intents:
+            if i.identity in in_doubt:
+                results.append(IntentResult.of(i, applied=False, error=doubt))
+            elif i.identity in left:
+                results.append(IntentResult.of(i, applied=False, error=not_done))
+            else:
+                results.append(IntentResult.of(i))
+        return results
     except DynamoDBServiceError as error:
-        # Some chunks may have been written; none is confirmed. Reporting all as not
-        # applied is safe: unconditional puts and deletes may be sent again.
+        # raised before any request was sent (a bulk job reports failures once sending
+        # has begun as UnprocessedItemsError): nothing was applied
         return [IntentResult.of(i, applied=False, error=error) for i in intents]
     return [IntentResult.of(i) for i in intents]
+
+
+def _bulk_errors(
+    error: UnprocessedItemsError,
+) -> tuple[DynamoDBServiceError, DynamoDBServiceError]:
+    """The error of an intent the bulk job did not apply, and of one it left in doubt.
+
+    An intent in doubt always carries an OUTCOME_UNKNOWN error (the job's own cause when
+    it is one); one not applied never does, so ``IntentResult.outcome`` tells them apart.
+    """
+    cause = error.__cause__ if isinstance(error.__cause__, DynamoDBServiceError) else None
+    if isinstance(cause, OutcomeUnknownError):
+        return cause.last_error, cause
+    last = cause or error
+    return last, unknown(Idempotency.NATURAL, None, "BatchWriteItem", last)
 
 
 def _send_one(service: DynamoDBService, intent: Intent) -> IntentResult:

@@ -68,7 +68,7 @@ def test_same_token_other_content_is_refused(provider: EmbeddedProvider) -> None
     provider.call("TransactWriteItems", _add("5", "token-1"))
     with pytest.raises(ServiceValidationError) as caught:
         provider.call("TransactWriteItems", _add("6", "token-1"))
-    assert caught.value.code is ErrorCode.SERVICE_VALIDATION_FAILED
+    assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
     assert _counter(provider) == 5
 
 

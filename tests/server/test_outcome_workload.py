@@ -230,8 +230,9 @@ class Workload:
         item_id = f"x{self.items}"
         Repository(self.m.Item, self.clean).create(self.m.Item(item_id=item_id))
         items = Repository(self.m.Item, self.service)
-        said = told(lambda: items.delete({"item_id": item_id}), self.codes)
-        self.reports.append(Report("delete", item_id, said))
+        returned: list[object] = []
+        said = told(lambda: returned.append(items.delete({"item_id": item_id})), self.codes)
+        self.reports.append(Report("delete", item_id, said, extra=returned or None))
 
 
 # -------------------------------------------------------------------- the truth
@@ -275,6 +276,9 @@ def check(workload: Workload) -> list[str]:
             mismatches.append(f"{report}: reported applied, not applied")
         elif report.said == NOT_APPLIED and applied_times != 0:
             mismatches.append(f"{report}: reported not applied, applied")
+        elif report.kind == "delete" and report.said == APPLIED and report.extra == [None]:
+            # the item existed before the call: None claims this call deleted nothing
+            mismatches.append(f"{report}: reported there was nothing to delete")
     markers = Repository(m.Marker, clean)
     for name, said in creates.items():
         exists = markers.get(message_id=name, consistent=True) is not None

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import (
+    DynamoDBServiceError,
     Entity,
     ErrorCode,
     OutcomeUnknownError,
@@ -182,3 +183,87 @@ def test_a_plain_add_is_never_resent_after_a_lost_answer(world: SimpleNamespace)
     assert world.proxy.stats("UpdateItem").arrived == 1
     stored = world.clean.get_item(world.models.table, key, consistent=True)
     assert stored is not None and stored["n"] == 1
+
+
+def test_a_token_used_for_another_request_is_refused_with_its_own_code(
+    world: SimpleNamespace,
+) -> None:
+    fund(world, "a", "100")
+    Wallet = world.models.Wallet
+    with UnitOfWork(world.service, client_request_token="order-7") as uow:
+        uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    other = UnitOfWork(world.service, client_request_token="order-7")
+    other.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-31")})
+    with pytest.raises(DynamoDBServiceError) as caught:
+        other.commit()
+    assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert not caught.value.retryable and not isinstance(caught.value, TransientError)
+    assert "NOT applied" in caught.value.message
+    assert world.proxy.stats("TransactWriteItems").arrived == 2  # refused once, not retried
+    assert balance(world, "a") == Decimal("70")
+
+
+def test_a_mismatch_after_a_lost_answer_proves_this_request_was_not_applied(
+    world: SimpleNamespace,
+) -> None:
+    """Our first attempt is lost on the way; the resend meets the token held by another
+    request. Had our first attempt claimed the token, the resend would get its replay: so
+    this request was not applied, and is reported so, not as unknown."""
+    fund(world, "a", "100")
+    Wallet = world.models.Wallet
+    with UnitOfWork(world.service, client_request_token="order-8") as uow:
+        uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+    world.proxy.fail_next("TransactWriteItems", RESET_BEFORE)
+    other = UnitOfWork(world.service, client_request_token="order-8")
+    other.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-31")})
+    with pytest.raises(DynamoDBServiceError) as caught:
+        other.commit()
+    assert caught.value.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert world.proxy.stats("TransactWriteItems").mismatched == 1
+    assert balance(world, "a") == Decimal("70")
+
+
+def test_a_delete_whose_answer_is_lost_never_claims_there_was_nothing_to_delete(
+    world: SimpleNamespace,
+) -> None:
+    Marker = world.models.Marker
+    Repository(Marker, world.clean).create(Marker(message_id="gone"))
+    world.proxy.fail_next("DeleteItem", RESET_AFTER)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        Repository(Marker, world.service).delete({"message_id": "gone"})
+    assert caught.value.details["applied"] is True
+    assert caught.value.last_error.code is ErrorCode.CONNECTION_ERROR
+    assert world.proxy.stats("DeleteItem").forwarded == 2  # the resend found nothing
+    assert Repository(Marker, world.clean).get(message_id="gone", consistent=True) is None
+
+
+def test_a_delete_resent_after_a_throttle_returns_what_it_deleted(world: SimpleNamespace) -> None:
+    Marker = world.models.Marker
+    Repository(Marker, world.clean).create(Marker(message_id="m2"))
+    world.proxy.fail_next("DeleteItem", THROTTLE)  # answered, nothing applied: no doubt
+    deleted = Repository(Marker, world.service).delete({"message_id": "m2"})
+    assert deleted is not None and deleted.message_id == "m2"
+    assert world.proxy.stats("DeleteItem").arrived == 2
+
+
+def test_a_put_returning_old_values_after_a_lost_answer_never_returns_its_own_item(
+    world: SimpleNamespace,
+) -> None:
+    key: dict[str, Any] = {"PK": "DOC#p", "SK": "META"}
+    world.clean.put_item(world.models.table, {**key, "v": 1})
+    world.proxy.fail_next("PutItem", RESET_AFTER)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        world.service.put_item(world.models.table, {**key, "v": 2}, return_old=True)
+    assert caught.value.details["applied"] is True
+    stored = world.clean.get_item(world.models.table, key, consistent=True)
+    assert stored is not None and stored["v"] == 2
+
+
+def test_a_delete_without_old_values_after_a_lost_answer_is_applied(
+    world: SimpleNamespace,
+) -> None:
+    key: dict[str, Any] = {"PK": "DOC#q", "SK": "META"}
+    world.clean.put_item(world.models.table, {**key, "v": 1})
+    world.proxy.fail_next("DeleteItem", RESET_AFTER)
+    assert world.service.delete_item(world.models.table, key) is None
+    assert world.clean.get_item(world.models.table, key, consistent=True) is None

@@ -391,6 +391,16 @@ def test_accepted_edges_are_stored_by_both(
     assert status == 200, answer
     batch_write(service, puts=[(table.name, _item(**edges))])
     service.put_item(table, {"PK": "p2", "SK": "s", "GSI1PK": "x" * 2048, "GSI1SK": "y" * 1024})
+    # control characters: any non-empty UTF-8 string is a key value, primary or index
+    controlled = {"PK": "p\x00\n", "SK": "s\x1f", "GSI1PK": "g\x7f\x85", "GSI1SK": "\x9f"}
+    status, answer = _raw_call(
+        dynalite_endpoint,
+        "PutItem",
+        {"TableName": table.name, "Item": {k: {"S": v} for k, v in controlled.items()}},
+    )
+    assert status == 200, answer
+    service.put_item(table, controlled)
+    assert service.get_item(table, {"PK": "p\x00\n", "SK": "s\x1f"}) == controlled
     service.scan(table, filter=attr("PK") == "p")  # a Scan may filter on key attributes
     service.query(table, key("GSI1PK") == "x", index="GSI1", filter=attr("PK") == "p")
-    assert sent.operations == ["BatchWriteItem", "PutItem", "Scan", "Query"]
+    assert sent.operations == ["BatchWriteItem", "PutItem", "PutItem", "GetItem", "Scan", "Query"]

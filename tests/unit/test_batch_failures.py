@@ -153,5 +153,113 @@ def test_an_unmatched_unprocessed_item_reports_its_whole_request() -> None:
     service, _ = make_service(strange)  # type: ignore[arg-type]
     with pytest.raises(UnprocessedItemsError) as caught:
         bulk_write(service, puts=[(T, item_of("a")), (T, item_of("b"))])
-    assert len(caught.value.unprocessed) == 2
+    # an answer that cannot be read proves nothing either way about its request
+    assert len(caught.value.unknown) == 2
+    assert caught.value.unprocessed == []
     assert caught.value.details["cause_code"] == "PROVIDER_ERROR"
+
+
+def _timeout() -> DynamoDBServiceError:
+    return error_for(ErrorCode.TIMEOUT, "read timeout", {"exception": "ReadTimeoutError"})
+
+
+def _puts(*numbers: int) -> list[tuple[str, dict[str, Any]]]:
+    return [(T, {"PutRequest": {"Item": item_of(f"p{i:03d}")}}) for i in numbers]
+
+
+def test_a_request_whose_answers_are_lost_reports_its_writes_unknown_not_unprocessed() -> None:
+    def lose_the_chunk_holding_p030(_: str, writes: list) -> DynamoDBServiceError | None:
+        return _timeout() if any(_pk(w) == "p030" for w in writes) else None
+
+    fake = FakeDynamo(fail=lose_the_chunk_holding_p030)
+    service, _ = make_service(fake, max_attempts=3, max_workers=2)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(100)])
+    error = caught.value
+    assert error.unknown == _puts(*range(25, 50))
+    assert error.unprocessed == []
+    assert error.details["unknown_count"] == 25
+    assert error.details["unprocessed_count"] == 0
+    assert error.details["cause_code"] == "OUTCOME_UNKNOWN"
+    assert "25 may or may not have been" in error.message
+    assert error.retryable  # batch puts are unconditional: resending them is safe
+    assert len(fake.stored()) == 75  # the other chunks carried on
+
+
+def test_doubt_and_refusal_are_told_apart_per_request() -> None:
+    def fail(_: str, writes: list) -> DynamoDBServiceError | None:
+        if any(_pk(w) == "p010" for w in writes):
+            return _timeout()
+        if any(_pk(w) == "p030" for w in writes):
+            return error_for(ErrorCode.THROTTLED, "throttled")
+        return None
+
+    fake = FakeDynamo(fail=fail)
+    service, _ = make_service(fake, max_attempts=2, max_workers=1)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(75)])
+    assert caught.value.unknown == _puts(*range(25))
+    assert caught.value.unprocessed == _puts(*range(25, 50))
+    assert len(fake.stored()) == 25
+
+
+def test_work_handed_back_after_a_lost_answer_is_unknown() -> None:
+    """A resend after a lost answer proves what it processed; what it hands back may have
+    been written by the attempt whose answer was lost."""
+    calls = [0]
+
+    def lose_the_first_answer(_: str, writes: list) -> DynamoDBServiceError | None:
+        calls[0] += 1
+        return _timeout() if calls[0] == 1 else None
+
+    fake = FakeDynamo(
+        fail=lose_the_first_answer,
+        hold=lambda _, writes: {i for i, w in enumerate(writes) if _pk(w) in {"p003", "p007"}},
+    )
+    service, _ = make_service(fake, max_attempts=2, max_workers=1)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(10)])
+    assert caught.value.unknown == _puts(3, 7)
+    assert caught.value.unprocessed == []
+
+
+def test_work_handed_back_without_doubt_is_unprocessed() -> None:
+    fake = FakeDynamo(hold=lambda _, writes: {i for i, w in enumerate(writes) if _pk(w) == "p003"})
+    service, _ = make_service(fake, max_attempts=2, max_workers=1)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(10)])
+    assert caught.value.unprocessed == _puts(3)
+    assert caught.value.unknown == []
+
+
+def test_an_entry_in_doubt_confirmed_by_a_resend_is_done() -> None:
+    calls = [0]
+
+    def lose_the_first_answer(_: str, writes: list) -> DynamoDBServiceError | None:
+        calls[0] += 1
+        return _timeout() if calls[0] == 1 else None
+
+    held = [True]
+
+    def hold_p003_once(_: str, writes: list) -> set[int]:
+        if held[0]:
+            held[0] = False
+            return {i for i, w in enumerate(writes) if _pk(w) == "p003"}
+        return set()
+
+    fake = FakeDynamo(fail=lose_the_first_answer, hold=hold_p003_once)
+    service, _ = make_service(fake, max_attempts=2, max_workers=1)
+    bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(10)])
+    assert len(fake.stored()) == 10
+
+
+def test_gets_whose_answers_are_lost_are_not_read_never_unknown() -> None:
+    fake = FakeDynamo()
+    service, _ = make_service(fake, max_attempts=2)
+    bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(120)])
+    fake.fail = lambda _, keys: _timeout() if any(k["PK"]["S"] == "p110" for k in keys) else None
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_get(service, T, [key_of(f"p{i:03d}") for i in range(120)])
+    assert caught.value.unprocessed == [(T, key_of(f"p{i:03d}")) for i in range(100, 120)]
+    assert caught.value.unknown == []
+    assert caught.value.details["cause_code"] == "RETRIES_EXHAUSTED"

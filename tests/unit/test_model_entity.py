@@ -172,6 +172,12 @@ def test_empty_and_control_character_key_values(table):
     assert caught.value.code is ErrorCode.INVALID_KEY
     with pytest.raises(InvalidInputError, match="control character"):
         User(user_id="a\nb", name="x").to_item()
+    # the same rule for a field that only an index key template holds
+    with pytest.raises(InvalidInputError, match="control character") as caught:
+        User(user_id="a", name="x", email="e\x00@x").to_item()
+    assert caught.value.code is ErrorCode.INVALID_KEY
+    with pytest.raises(InvalidInputError, match="control character"):
+        User.index_keys("GSI1", email="e\x85", user_id="a")
 
 
 def test_sparse_index_attributes_are_omitted(table):

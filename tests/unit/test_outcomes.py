@@ -54,6 +54,10 @@ CLASSES: list[tuple[DynamoDBServiceError, Failure]] = [
     ),
     (refusal("PutItem", "ConditionalCheckFailedException", 400, "x"), Failure.DECIDED),
     (refusal("PutItem", "ValidationException", 400, "x"), Failure.REFUSED),
+    (
+        refusal("TransactWriteItems", "IdempotentParameterMismatchException", 400, "x"),
+        Failure.DECIDED,
+    ),
     (error_for(ErrorCode.INVALID_KEY, "bad"), Failure.REFUSED),
     (error_for(ErrorCode.CIRCUIT_OPEN, "open"), Failure.NOT_SENT),
     (cancelled(None, ErrorCode.CONDITION_FAILED), Failure.DECIDED),
@@ -72,6 +76,7 @@ NOT_SENT = refusal("X", "ThrottlingException", 400, "x")
 IN_PROGRESS = refusal("X", "TransactionInProgressException", 400, "x")
 CONDITION = refusal("X", "ConditionalCheckFailedException", 400, "x")
 REFUSED = refusal("X", "ValidationException", 400, "x")
+MISMATCH = refusal("X", "IdempotentParameterMismatchException", 400, "x")
 
 # (kind, in doubt before, error) -> (in doubt after, report unknown now)
 RULES = [
@@ -82,6 +87,9 @@ RULES = [
     (K.BY_TOKEN, False, AMBIGUOUS, True, False),
     (K.BY_TOKEN, True, IN_PROGRESS, True, False),
     (K.BY_TOKEN, True, CONDITION, False, False),  # the replay proves: not applied
+    # the token is another request's: an identical resend of ours would get its replay
+    (K.BY_TOKEN, True, MISMATCH, False, False),
+    (K.BY_TOKEN, False, MISMATCH, False, False),
     (K.BY_CONDITION, True, CONDITION, True, True),  # ours or a competitor's: unknown
     (K.NATURAL, True, CONDITION, True, True),
     (K.BY_CONDITION, False, CONDITION, False, False),  # no doubt: plainly not applied
@@ -192,3 +200,39 @@ def test_in_progress_stops_at_the_deadline() -> None:
         )
     assert caught.value.code is ErrorCode.TIMEOUT
     assert calls > 2 and clock.now <= 5
+
+
+def test_a_token_mismatch_has_its_own_code_and_says_what_it_proves() -> None:
+    error = refusal("TransactWriteItems", "IdempotentParameterMismatchException", 400, "x")
+    assert error.code is ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH
+    assert error.retryable is False
+    assert "NOT applied" in error.message and "10 minutes" in error.message
+    assert "earlier request with that token may have been applied" in error.message
+
+
+def test_old_values_answered_after_doubt_are_unproven_new_values_are_not() -> None:
+    from tctf_dynamo.outcomes import old_values_unproven
+
+    for asked in ("ALL_OLD", "UPDATED_OLD"):
+        error = old_values_unproven(K.NATURAL, "DeleteItem", {"ReturnValues": asked}, AMBIGUOUS)
+        assert error is not None and error.details["applied"] is True
+        assert error.last_error is AMBIGUOUS
+    for asked in ("ALL_NEW", "UPDATED_NEW", None):
+        assert (
+            old_values_unproven(K.NATURAL, "UpdateItem", {"ReturnValues": asked}, AMBIGUOUS) is None
+        )
+
+
+def test_doubt_watches_nest_and_see_the_first_failure_that_left_doubt() -> None:
+    from tctf_dynamo.outcomes import noted_doubt, watch_doubt
+
+    noted_doubt(AMBIGUOUS)  # nobody watching: nothing happens
+    with watch_doubt() as outer:
+        with watch_doubt() as inner:
+            noted_doubt(AMBIGUOUS)
+            noted_doubt(NOT_SENT)
+        assert inner.error is AMBIGUOUS
+        with watch_doubt() as quiet:
+            pass
+        assert quiet.error is None
+    assert outer.error is AMBIGUOUS and outer.after_doubt

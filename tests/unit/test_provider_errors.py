@@ -78,7 +78,7 @@ ROWS = [
     (
         "IdempotentParameterMismatchException",
         400,
-        ErrorCode.SERVICE_VALIDATION_FAILED,
+        ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH,
         ServiceValidationError,
     ),
     (

@@ -171,3 +171,68 @@ def test_extra_fields_in_keys_are_refused(
     assert sent.calls == []
     accounts.get(account_id="a")
     assert sent.operations == ["GetItem"]
+
+
+def _wire_update(expression: str, names: dict[str, str], values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": TABLE.name,
+            "Key": {"PK": {"S": "p"}, "SK": {"S": "s"}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "plain", "code"),
+    [
+        ("GSI1PK", {"N": "7"}, 7, ErrorCode.INVALID_KEY),
+        ("GSI1PK", {"S": ""}, "", ErrorCode.INVALID_KEY),
+        ("GSI1SK", {"B": b"raw"}, b"raw", ErrorCode.INVALID_KEY),
+        ("GSI1PK", {"S": "x" * 2049}, "x" * 2049, ErrorCode.KEY_TOO_LARGE),
+        ("GSI1SK", {"S": "x" * 1025}, "x" * 1025, ErrorCode.KEY_TOO_LARGE),
+    ],
+    ids=["wrong type", "empty", "binary sort key", "partition too large", "sort too large"],
+)
+def test_index_keys_set_by_wire_updates_of_a_transaction_are_checked(
+    service: DynamoDBService,
+    sent: RecordingProvider,
+    name: str,
+    value: dict[str, Any],
+    plain: Any,
+    code: ErrorCode,
+) -> None:
+    service.key_schema(TABLE)  # the table's schemas known, as a Table would give them
+    forms = [
+        _wire_update("SET #n0 = :v0", {"#n0": name}, {":v0": value}),
+        _wire_update(f"set other = :o, {name}=:v0", {}, {":o": {"S": "x"}, ":v0": value}),
+        _wire_update(
+            "SET #a = if_not_exists(#a, :o), #n0 = :v0 REMOVE #b",
+            {"#a": "a", "#b": "b", "#n0": name},
+            {":o": {"S": "x"}, ":v0": value},
+        ),
+    ]
+    for action in forms:
+        error = _refused(code, lambda action=action: service.transact_write([action]))
+        assert error.details["attribute"] == name
+    # the same value through update_item: the same rule, the same answer
+    _refused(code, lambda: service.update_item(TABLE, _item(), set={name: plain}))
+    assert sent.calls == []
+
+
+def test_wire_updates_leaving_index_keys_valid_are_sent(
+    service: DynamoDBService, sent: RecordingProvider
+) -> None:
+    service.key_schema(TABLE)
+    service.transact_write(
+        [
+            _wire_update(
+                "SET #n0 = :v0, #n1 = :v1, #d.#n0 = :n ADD #c :n",
+                {"#n0": "GSI1PK", "#n1": "GSI1SK", "#d": "doc", "#c": "count"},
+                {":v0": {"S": "x" * 2048}, ":v1": {"S": "y"}, ":n": {"N": "1"}},
+            )
+        ]
+    )
+    assert sent.operations[-1] == "TransactWriteItems"

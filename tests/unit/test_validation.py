@@ -16,6 +16,7 @@ from tctf_dynamo.validation import (
     check_unsafe_values,
     validate_attribute_name,
     validate_batch_size,
+    validate_index_keys,
     validate_index_name,
     validate_item,
     validate_key,
@@ -123,9 +124,15 @@ def test_malformed_key_values_refused(av: Any) -> None:
 
 
 @pytest.mark.parametrize("character", ["\x00", "\n", "\x1f", "\x7f", "\x85", "\x9f"])
-def test_control_characters_in_string_keys_refused(character: str) -> None:
-    error = refusal(ErrorCode.INVALID_KEY, validate_key, {"PK": {"S": f"a{character}b"}}, [PK])
-    assert error.details == {"attribute": "PK"}
+def test_control_characters_in_wire_keys_are_accepted_as_dynamodb_accepts_them(
+    character: str,
+) -> None:
+    """DynamoDB keys are any non-empty UTF-8 string; only key *templates* refuse control
+    characters, because the library composes their text (see model.templates)."""
+    validate_key({"PK": {"S": f"a{character}b"}}, [PK])
+    validate_index_keys(
+        {"GSI1PK": {"S": f"a{character}b"}}, {"GSI1": [KeyAttribute("GSI1PK", "S")]}
+    )
 
 
 def test_characters_next_to_the_control_ranges_accepted() -> None:

@@ -1,0 +1,118 @@
+"""Batch writes whose answers are lost, over HTTP through the fault proxy.
+
+A BatchWriteItem whose every attempt is applied and then loses its answer (the proxy
+forwards it to moto server, then resets the connection) ends in doubt: its entries are
+reported *unknown*, never "not written". Entries refused before reaching the server are
+reported unprocessed, and the table holds exactly what each report says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from tctf_dynamo import Table, UnitOfWork, UnprocessedItemsError
+from tctf_dynamo.batch import bulk_get_items, bulk_write_items
+from tests.faultproxy import RESET_AFTER, THROTTLE, Fault, FaultProxy, RequestInfo
+from tests.server.outcome_fixtures import through, truth
+
+pytestmark = pytest.mark.server
+
+
+@pytest.fixture
+def world(
+    fault_proxy: FaultProxy, moto_endpoint: str, table_name: str
+) -> Iterator[SimpleNamespace]:
+    table = Table(table_name)
+    clean = truth(moto_endpoint)
+    clean.create_table(table)
+    service = through(fault_proxy.endpoint)
+    service.key_schema(table)
+    yield SimpleNamespace(table=table, clean=clean, service=service, proxy=fault_proxy)
+    fault_proxy.wait_idle(10)
+    clean.delete_table(table, missing_ok=True)
+    service.close()
+    clean.close()
+
+
+def _holding(pk: str, fault: Fault) -> Any:
+    """A rule: every BatchWriteItem carrying the item ``pk`` meets ``fault``."""
+
+    def rule(info: RequestInfo) -> Fault | None:
+        if info.operation != "BatchWriteItem" or info.body is None:
+            return None
+        writes = [w for ws in info.body["RequestItems"].values() for w in ws]
+        held = any(w.get("PutRequest", {}).get("Item", {}).get("PK") == {"S": pk} for w in writes)
+        return fault if held else None
+
+    return rule
+
+
+def _items(count: int) -> list[dict[str, Any]]:
+    return [{"PK": f"P{i:03d}", "SK": "A", "n": i} for i in range(count)]
+
+
+def _stored(world: SimpleNamespace, count: int) -> list[bool]:
+    keys = [{"PK": f"P{i:03d}", "SK": "A"} for i in range(count)]
+    found = bulk_get_items(world.clean, world.table.name, keys, consistent=True)
+    return [item is not None for item in found]
+
+
+def test_lost_answers_of_applied_writes_are_reported_unknown(world: SimpleNamespace) -> None:
+    world.proxy.set_rule(_holding("P030", RESET_AFTER))
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write_items(world.service, world.table.name, puts=_items(75), max_workers=1)
+    error = caught.value
+    unknown = [request["PutRequest"]["Item"]["PK"]["S"] for _, request in error.unknown]
+    assert unknown == [f"P{i:03d}" for i in range(25, 50)]
+    assert error.unprocessed == []
+    assert error.details["cause_code"] == "OUTCOME_UNKNOWN"
+    assert world.proxy.stats("BatchWriteItem").forwarded >= 3
+    assert all(_stored(world, 75))  # the doubt was real: every write of it was applied
+
+
+def test_refused_writes_are_unprocessed_and_not_stored(world: SimpleNamespace) -> None:
+    world.proxy.set_rule(_holding("P030", THROTTLE))
+    with pytest.raises(UnprocessedItemsError) as caught:
+        bulk_write_items(world.service, world.table.name, puts=_items(75), max_workers=1)
+    error = caught.value
+    unprocessed = [request["PutRequest"]["Item"]["PK"]["S"] for _, request in error.unprocessed]
+    assert unprocessed == [f"P{i:03d}" for i in range(25, 50)]
+    assert error.unknown == []
+    world.proxy.set_rule(None)
+    stored = _stored(world, 75)
+    assert stored == [not 25 <= i < 50 for i in range(75)]
+
+
+def test_a_non_atomic_unit_tells_intents_in_doubt_from_intents_not_applied(
+    world: SimpleNamespace,
+) -> None:
+    from tctf_dynamo import Entity
+
+    class Thing(Entity, table=world.table, pk="T#{thing_id}", sk="A"):
+        thing_id: str
+
+    def rule(info: RequestInfo) -> Fault | None:
+        if info.operation != "BatchWriteItem" or info.body is None:
+            return None
+        return RESET_AFTER if "T#a00" in str(info.body) else THROTTLE
+
+    world.proxy.set_rule(rule)
+    uow = UnitOfWork(world.service, atomic=False)
+    names = [f"a{i:02d}" for i in range(25)] + [f"b{i:02d}" for i in range(5)]
+    for name in names:
+        uow.put(Thing(thing_id=name))
+    with pytest.raises(UnprocessedItemsError) as caught:
+        uow.commit()
+    outcomes = [result.outcome for result in caught.value.unprocessed]
+    assert outcomes == ["unknown"] * 25 + ["not_applied"] * 5
+    assert caught.value.details["unknown_indexes"] == list(range(25))
+    world.proxy.set_rule(None)
+    stored = [
+        world.clean.get_item(world.table, {"PK": f"T#{name}", "SK": "A"}, consistent=True)
+        for name in names
+    ]
+    assert [item is not None for item in stored] == [True] * 25 + [False] * 5
