@@ -42,10 +42,17 @@ class NoTimeLeftError(Exception):
     """The operation has no time left for the store: the store is not to blame."""
 
 
+_ASYNC_STORES: dict[type, bool] = {}
+
+
 def is_async_store(store: object) -> bool:
     """Whether ``store``'s methods are coroutines (an async store, served by async
-    drivers only)."""
-    return inspect.iscoroutinefunction(getattr(store, "load", None))
+    drivers only); worked out once per class, as it is asked on every store call."""
+    kind = type(store)
+    known = _ASYNC_STORES.get(kind)
+    if known is None:
+        known = _ASYNC_STORES[kind] = inspect.iscoroutinefunction(getattr(store, "load", None))
+    return known
 
 
 @attrs.frozen(slots=True)
