@@ -8,7 +8,8 @@ programs (:mod:`tctf_dynamo.core.program`); every read or write of a state store
 * ``perform_async()`` (the async driver) awaits an async store's coroutine, calls a
   store that never blocks (``blocking = False``, as :class:`~.stores.MemoryStateStore`)
   directly, and runs any other sync store in a worker thread so the event loop never
-  waits on its I/O.
+  waits on its I/O. An awaited call is also cancelled when its timeout passes, so the
+  store's budget holds even for a store that ignores the ``timeout`` it is given.
 
 A :class:`StoreView` is what the decision programs see of one store: its accesses as
 programs, each bounded by what is left of one time budget.
@@ -76,11 +77,12 @@ class StoreCall:
 
     async def perform_async(self) -> Any:
         bound = getattr(self.store, self.method)
-        if is_async_store(self.store):
-            return await bound(*self.args, **self._keywords())
-        if not getattr(self.store, "blocking", True):
+        if not is_async_store(self.store) and not getattr(self.store, "blocking", True):
             return bound(*self.args, **self._keywords())
-        return await asyncio.to_thread(bound, *self.args, **self._keywords())
+        async with asyncio.timeout(self.timeout):  # the budget holds even if ignored
+            if is_async_store(self.store):
+                return await bound(*self.args, **self._keywords())
+            return await asyncio.to_thread(bound, *self.args, **self._keywords())
 
     def _keywords(self) -> dict[str, Any]:
         if self.timeout is None or not accepts_timeout(self.store, self.method):

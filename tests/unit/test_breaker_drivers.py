@@ -321,3 +321,21 @@ def test_a_cancelled_store_call_is_neither_an_outage_nor_a_failure() -> None:
     hang[0] = False
     state = asyncio.run(breaker.state_async())
     assert (state.state, state.failures) == (CircuitState.CLOSED, ())  # nothing counted
+
+
+def test_an_async_store_that_ignores_its_timeout_still_gets_only_its_budget() -> None:
+    class Deaf:
+        async def load(self, name: str, *, timeout: float | None = None) -> None:
+            await asyncio.Event().wait()  # never answers, whatever it was given
+
+        async def compare_and_set(self, *args: Any, **kwargs: Any) -> bool:
+            raise AssertionError("not reached")
+
+    breaker = CircuitBreaker(Deaf(), store_timeout=0.01)
+
+    async def admit() -> None:
+        permit = await asyncio.wait_for(run_async(breaker.admit(), perform_own_async), 30.0)
+        assert permit.tracked and not permit.shared  # decided locally
+
+    asyncio.run(admit())
+    assert not breaker.store_reachable
