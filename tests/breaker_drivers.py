@@ -4,54 +4,25 @@ A test takes a :class:`Driver` (the ``driver`` fixture of the tests that use it)
 goes through it for everything that differs between the APIs: the breaker's calls, the
 DynamoDB state store and its provider, and test stores. The async driver runs each call
 with plain ``asyncio.run``, awaiting the breaker's programs, async stores and an async
-provider, so the same assertions check both.
+provider (the sync one run in worker threads,
+:class:`tests.aio_support.ThreadedAsyncProvider`), so the same assertions check both.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tctf_dynamo.core.program import Program, run, run_async
-from tctf_dynamo.providers.base import Provider, Request, Response, send
+from tctf_dynamo.providers.base import Provider
 from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
 from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.state import BreakerState
 from tctf_dynamo.resilience.store_calls import perform_own, perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
-
-
-class ThreadedAsyncProvider:
-    """An ``AsyncProvider`` over a sync provider, each call run in a worker thread.
-
-    Test-only: it stands in for an async HTTP provider, so the async store is checked
-    over HTTP against real servers with the sync provider's transport.
-    """
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-
-    async def call(
-        self, operation: str, request: Request, *, timeout: float | None = None
-    ) -> Response:
-        return await asyncio.to_thread(send, self.provider, operation, request, timeout)
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.provider.close)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
+from tests.aio_support import ThreadedAsyncProvider
 
 
 class AsyncStoreOf:

@@ -4,7 +4,7 @@ Each worker is a separate interpreter whose breaker keeps its state in DynamoDB:
 service over a ``DynamoDBStateStore``, or (the async driver) the breaker's programs
 awaited around each data call, without retries, over an ``AsyncDynamoDBStateStore``.
 The async worker's provider is ``Boto3Provider`` run in worker threads
-(``tests.breaker_drivers.ThreadedAsyncProvider``). Data and store each go through their
+(``tests.aio_support.ThreadedAsyncProvider``). Data and store each go through their
 own fault proxy in front of moto server, so DynamoDB can fail as a whole (503 to
 everything), or only the store can stop answering while the data path stays healthy.
 Workers take commands on stdin and answer one JSON line per command.
@@ -49,7 +49,7 @@ from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.store_calls import perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
-from tests.breaker_drivers import ThreadedAsyncProvider
+from tests.aio_support import ThreadedAsyncProvider
 
 driver, data_endpoint, store_endpoint, data_table, store_table = sys.argv[1:6]
 credentials = {CREDENTIALS!r}
