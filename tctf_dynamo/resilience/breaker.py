@@ -78,7 +78,8 @@ _DISABLED = BreakerState(state=CircuitState.DISABLED)
 
 @attrs.frozen
 class Permit:
-    """Leave to make one call, returned by :meth:`CircuitBreaker.before_call`.
+    """Leave to make one call, given by :meth:`CircuitBreaker.admit` (and
+    :meth:`~CircuitBreaker.before_call`).
 
     ``probe`` marks the single call let through to test a recovering backend (in the
     shared state); ``local_probe`` the same in this process's local state; ``shared``

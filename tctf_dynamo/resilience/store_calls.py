@@ -30,6 +30,7 @@ from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.state import BreakerState
 
 __all__ = [
+    "AsyncStoreInSyncCodeError",
     "NoTimeLeftError",
     "StoreCall",
     "StoreView",
@@ -41,6 +42,10 @@ __all__ = [
 
 class NoTimeLeftError(Exception):
     """The operation has no time left for the store: the store is not to blame."""
+
+
+class AsyncStoreInSyncCodeError(InvalidInputError):
+    """A sync driver met an async store: the breaker is misused, the store is not down."""
 
 
 _ASYNC_STORES: dict[type, bool] = {}
@@ -67,7 +72,7 @@ class StoreCall:
 
     def perform(self) -> Any:
         if is_async_store(self.store):
-            raise InvalidInputError(
+            raise AsyncStoreInSyncCodeError(
                 ErrorCode.INVALID_CONFIGURATION,
                 "this circuit breaker's state store is async: use the breaker from "
                 "async code (its programs with an async driver, or the *_async methods)",

@@ -29,7 +29,11 @@ from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.decisions import Rules, Store, count_failure
 from tctf_dynamo.resilience.events import LOGGER_NAME, BreakerTransition, EventSink, publish
 from tctf_dynamo.resilience.state import CircuitState
-from tctf_dynamo.resilience.store_calls import NoTimeLeftError, StoreView
+from tctf_dynamo.resilience.store_calls import (
+    AsyncStoreInSyncCodeError,
+    NoTimeLeftError,
+    StoreView,
+)
 from tctf_dynamo.resilience.stores import MemoryStateStore
 
 __all__ = ["StoreGuard"]
@@ -97,9 +101,9 @@ class StoreGuard:
             result = yield from action(StoreView(self._store, budget))
         except NoTimeLeftError:
             return None
+        except AsyncStoreInSyncCodeError:
+            raise  # the breaker is misused, not the store down: say so
         except DynamoDBServiceError as error:
-            if error.code is ErrorCode.INVALID_CONFIGURATION:
-                raise  # the breaker is misused (an async store in sync code): say so
             yield from self._failed(error.code.value, error)
             return None
         except Exception as error:  # a broken custom store must not fail the service
