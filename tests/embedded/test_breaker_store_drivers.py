@@ -8,16 +8,20 @@ layout: what one writes, the other reads.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tctf_dynamo.core.program import run_async
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode, error_for
 from tctf_dynamo.providers.embedded import EmbeddedProvider
 from tctf_dynamo.providers.mock import MockProvider
 from tctf_dynamo.resilience.breaker import CircuitBreaker
+from tctf_dynamo.resilience.events import BreakerTransition, CollectingEventSink
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
+from tctf_dynamo.resilience.store_calls import perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
 from tests.breaker_drivers import DRIVERS, Driver
 from tests.unit.resilience_fakes import FakeClock
@@ -124,3 +128,35 @@ def test_breakers_of_both_apis_share_one_circuit(
     assert sync.before_call().probe  # exactly one caller anywhere wins the probe
     with pytest.raises(CircuitOpenError):
         driver.before_call(ours)
+
+
+def test_concurrent_async_callers_open_once_and_let_one_probe_through(
+    provider: EmbeddedProvider, table_name: str
+) -> None:
+    """Tasks interleave at every store call; compare-and-set keeps each transition single."""
+    wall, events = FakeClock(), CollectingEventSink()
+    store = DRIVERS[1].create_table(provider, table_name, cache_ttl=0)
+    shared = CircuitBreaker(store, "db", failure_threshold=5, clock=wall, events=events)
+
+    async def fail_once() -> None:
+        try:
+            permit = await run_async(shared.admit(), perform_own_async)
+        except CircuitOpenError:
+            return
+        await run_async(shared.record(permit, THROTTLE), perform_own_async)
+
+    async def admit() -> bool:
+        try:
+            return (await run_async(shared.admit(), perform_own_async)).probe
+        except CircuitOpenError:
+            return False
+
+    async def scenario() -> list[bool]:
+        await asyncio.gather(*(fail_once() for _ in range(20)))
+        wall.advance(30.0)
+        return await asyncio.gather(*(admit() for _ in range(10)))
+
+    probes = asyncio.run(scenario())
+    assert probes.count(True) == 1
+    moves = [(e.from_state, e.to_state) for e in events.of_type(BreakerTransition)]
+    assert moves == [("closed", "open"), ("open", "half_open")]
