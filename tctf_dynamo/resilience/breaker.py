@@ -33,8 +33,8 @@ If the store's table is missing or access to it is denied, the breaker logs one
 warning and turns into a no-op (state DISABLED).
 
 **Sync and async.** Every path is a program (:mod:`tctf_dynamo.core.program`):
-:meth:`CircuitBreaker.admit` and :meth:`CircuitBreaker.record` are what the resilience
-pipeline runs under either driver, and the blocking methods (``before_call``,
+:meth:`CircuitBreaker.admit` and :meth:`CircuitBreaker.record` are the breaker's
+decisions for a pipeline run by either driver, and the blocking methods (``before_call``,
 ``record_success``, ``probe``, ...) run the same programs with the sync driver, the
 ``*_async`` ones with the async driver. Store accesses are effects
 (:mod:`.store_calls`), so an async breaker awaits an async store
