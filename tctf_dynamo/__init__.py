@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from tctf_dynamo.query import Page, Query
     from tctf_dynamo.repository import Repository
     from tctf_dynamo.resilience import (
+        AsyncDynamoDBStateStore,
         CircuitBreaker,
         CollectingEventSink,
         DynamoDBStateStore,
@@ -79,6 +80,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncDynamoDBStateStore",
     "Boto3Provider",
     "CancellationReason",
     "CircuitBreaker",
@@ -142,6 +144,7 @@ __all__ = [
 
 _HOMES: Final = {
     "AccessDeniedError": "tctf_dynamo.errors",
+    "AsyncDynamoDBStateStore": "tctf_dynamo.resilience",
     "Boto3Provider": "tctf_dynamo.providers",
     "CancellationReason": "tctf_dynamo.errors",
     "CircuitBreaker": "tctf_dynamo.resilience",

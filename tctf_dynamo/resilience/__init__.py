@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
     from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit
     from tctf_dynamo.resilience.classification import Classification, classify
     from tctf_dynamo.resilience.deadline import DEFAULT_TIMEOUT_SECONDS, Deadline, attempt_timeout
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from tctf_dynamo.resilience.state import BreakerState, CircuitState
     from tctf_dynamo.resilience.stores import (
         RESERVED_KEY_PREFIX,
+        AsyncStateStore,
         DynamoDBStateStore,
         MemoryStateStore,
         StateStore,
@@ -43,6 +45,8 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "LOGGER_NAME",
     "RESERVED_KEY_PREFIX",
+    "AsyncDynamoDBStateStore",
+    "AsyncStateStore",
     "BreakerState",
     "BreakerTransition",
     "CallbackEventSink",
@@ -71,6 +75,8 @@ __all__ = [
 ]
 
 _HOMES: Final = {
+    "AsyncDynamoDBStateStore": "tctf_dynamo.resilience.async_stores",
+    "AsyncStateStore": "tctf_dynamo.resilience.stores",
     "BreakerState": "tctf_dynamo.resilience.state",
     "BreakerTransition": "tctf_dynamo.resilience.events",
     "CallbackEventSink": "tctf_dynamo.resilience.events",

@@ -31,20 +31,26 @@ the circuit opening or closing, the store becoming unreachable, the store answer
 
 If the store's table is missing or access to it is denied, the breaker logs one
 warning and turns into a no-op (state DISABLED).
+
+**Sync and async.** Every path is a program (:mod:`tctf_dynamo.core.program`):
+:meth:`CircuitBreaker.admit` and :meth:`CircuitBreaker.record` are the breaker's
+decisions for a pipeline run by either driver, and the blocking methods (``before_call``,
+``record_success``, ``probe``, ...) run the same programs with the sync driver, the
+``*_async`` ones with the async driver. Store accesses are effects
+(:mod:`.store_calls`), so an async breaker awaits an async store
+(:class:`~.async_stores.AsyncDynamoDBStateStore`) or calls a memory store directly.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
 
+from tctf_dynamo.core.program import Program, run, run_async
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
-from tctf_dynamo.providers.base import accepts_timeout
 from tctf_dynamo.resilience.classification import classify
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.decisions import (
@@ -55,27 +61,25 @@ from tctf_dynamo.resilience.decisions import (
     count_failure,
     finish_probe,
 )
-from tctf_dynamo.resilience.events import LOGGER_NAME, BreakerTransition, EventSink, publish
+from tctf_dynamo.resilience.events import BreakerTransition, EventSink, publish
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
-from tctf_dynamo.resilience.stores import MemoryStateStore, StateStore
+from tctf_dynamo.resilience.store_calls import perform_own, perform_own_async
+from tctf_dynamo.resilience.store_guard import StoreGuard
+from tctf_dynamo.resilience.stores import AsyncStateStore, StateStore
 
 __all__ = ["CircuitBreaker", "Permit"]
 
-logger = logging.getLogger(LOGGER_NAME)
 T = TypeVar("T")
 
-_STORE_UNUSABLE = frozenset(
-    {ErrorCode.TABLE_NOT_FOUND, ErrorCode.ACCESS_DENIED, ErrorCode.SERVICE_VALIDATION_FAILED}
-)
-"""Store errors that mean it can never work as configured (missing table, no access,
-a table whose key schema is not the store's): the breaker is disabled, once, loudly."""
 _ADMISSION_SHARE = 0.5
 """Before the data call, the store may use at most this share of the time left."""
+_DISABLED = BreakerState(state=CircuitState.DISABLED)
 
 
 @attrs.frozen
 class Permit:
-    """Leave to make one call, returned by :meth:`CircuitBreaker.before_call`.
+    """Leave to make one call, given by :meth:`CircuitBreaker.admit` (and
+    :meth:`~CircuitBreaker.before_call`).
 
     ``probe`` marks the single call let through to test a recovering backend (in the
     shared state); ``local_probe`` the same in this process's local state; ``shared``
@@ -92,42 +96,11 @@ class Permit:
 _UNTRACKED = Permit(tracked=False)
 
 
-class _NoTimeLeftError(Exception):
-    """The operation has no time left for the store: the store is not to blame."""
-
-
-class _Budgeted:
-    """The shared store with every call bounded by what is left of one budget."""
-
-    def __init__(self, store: StateStore, budget: Deadline | None) -> None:
-        self._store = store
-        self._budget = budget
-
-    def load(self, name: str) -> BreakerState | None:
-        return self._store.load(name, **self._timeout("load"))
-
-    def compare_and_set(self, name: str, expected_version: int | None, new: BreakerState) -> bool:
-        return self._store.compare_and_set(
-            name, expected_version, new, **self._timeout("compare_and_set")
-        )
-
-    def invalidate(self, name: str) -> None:
-        invalidate = getattr(self._store, "invalidate", None)
-        if invalidate is not None:
-            invalidate(name)
-
-    def _timeout(self, method: str) -> dict[str, Any]:
-        if self._budget is None:
-            return {}
-        left = self._budget.remaining()
-        if left <= 0:
-            raise _NoTimeLeftError
-        return {"timeout": left} if accepts_timeout(self._store, method) else {}
-
-
 class CircuitBreaker:
     """A circuit breaker whose shared state lives in ``store`` under ``name``.
 
+    ``store`` is a sync :class:`~.stores.StateStore` or an async
+    :class:`~.stores.AsyncStateStore` (then the breaker serves async code only).
     ``clock`` is wall-clock time (``time.time``) because timestamps are compared across
     processes sharing a store; ``monotonic`` times the store's budget and retries.
     ``store_timeout`` is the most one operation spends on the store;
@@ -137,7 +110,7 @@ class CircuitBreaker:
 
     def __init__(
         self,
-        store: StateStore,
+        store: StateStore | AsyncStateStore,
         name: str = "dynamodb",
         *,
         failure_threshold: int = 5,
@@ -160,191 +133,151 @@ class CircuitBreaker:
         self.reset_timeout = reset_timeout
         self.store_timeout = store_timeout
         self.store_retry_interval = store_retry_interval
-        self._store = store
         self._clock = clock
-        self._monotonic = monotonic
         self._events = events
-        self._disabled = False
-        self._lock = threading.Lock()
-        self._down_until: float | None = None  # monotonic; None while the store answers
-        self._local = MemoryStateStore()
         self._shared_rules = self._rules("shared")
         self._local_rules = self._rules("local")
+        self._guard = StoreGuard(
+            store,
+            self._local_rules,
+            store_timeout=store_timeout,
+            retry_interval=store_retry_interval,
+            monotonic=monotonic,
+            events=events,
+        )
 
     @property
     def disabled(self) -> bool:
-        return self._disabled
+        return self._guard.disabled
 
     @property
     def store_reachable(self) -> bool:
         """False while the shared store is unreachable and the local breaker decides."""
-        return self._down_until is None
+        return self._guard.reachable
 
-    def probe(self) -> bool:
-        """Check the store now (instead of on first use); False if the breaker is disabled."""
-        self._shared(lambda store: store.load(self.name), None, None, force=True)
-        return not self._disabled
+    # programs: every rule, no I/O of their own
 
-    def state(self) -> BreakerState:
+    def admit(self, *, deadline: Deadline | None = None) -> Program[Permit]:
+        """A permit for one call, or CircuitOpenError (raised inside the program) if
+        the call must not be made. The shared store gets at most half of what is left
+        of ``deadline``."""
+        if self.disabled:
+            return _UNTRACKED
+        shared = yield from self._guard.run(self._admit_shared, deadline, _ADMISSION_SHARE)
+        if self.disabled:
+            return _UNTRACKED
+        if isinstance(shared, Exception):
+            raise shared
+        local = yield from admit(self._guard.local(), self._local_rules)
+        if isinstance(local, Exception):
+            raise local
+        return Permit(probe=bool(shared), local_probe=local, shared=shared is not None)
+
+    def record(
+        self,
+        permit: Permit,
+        error: BaseException | None,
+        *,
+        deadline: Deadline | None = None,
+    ) -> Program[None]:
+        """Report how the call made under ``permit`` ended: ``error`` None for success."""
+        if not permit.tracked or self.disabled:
+            return
+        if error is None:
+            yield from self._settle(permit, CircuitState.CLOSED, deadline)
+        elif not isinstance(error, DynamoDBServiceError):
+            return  # says nothing about DynamoDB; a lost probe is taken over later
+        elif not classify(error).counts_for_breaker:
+            yield from self._settle(permit, CircuitState.CLOSED, deadline)  # it answered
+        else:
+            yield from self._count(permit, deadline)
+
+    def probe_program(self) -> Program[bool]:
+        """Check the store now (instead of on first use); False if the breaker is
+        disabled (its table is missing, or access to it is denied)."""
+        yield from self._guard.run(_load_or_initial(self.name), None, 1.0, force=True)
+        return not self.disabled
+
+    def state_program(self) -> Program[BreakerState]:
         """The current state: DISABLED when running as a no-op, the local state while
         the shared store is unreachable, else the shared one."""
-        if self._disabled:
-            return BreakerState(state=CircuitState.DISABLED)
-        local = self._local.load(self.name) or INITIAL
-        loaded = self._shared(lambda store: store.load(self.name) or INITIAL, None, None)
-        if self._disabled:
-            return BreakerState(state=CircuitState.DISABLED)
+        if self.disabled:
+            return _DISABLED
+        local = yield from _load_or_initial(self.name)(self._guard.local())
+        loaded = yield from self._guard.run(_load_or_initial(self.name), None, 1.0)
+        if self.disabled:
+            return _DISABLED
         if loaded is None or local.state is not CircuitState.CLOSED:
             return local
         return loaded
+
+    # the sync API: the programs, run blocking
 
     def before_call(self, *, deadline: Deadline | None = None) -> Permit:
         """A permit for one call, or CircuitOpenError if the call must not be made.
 
         The shared store gets at most half of what is left of ``deadline``."""
-        if self._disabled:
-            return _UNTRACKED
-        shared = self._shared(
-            lambda store: admit(store, self._shared_rules), deadline, _ADMISSION_SHARE
-        )
-        if self._disabled:
-            return _UNTRACKED
-        if isinstance(shared, Exception):
-            raise shared
-        local = admit(self._local, self._local_rules)
-        if isinstance(local, Exception):
-            raise local
-        return Permit(probe=bool(shared), local_probe=local, shared=shared is not None)
+        return run(self.admit(deadline=deadline), perform_own)
 
     def record_success(self, permit: Permit, *, deadline: Deadline | None = None) -> None:
         """The call made under ``permit`` succeeded."""
-        self._settle(permit, CircuitState.CLOSED, deadline)
+        run(self.record(permit, None, deadline=deadline), perform_own)
 
     def record_failure(
         self, permit: Permit, error: BaseException, *, deadline: Deadline | None = None
     ) -> None:
         """The call made under ``permit`` failed with ``error``."""
-        if not permit.tracked or self._disabled:
-            return
-        if not isinstance(error, DynamoDBServiceError):
-            return  # says nothing about DynamoDB; a lost probe is taken over later
-        if not classify(error).counts_for_breaker:
-            self._settle(permit, CircuitState.CLOSED, deadline)  # the backend answered
-            return
+        run(self.record(permit, error, deadline=deadline), perform_own)
+
+    def probe(self) -> bool:
+        """Check the store now (instead of on first use); False if the breaker is disabled."""
+        return run(self.probe_program(), perform_own)
+
+    def state(self) -> BreakerState:
+        """The current state: DISABLED when running as a no-op, the local state while
+        the shared store is unreachable, else the shared one."""
+        return run(self.state_program(), perform_own)
+
+    # the async API: the same programs, awaited
+
+    async def probe_async(self) -> bool:
+        """:meth:`probe` for async code: a missing table or denied access disables the
+        breaker, and the store is awaited (never blocking the event loop)."""
+        return await run_async(self.probe_program(), perform_own_async)
+
+    async def state_async(self) -> BreakerState:
+        """:meth:`state` for async code."""
+        return await run_async(self.state_program(), perform_own_async)
+
+    # the steps of the programs
+
+    def _admit_shared(self, store: Store) -> Program[bool | Exception]:
+        return admit(store, self._shared_rules)
+
+    def _count(self, permit: Permit, deadline: Deadline | None) -> Program[None]:
+        """Count a failure of the call made under ``permit``: in the shared state when
+        it can be told, else locally; a probe's failure reopens its circuit instead."""
         if permit.local_probe:
-            finish_probe(self._local, self._local_rules, CircuitState.OPEN)
+            yield from finish_probe(self._guard.local(), self._local_rules, CircuitState.OPEN)
+        heard: bool | None = False
         if permit.probe:
-            heard = self._shared(
-                _done(finish_probe, self._shared_rules, CircuitState.OPEN), deadline, 1.0
-            )
-        else:
-            heard = permit.shared and self._shared(
-                _done(count_failure, self._shared_rules), deadline, 1.0
-            )
+            step = _done(finish_probe, self._shared_rules, CircuitState.OPEN)
+            heard = yield from self._guard.run(step, deadline, 1.0)
+        elif permit.shared:
+            step = _done(count_failure, self._shared_rules)
+            heard = yield from self._guard.run(step, deadline, 1.0)
         if not heard and not permit.local_probe:
-            count_failure(self._local, self._local_rules)
+            yield from count_failure(self._guard.local(), self._local_rules)
 
-    def _settle(self, permit: Permit, outcome: CircuitState, deadline: Deadline | None) -> None:
+    def _settle(
+        self, permit: Permit, outcome: CircuitState, deadline: Deadline | None
+    ) -> Program[None]:
         """End the probes ``permit`` holds with ``outcome``."""
-        if not permit.tracked or self._disabled:
-            return
         if permit.local_probe:
-            finish_probe(self._local, self._local_rules, outcome)
+            yield from finish_probe(self._guard.local(), self._local_rules, outcome)
         if permit.probe:
-            self._shared(
-                lambda store: finish_probe(store, self._shared_rules, outcome), deadline, 1.0
-            )
-
-    # the shared store: bounded, and replaced by the local breaker while it is down
-
-    def _shared(
-        self,
-        action: Callable[[Store], T],
-        deadline: Deadline | None,
-        share: float | None,
-        *,
-        force: bool = False,
-    ) -> T | None:
-        """``action`` on the shared store within its budget; None if it was skipped or
-        failed (then the store is marked down and the failure is counted locally)."""
-        down_until = self._down_until
-        if down_until is not None and not force and self._monotonic() < down_until:
-            return None
-        budget = self._budget(deadline, share)
-        if budget is None and deadline is not None:
-            return None  # no time left: nothing to blame the store for
-        try:
-            result = action(_Budgeted(self._store, budget))
-        except _NoTimeLeftError:
-            return None
-        except DynamoDBServiceError as error:
-            self._store_failed(error.code.value, error)
-            return None
-        except Exception as error:  # a broken custom store must not fail the service
-            self._store_failed(type(error).__name__, error)
-            return None
-        self._store_answered()
-        return result
-
-    def _budget(self, deadline: Deadline | None, share: float | None) -> Deadline | None:
-        if deadline is None:
-            return Deadline.start(self.store_timeout, self._monotonic)
-        seconds = min(self.store_timeout, deadline.remaining() * (share or 1.0))
-        if seconds <= 0:
-            return None
-        return Deadline.start(seconds, deadline.clock)
-
-    def _store_failed(self, code: str, error: Exception) -> None:
-        if isinstance(error, DynamoDBServiceError) and error.code in _STORE_UNUSABLE:
-            self._disable(error)
-            return
-        with self._lock:
-            first = self._down_until is None
-            self._down_until = self._monotonic() + self.store_retry_interval
-        if not first:
-            return
-        logger.warning(
-            "circuit breaker %r cannot reach its state store (%s); deciding locally, "
-            "trying the store again every %ss",
-            self.name,
-            code,
-            self.store_retry_interval,
-            extra={"breaker": self.name, "error_code": code, "store": "unreachable"},
-        )
-        count_failure(self._local, self._local_rules)  # the store failing is a signal too
-
-    def _store_answered(self) -> None:
-        if self._down_until is None:
-            return
-        with self._lock:
-            if self._down_until is None:
-                return
-            self._down_until = None
-            self._local = MemoryStateStore()  # the shared state decides again
-        logger.warning(
-            "circuit breaker %r reaches its state store again; using the shared state",
-            self.name,
-            extra={"breaker": self.name, "store": "reachable"},
-        )
-
-    def _disable(self, error: DynamoDBServiceError) -> None:
-        with self._lock:
-            if self._disabled:
-                return
-            self._disabled = True
-        logger.warning(
-            "circuit breaker %r disabled: its state store is unusable (%s); "
-            "operations continue without a circuit breaker",
-            self.name,
-            error.code.value,
-            extra={
-                "breaker": self.name,
-                "breaker_state": CircuitState.DISABLED.value,
-                "error_code": error.code.value,
-            },
-        )
-        transition = BreakerTransition(self.name, "unknown", CircuitState.DISABLED.value)
-        publish(self._events, transition, log=False)
+            step = _done(finish_probe, self._shared_rules, outcome)
+            yield from self._guard.run(step, deadline, 1.0)
 
     def _rules(self, scope: str) -> Rules:
         def announce(before: CircuitState, after: CircuitState) -> None:
@@ -361,11 +294,21 @@ class CircuitBreaker:
         )
 
 
-def _done(step: Callable[..., None], *args: Any) -> Callable[[Store], bool]:
+def _load_or_initial(name: str) -> Callable[[Store], Program[BreakerState]]:
+    """Read breaker ``name``'s state, INITIAL when never written."""
+
+    def action(store: Store) -> Program[BreakerState]:
+        stored = yield from store.load(name)
+        return stored or INITIAL
+
+    return action
+
+
+def _done(step: Callable[..., Program[None]], *args: Any) -> Callable[[Store], Program[bool]]:
     """``step(store, *args)`` as an action that says it ran."""
 
-    def action(store: Store) -> bool:
-        step(store, *args)
+    def action(store: Store) -> Program[bool]:
+        yield from step(store, *args)
         return True
 
     return action

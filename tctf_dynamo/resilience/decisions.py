@@ -1,9 +1,10 @@
 """The circuit breaker's transitions, each a load, a decision and a compare-and-set.
 
-They work on any :class:`~.stores.StateStore`, so the same rules drive the shared state
-(kept in DynamoDB by every process) and the local one a process falls back to while the
-shared store cannot be reached. Store errors propagate: what a failing store means is
-decided by :mod:`.breaker`.
+Each transition is a program (:mod:`tctf_dynamo.core.program`) whose store accesses are
+effects (:mod:`.store_calls`), so the same rules run under the sync and the async driver,
+and drive both the shared state (kept in DynamoDB by every process) and the local one a
+process falls back to while the shared store cannot be reached. Store errors propagate:
+what a failing store means is decided by :mod:`.breaker`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Protocol
 
 import attrs
 
+from tctf_dynamo.core.program import Program
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode
 from tctf_dynamo.resilience.events import LOGGER_NAME
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
@@ -31,13 +33,14 @@ INITIAL = BreakerState()
 
 
 class Store(Protocol):
-    """What the transitions need of a store (a budget may already be bound to it)."""
+    """What the transitions need of a store, each access a program (a budget may already
+    be bound to it): a :class:`~.store_calls.StoreView`."""
 
-    def load(self, name: str) -> BreakerState | None: ...
+    def load(self, name: str) -> Program[BreakerState | None]: ...
 
     def compare_and_set(
         self, name: str, expected_version: int | None, new: BreakerState
-    ) -> bool: ...
+    ) -> Program[bool]: ...
 
     def invalidate(self, name: str) -> None: ...
 
@@ -54,11 +57,11 @@ class Rules:
     announce: Callable[[CircuitState, CircuitState], None]
 
 
-def admit(store: Store, rules: Rules) -> bool | CircuitOpenError:
+def admit(store: Store, rules: Rules) -> Program[bool | CircuitOpenError]:
     """True for the probe, False for an ordinary call, or the error refusing the call."""
     current = INITIAL
     for _ in range(_CAS_ROUNDS):
-        stored = store.load(rules.name)
+        stored = yield from store.load(rules.name)
         current = stored or INITIAL
         if current.state is CircuitState.CLOSED:
             return False
@@ -72,17 +75,17 @@ def admit(store: Store, rules: Rules) -> bool | CircuitOpenError:
             probe_started_at=now,
             version=current.version + 1,
         )
-        if store.compare_and_set(rules.name, _version(stored), probing):
+        if (yield from store.compare_and_set(rules.name, _version(stored), probing)):
             if current.state is not CircuitState.HALF_OPEN:
                 rules.announce(current.state, CircuitState.HALF_OPEN)
             return True
     return open_error(rules.name, current, 0.0)
 
 
-def count_failure(store: Store, rules: Rules) -> None:
+def count_failure(store: Store, rules: Rules) -> Program[None]:
     """Add one failure at now; open the circuit when the window holds the threshold."""
     for _ in range(_COUNT_ROUNDS):
-        stored = store.load(rules.name)
+        stored = yield from store.load(rules.name)
         current = stored or INITIAL
         if current.state is not CircuitState.CLOSED:
             return  # already open: nothing more to learn
@@ -92,7 +95,7 @@ def count_failure(store: Store, rules: Rules) -> None:
             new = BreakerState(CircuitState.OPEN, (), now, None, current.version + 1)
         else:
             new = attrs.evolve(current, failures=recent, version=current.version + 1)
-        if store.compare_and_set(rules.name, _version(stored), new):
+        if (yield from store.compare_and_set(rules.name, _version(stored), new)):
             if new.state is CircuitState.OPEN:
                 rules.announce(CircuitState.CLOSED, CircuitState.OPEN)
             return
@@ -102,10 +105,10 @@ def count_failure(store: Store, rules: Rules) -> None:
     )
 
 
-def finish_probe(store: Store, rules: Rules, outcome: CircuitState) -> None:
+def finish_probe(store: Store, rules: Rules, outcome: CircuitState) -> Program[None]:
     """Close (or reopen) a half-open circuit after its probe; once only, by version."""
     for attempt in range(_CAS_ROUNDS):
-        stored = store.load(rules.name)
+        stored = yield from store.load(rules.name)
         if stored is None or stored.state is not CircuitState.HALF_OPEN:
             if attempt == 0:
                 store.invalidate(rules.name)  # a cached read may predate our own probe
@@ -113,7 +116,7 @@ def finish_probe(store: Store, rules: Rules, outcome: CircuitState) -> None:
             return  # another caller already settled it
         opened_at = rules.clock() if outcome is CircuitState.OPEN else None
         new = BreakerState(outcome, (), opened_at, None, stored.version + 1)
-        if store.compare_and_set(rules.name, stored.version, new):
+        if (yield from store.compare_and_set(rules.name, stored.version, new)):
             rules.announce(CircuitState.HALF_OPEN, outcome)
             return
 

@@ -6,6 +6,11 @@ directly, never through the breaker or the retry pipeline: the breaker must not 
 retry or count its own bookkeeping. ``timeout`` on each method is the time the breaker
 can spare for that call from the operation it is deciding about; the DynamoDB store
 passes it to the provider as the request's socket timeout.
+
+Async breakers use an :class:`AsyncStateStore` (the same methods, awaited; see
+:mod:`.async_stores`), or a sync store that never blocks (``blocking = False``, as
+:class:`MemoryStateStore`), which they call directly; any other sync store is run in a
+worker thread so the event loop never waits on it.
 """
 
 from __future__ import annotations
@@ -13,25 +18,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from tctf_dynamo import limits
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.core.program import Program, Send, Sleep, run
 from tctf_dynamo.providers.base import Provider, send
-from tctf_dynamo.resilience.state import BreakerState, CircuitState
+from tctf_dynamo.resilience.state import BreakerState
+from tctf_dynamo.resilience.state_table import DEFAULT_KEY_PREFIX, StateTable, ensure_table
 
 __all__ = [
     "RESERVED_KEY_PREFIX",
+    "AsyncStateStore",
     "DynamoDBStateStore",
     "MemoryStateStore",
     "StateStore",
 ]
 
+T = TypeVar("T")
+
 RESERVED_KEY_PREFIX = limits.RESERVED_KEY_PREFIX
 """Keys starting with this belong to the library (breaker state); entities may not use it."""
-
-_STATE_SORT_KEY: Final = "STATE"
-_TABLE_READY_TIMEOUT_SECONDS: Final = 60.0
 
 
 class StateStore(Protocol):
@@ -54,8 +60,32 @@ class StateStore(Protocol):
         ...
 
 
+class AsyncStateStore(Protocol):
+    """Keeps breaker states by name, for async breakers: :class:`StateStore`, awaited."""
+
+    async def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
+        """The stored state of breaker ``name``, or None if it was never written."""
+        ...
+
+    async def compare_and_set(
+        self,
+        name: str,
+        expected_version: int | None,
+        new: BreakerState,
+        *,
+        timeout: float | None = None,
+    ) -> bool:
+        """Store ``new`` if the stored version is ``expected_version``."""
+        ...
+
+
 class MemoryStateStore:
-    """A thread-safe store for one process; the default."""
+    """A thread-safe store for one process; the default.
+
+    It never waits on I/O (``blocking = False``), so async breakers use it as it is.
+    """
+
+    blocking: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -95,6 +125,8 @@ class DynamoDBStateStore:
 
     ``partition_key=None`` reads the table's key attributes with DescribeTable on first
     use (inside that call's time), so building a store never waits on the network.
+    For async code, :class:`~.async_stores.AsyncDynamoDBStateStore` is the same store
+    over an async provider.
     """
 
     def __init__(
@@ -102,22 +134,22 @@ class DynamoDBStateStore:
         provider: Provider,
         table_name: str,
         *,
-        key_prefix: str = RESERVED_KEY_PREFIX + "breaker__#",
+        key_prefix: str = DEFAULT_KEY_PREFIX,
         partition_key: str | None = "PK",
         sort_key: str | None = "SK",
         cache_ttl: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._provider = provider
-        self.table_name = table_name
-        self._key_prefix = key_prefix
-        self._schema: tuple[str, str | None] | None = (
-            (partition_key, sort_key) if partition_key is not None else None
+        self._table = StateTable(
+            table_name,
+            key_prefix=key_prefix,
+            partition_key=partition_key,
+            sort_key=sort_key,
+            cache_ttl=cache_ttl,
+            clock=clock,
         )
-        self._cache_ttl = cache_ttl
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, BreakerState | None]] = {}
+        self.table_name = table_name
 
     @classmethod
     def create_table(
@@ -131,24 +163,11 @@ class DynamoDBStateStore:
     ) -> DynamoDBStateStore:
         """Create a dedicated on-demand table (partition key only) unless it exists,
         wait until it is active, and return a store using it."""
-        if not _table_exists(provider, table_name):
-            _create(provider, table_name, partition_key)
-        _wait_active(provider, table_name, sleep)
+        _run(ensure_table(table_name, partition_key), provider, sleep)
         return cls(provider, table_name, partition_key=partition_key, sort_key=None, **options)
 
     def load(self, name: str, *, timeout: float | None = None) -> BreakerState | None:
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(name)
-        if cached is not None and now - cached[0] < self._cache_ttl:
-            return cached[1]
-        key = self._key(name, timeout)
-        request = {"TableName": self.table_name, "Key": key, "ConsistentRead": True}
-        response = send(self._provider, "GetItem", request, timeout)
-        item = response.get("Item")
-        state = _decode(item) if item else None
-        self._remember(name, state)
-        return state
+        return _run(self._table.load(name, timeout), self._provider, time.sleep)
 
     def compare_and_set(
         self,
@@ -158,132 +177,21 @@ class DynamoDBStateStore:
         *,
         timeout: float | None = None,
     ) -> bool:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "Item": {**self._key(name, timeout), **_encode(new)},
-        }
-        if expected_version is None:
-            request["ConditionExpression"] = "attribute_not_exists(#pk)"
-            request["ExpressionAttributeNames"] = {"#pk": next(iter(request["Item"]))}
-        else:
-            request["ConditionExpression"] = "#v = :expected"
-            request["ExpressionAttributeNames"] = {"#v": "version"}
-            request["ExpressionAttributeValues"] = {":expected": {"N": str(expected_version)}}
-        try:
-            send(self._provider, "PutItem", request, timeout)
-        except DynamoDBServiceError as error:
-            if error.code is ErrorCode.CONDITION_FAILED:
-                with self._lock:
-                    self._cache.pop(name, None)
-                return False
-            raise
-        self._remember(name, new)
-        return True
+        program = self._table.compare_and_set(name, expected_version, new, timeout)
+        return _run(program, self._provider, time.sleep)
 
     def invalidate(self, name: str | None = None) -> None:
         """Forget cached states (one breaker's, or all) so the next load reads the table."""
-        with self._lock:
-            if name is None:
-                self._cache.clear()
-            else:
-                self._cache.pop(name, None)
-
-    def _remember(self, name: str, state: BreakerState | None) -> None:
-        """Cache ``state`` unless a newer version is cached already: a read that was in
-        flight while this process changed the state must not bring the old one back."""
-        if self._cache_ttl > 0:
-            with self._lock:
-                cached = self._cache.get(name)
-                newer = cached[1] if cached is not None else None
-                if newer is not None and (state is None or state.version < newer.version):
-                    return
-                self._cache[name] = (self._clock(), state)
-
-    def _key(self, name: str, timeout: float | None) -> dict[str, Any]:
-        schema = self._schema
-        if schema is None:
-            schema = self._schema = _key_attributes(self._provider, self.table_name, timeout)
-        partition_key, sort_key = schema
-        key: dict[str, Any] = {partition_key: {"S": self._key_prefix + name}}
-        if sort_key is not None:
-            key[sort_key] = {"S": _STATE_SORT_KEY}
-        return key
+        self._table.invalidate(name)
 
 
-def _encode(state: BreakerState) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "breaker_state": {"S": state.state.value},
-        "failures": {"L": [{"N": repr(moment)} for moment in state.failures]},
-        "version": {"N": str(state.version)},
-    }
-    if state.opened_at is not None:
-        item["opened_at"] = {"N": repr(state.opened_at)}
-    if state.probe_started_at is not None:
-        item["probe_started_at"] = {"N": repr(state.probe_started_at)}
-    return item
+def _run(program: Program[T], provider: Provider, sleep: Callable[[float], object]) -> T:
+    """Perform a :mod:`.state_table` program on ``provider``, blocking."""
 
+    def perform(effect: Send | Sleep) -> Any:
+        if isinstance(effect, Sleep):
+            sleep(effect.seconds)
+            return None
+        return send(provider, effect.operation, effect.request, effect.timeout)
 
-def _decode(item: dict[str, Any]) -> BreakerState:
-    def number(name: str) -> float | None:
-        value = item.get(name)
-        return float(value["N"]) if value else None
-
-    return BreakerState(
-        state=CircuitState(item["breaker_state"]["S"]),
-        failures=tuple(float(entry["N"]) for entry in item["failures"]["L"]),
-        opened_at=number("opened_at"),
-        probe_started_at=number("probe_started_at"),
-        version=int(item["version"]["N"]),
-    )
-
-
-def _key_attributes(
-    provider: Provider, table_name: str, timeout: float | None
-) -> tuple[str, str | None]:
-    """The table's partition and sort key attribute names, read with DescribeTable."""
-    table = send(provider, "DescribeTable", {"TableName": table_name}, timeout)["Table"]
-    ordered = sorted(table["KeySchema"], key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
-    names = [entry["AttributeName"] for entry in ordered]
-    return names[0], names[1] if len(names) > 1 else None
-
-
-def _table_exists(provider: Provider, table_name: str) -> bool:
-    try:
-        provider.call("DescribeTable", {"TableName": table_name})
-    except DynamoDBServiceError as error:
-        if error.code is ErrorCode.TABLE_NOT_FOUND:
-            return False
-        raise
-    return True
-
-
-def _create(provider: Provider, table_name: str, partition_key: str) -> None:
-    try:
-        provider.call(
-            "CreateTable",
-            {
-                "TableName": table_name,
-                "AttributeDefinitions": [{"AttributeName": partition_key, "AttributeType": "S"}],
-                "KeySchema": [{"AttributeName": partition_key, "KeyType": "HASH"}],
-                "BillingMode": "PAY_PER_REQUEST",
-            },
-        )
-    except DynamoDBServiceError:
-        if not _table_exists(provider, table_name):  # lost a race to another creator: fine
-            raise
-
-
-def _wait_active(provider: Provider, table_name: str, sleep: Callable[[float], object]) -> None:
-    waited = 0.0
-    while True:
-        table = provider.call("DescribeTable", {"TableName": table_name}).get("Table", {})
-        if table.get("TableStatus", "ACTIVE") == "ACTIVE":
-            return
-        if waited >= _TABLE_READY_TIMEOUT_SECONDS:
-            raise error_for(
-                ErrorCode.TIMEOUT,
-                f"breaker table not active after {_TABLE_READY_TIMEOUT_SECONDS}s",
-                {"waited": waited},
-            )
-        sleep(0.5)
-        waited += 0.5
+    return run(program, perform)

@@ -1,10 +1,13 @@
 """The shared circuit breaker in the outages it exists for, across two OS processes.
 
-Each worker is a separate interpreter running a service whose breaker keeps its state in
-a ``DynamoDBStateStore``; data and store each go through their own fault proxy in front
-of moto server, so DynamoDB can fail as a whole (503 to everything), or only the store
-can stop answering while the data path stays healthy. Workers take commands on stdin
-and answer one JSON line per command.
+Each worker is a separate interpreter whose breaker keeps its state in DynamoDB: a sync
+service over a ``DynamoDBStateStore``, or (the async driver) the breaker's programs
+awaited around each data call, without retries, over an ``AsyncDynamoDBStateStore``.
+The async worker's provider is ``Boto3Provider`` run in worker threads
+(``tests.aio_support.ThreadedAsyncProvider``). Data and store each go through their
+own fault proxy in front of moto server, so DynamoDB can fail as a whole (503 to
+everything), or only the store can stop answering while the data path stays healthy.
+Workers take commands on stdin and answer one JSON line per command.
 """
 
 from __future__ import annotations
@@ -36,19 +39,28 @@ SLACK = 0.25
 CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}
 
 WORKER = f"""
-import json, sys, time
+import asyncio, json, sys, time
 from tctf_dynamo import DynamoDBService
+from tctf_dynamo.core.program import run_async
 from tctf_dynamo.errors import CircuitOpenError, DynamoDBServiceError
 from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
 from tctf_dynamo.resilience.breaker import CircuitBreaker
+from tctf_dynamo.resilience.deadline import Deadline
+from tctf_dynamo.resilience.store_calls import perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
+from tests.aio_support import ThreadedAsyncProvider
 
-data_endpoint, store_endpoint, data_table, store_table = sys.argv[1:5]
+driver, data_endpoint, store_endpoint, data_table, store_table = sys.argv[1:6]
 credentials = {CREDENTIALS!r}
 data = Boto3Provider.from_endpoint(data_endpoint, **credentials)
 store = Boto3Provider.from_endpoint(store_endpoint, **credentials)
+if driver == "sync":
+    state_store = DynamoDBStateStore(store, store_table, sort_key=None)
+else:
+    state_store = AsyncDynamoDBStateStore(ThreadedAsyncProvider(store), store_table, sort_key=None)
 breaker = CircuitBreaker(
-    DynamoDBStateStore(store, store_table, sort_key=None),
+    state_store,
     "shared",
     failure_threshold={THRESHOLD},
     reset_timeout=60.0,
@@ -56,7 +68,28 @@ breaker = CircuitBreaker(
     store_retry_interval={STORE_RETRY_INTERVAL},
 )
 service = DynamoDBService(data, breaker=breaker, timeout=2.0)
+async_data = ThreadedAsyncProvider(data)
 request = {{"TableName": data_table, "Key": {{"PK": {{"S": "k"}}}}}}
+
+
+async def guarded():
+    deadline = Deadline.start(2.0, time.monotonic)
+    permit = await run_async(breaker.admit(deadline=deadline), perform_own_async)
+    try:
+        await async_data.call("GetItem", request, timeout=deadline.remaining())
+    except DynamoDBServiceError as error:
+        await run_async(breaker.record(permit, error, deadline=deadline), perform_own_async)
+        raise
+    await run_async(breaker.record(permit, None, deadline=deadline), perform_own_async)
+
+
+def operate():
+    if driver == "sync":
+        service.execute("GetItem", request)
+    else:
+        asyncio.run(guarded())
+
+
 print(json.dumps({{"ready": True}}), flush=True)
 for line in sys.stdin:
     count = int(line)
@@ -64,7 +97,7 @@ for line in sys.stdin:
     for index in range(count):
         started = time.monotonic()
         try:
-            service.execute("GetItem", request)
+            operate()
             ok += 1
         except CircuitOpenError:
             refused_at = index if refused_at is None else refused_at
@@ -83,9 +116,11 @@ for line in sys.stdin:
 class Worker:
     """One OS process running operations on command."""
 
-    def __init__(self, data: str, store: str, data_table: str, store_table: str) -> None:
+    def __init__(
+        self, driver: str, data: str, store: str, data_table: str, store_table: str
+    ) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER, data, store, data_table, store_table],
+            [sys.executable, "-c", WORKER, driver, data, store, data_table, store_table],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -145,14 +180,20 @@ def store_proxy(moto_endpoint: str) -> Iterator[FaultProxy]:
         yield proxy
 
 
-def workers(data: str, store: str, tables: tuple[str, str]) -> list[Worker]:
-    return [Worker(data, store, *tables) for _ in range(2)]
+@pytest.fixture(params=["sync", "async"])
+def driver(request: pytest.FixtureRequest) -> str:
+    """Which API the workers use: the sync service, or the async breaker and store."""
+    return request.param  # type: ignore[no-any-return]
+
+
+def workers(driver: str, data: str, store: str, tables: tuple[str, str]) -> list[Worker]:
+    return [Worker(driver, data, store, *tables) for _ in range(2)]
 
 
 def test_with_dynamodb_failing_each_process_opens_its_circuit_within_the_threshold(
-    fault_proxy: FaultProxy, tables: tuple[str, str]
+    driver: str, fault_proxy: FaultProxy, tables: tuple[str, str]
 ) -> None:
-    pair = workers(fault_proxy.endpoint, fault_proxy.endpoint, tables)
+    pair = workers(driver, fault_proxy.endpoint, fault_proxy.endpoint, tables)
     try:
         fault_proxy.set_mode(ProxyMode.UNAVAILABLE)
         reports = [worker.run(THRESHOLD + 3) for worker in pair]
@@ -167,12 +208,13 @@ def test_with_dynamodb_failing_each_process_opens_its_circuit_within_the_thresho
 
 
 def test_an_unreachable_store_costs_at_most_its_budget_and_the_shared_state_resumes(
+    driver: str,
     fault_proxy: FaultProxy,
     store_proxy: FaultProxy,
     tables: tuple[str, str],
     moto_endpoint: str,
 ) -> None:
-    pair = workers(fault_proxy.endpoint, store_proxy.endpoint, tables)
+    pair = workers(driver, fault_proxy.endpoint, store_proxy.endpoint, tables)
     try:
         store_proxy.set_mode(ProxyMode.HANG)
         outage = [worker.run(20) for worker in pair]

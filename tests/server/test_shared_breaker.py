@@ -14,6 +14,7 @@ from tctf_dynamo.providers.boto3 import Boto3Provider
 from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.state import CircuitState
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
+from tests.breaker_drivers import DRIVERS, Driver
 
 pytestmark = pytest.mark.server
 
@@ -83,10 +84,11 @@ def test_failures_recorded_in_one_process_open_the_circuit_in_another(
     assert 0 < float(seen_by_b["retry_after"]) <= 30.0  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("driver", DRIVERS, ids=lambda driver: driver.name)
 def test_a_missing_breaker_table_over_http_disables_the_breaker(
-    provider: Boto3Provider, table_name: str
+    driver: Driver, provider: Boto3Provider, table_name: str
 ) -> None:
-    breaker = CircuitBreaker(DynamoDBStateStore(provider, table_name), "absent")
-    assert breaker.probe() is False
-    assert breaker.state().state is CircuitState.DISABLED
-    assert not breaker.before_call().tracked
+    breaker = CircuitBreaker(driver.dynamodb_store(provider, table_name), "absent")
+    assert driver.probe(breaker) is False
+    assert driver.state(breaker).state is CircuitState.DISABLED
+    assert not driver.before_call(breaker).tracked
