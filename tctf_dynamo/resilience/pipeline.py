@@ -32,8 +32,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import attrs
-
 from tctf_dynamo.core.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.providers.attempts import Invocation
@@ -53,30 +51,11 @@ from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.policy import RetryPolicy
 from tctf_dynamo.resilience.retry import CallContext, retrying
 
-__all__ = ["BreakerStep", "ResiliencePipeline", "breaker_state"]
+__all__ = ["ResiliencePipeline", "breaker_state"]
 
 T = TypeVar("T")
 _SHORTEST_ATTEMPT = 0.001
 """A socket timeout of zero would mean "do not block" rather than "no time left"."""
-
-
-@attrs.frozen(slots=True)
-class BreakerStep:
-    """A call into the circuit breaker, performed by the driver between attempts.
-
-    The breaker's memory store never blocks; its DynamoDB store blocks on the sync
-    provider it was built with.
-    """
-
-    call: Callable[..., Any]
-    args: tuple[Any, ...]
-    deadline: Deadline
-
-    def perform(self) -> Any:
-        return self.call(*self.args, deadline=self.deadline)
-
-    async def perform_async(self) -> Any:
-        return self.call(*self.args, deadline=self.deadline)
 
 
 class ResiliencePipeline:
@@ -210,7 +189,7 @@ class ResiliencePipeline:
         breaker = self.breaker
         permit = None
         if breaker is not None:
-            permit = yield BreakerStep(breaker.before_call, (), deadline)
+            permit = yield from breaker.admit(deadline=deadline)
         invocation.permit = permit
         try:
             result = yield from retrying(
@@ -224,10 +203,10 @@ class ResiliencePipeline:
             )
         except Exception as error:
             if breaker is not None and permit is not None:
-                yield BreakerStep(breaker.record_failure, (permit, error), deadline)
+                yield from breaker.record(permit, error, deadline=deadline)
             raise
         if breaker is not None and permit is not None:
-            yield BreakerStep(breaker.record_success, (permit,), deadline)
+            yield from breaker.record(permit, None, deadline=deadline)
         return result
 
     def deadline(self, timeout: float | None = None) -> Deadline:
