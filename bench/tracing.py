@@ -10,7 +10,11 @@
   tracer provider and a batch processor whose exporter drops the spans;
 * ``fast + library spans`` -- the same plus the library's own spans (``instrument()``);
 * ``botocore path`` and ``botocore path + botocore tracer`` -- ``fast_path=False``, for
-  scale, and to show the tracer's own cost is the same on either path.
+  scale, and to show the tracer's own cost is the same on either path;
+* ``fast + one bare span`` -- a wrapper that only opens and ends one span with the
+  instrumentation's attributes: the least any span-per-call tracer adds;
+* ``bare span alone`` -- that span's start and end in a loop, nothing else: OpenTelemetry's
+  own cost with every cache warm, a lower bound of what a span costs inside a real call.
 
 Instrumentation is process-wide, so each candidate installs it for its own run and
 removes it afterwards; candidates are interleaved as everywhere else.
@@ -23,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from statistics import median
 from typing import Any
 
 from bench import backend, ours, peers, shapes
@@ -41,6 +46,20 @@ TRACED = "fast + botocore tracer"
 LIBRARY = "fast + library spans"
 BOTOCORE = "botocore path"
 BOTOCORE_TRACED = "botocore path + botocore tracer"
+ONE_SPAN = "fast + one bare span"
+SPAN_ALONE = "bare span alone"
+_SPAN_NAME = "DynamoDB.GetItem"
+_SPAN_ATTRIBUTES = {
+    "rpc.system": "aws-api",
+    "rpc.service": "DynamoDB",
+    "rpc.method": "GetItem",
+    "cloud.region": peers.REGION,
+    "server.address": "127.0.0.1",
+    "server.port": 8000,
+    "aws.dynamodb.table_names": (shapes.TABLE_NAME,),
+    "aws.dynamodb.consistent_read": False,
+}
+"""What OpenTelemetry's botocore instrumentation puts on a GetItem span before the call."""
 
 Measured = float
 
@@ -113,6 +132,54 @@ def _pass_through() -> Iterator[None]:
         client_class._make_api_call = saved
 
 
+def _one_span(tracer: Any) -> Any:
+    """Open one span around ``call`` with the instrumentation's attributes, set the three
+    it sets from the response, and nothing else."""
+    from opentelemetry.trace import SpanKind
+
+    def one_span(call: Callable[[], Any]) -> Any:
+        with tracer.start_as_current_span(
+            _SPAN_NAME, kind=SpanKind.CLIENT, attributes=dict(_SPAN_ATTRIBUTES)
+        ) as span:
+            result = call()
+            span.set_attribute("aws.request_id", "R")
+            span.set_attribute("retry_attempts", 0)
+            span.set_attribute("http.status_code", 200)
+            return result
+
+    return one_span
+
+
+@contextmanager
+def _span_wrapper(provider: Any) -> Iterator[None]:
+    import botocore.client
+    import wrapt
+
+    client_class: Any = botocore.client.BaseClient
+    saved = vars(client_class)["_make_api_call"]
+    one_span = _one_span(provider.get_tracer("bench"))
+
+    def span_around(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        del instance
+        return one_span(lambda: wrapped(*args, **kwargs))
+
+    wrapt.wrap_function_wrapper("botocore.client", "BaseClient._make_api_call", span_around)
+    try:
+        yield
+    finally:
+        client_class._make_api_call = saved
+
+
+def _spans_alone(provider: Any, ops: int) -> Callable[[], object]:
+    one_span = _one_span(provider.get_tracer("bench"))
+
+    def spans() -> None:
+        for _ in range(ops):
+            one_span(tuple)
+
+    return spans
+
+
 def _measured(
     action: Callable[[], object], ops: int, setup: Callable[[], AbstractContextManager[Any]]
 ) -> Callable[[], Measured]:
@@ -164,6 +231,8 @@ def run(*, ops: int, repeat: int) -> ScenarioResult:
             LIBRARY: _measured(fast, ops, lambda: _library_spans(provider)),
             BOTOCORE: _measured(slow, ops, nullcontext),
             BOTOCORE_TRACED: _measured(slow, ops, lambda: _botocore_tracer(provider)),
+            ONE_SPAN: _measured(fast, ops, lambda: _span_wrapper(provider)),
+            SPAN_ALONE: _measured(_spans_alone(provider, ops), ops, nullcontext),
         }
         measured = interleave(candidates, repeat)
     provider.shutdown()
@@ -176,6 +245,8 @@ def run(*, ops: int, repeat: int) -> ScenarioResult:
     result.ratio(
         "botocore path traced / fast traced", f"{BOTOCORE_TRACED} CPU/op", f"{TRACED} CPU/op"
     )
+    result.ratio("one bare span / fast", f"{ONE_SPAN} CPU/op", f"{FAST} CPU/op")
+    result.ratio("bare span alone / fast", f"{SPAN_ALONE} CPU/op", f"{FAST} CPU/op")
     _tracer_cost(result)
     result.target(
         "the fast path inside a tracer's wrapper within 10%", "inside a wrapper / fast", "<=", 1.1
@@ -183,22 +254,28 @@ def run(*, ops: int, repeat: int) -> ScenarioResult:
     result.target("fast path with the botocore tracer within 10%", "traced / fast", "<=", 1.1)
     result.notes.append(
         "the botocore tracer's own work (its span, attributes, propagation) is paid on either "
-        "path: compare the tracer's cost on each path below"
+        "path: compare the tracer's cost on each path below, and what one bare span costs"
     )
     return result
 
 
 def _tracer_cost(result: ScenarioResult) -> None:
-    """The tracer's added CPU per op on each path, from the medians."""
+    """What each wrapper adds per op on each path: round-by-round differences of paired
+    runs, as median (min-max)."""
     figures = result.figures
-    for path, plain, traced in (
-        ("the fast path", FAST, TRACED),
-        ("botocore's path", BOTOCORE, BOTOCORE_TRACED),
+    for what, plain, traced in (
+        ("the botocore tracer on the fast path", FAST, TRACED),
+        ("the botocore tracer on botocore's path", BOTOCORE, BOTOCORE_TRACED),
+        ("one bare span on the fast path", FAST, ONE_SPAN),
+        ("the library's spans over the botocore tracer", TRACED, LIBRARY),
     ):
         labels = (f"{traced} CPU/op", f"{plain} CPU/op")
         if all(label in figures for label in labels):
-            added = figures[labels[0]].median - figures[labels[1]].median
-            result.notes.append(f"tracer cost on {path}: {added:+.1f} us/op (medians)")
+            tops, bottoms = figures[labels[0]].runs, figures[labels[1]].runs
+            rounds = [top - bottom for top, bottom in zip(tops, bottoms, strict=True)]
+            result.notes.append(
+                f"{what}: {median(rounds):+.1f} us/op ({min(rounds):+.1f} to {max(rounds):+.1f})"
+            )
 
 
 if __name__ == "__main__":

@@ -82,6 +82,7 @@ OTEL_KEYS = (
     "http.status_code",
     "server.address",
     "server.port",
+    "retry_attempts",
 )
 
 

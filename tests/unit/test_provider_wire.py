@@ -119,7 +119,6 @@ def outcome(provider: Boto3Provider, operation: str, request: dict[str, Any]) ->
         cause = error.__cause__
         raw = dict(getattr(cause, "response", {}) or {})
         metadata = dict(raw.pop("ResponseMetadata", {}))
-        metadata.pop("RetryAttempts", None)
         metadata.pop("MaxAttemptsReached", None)
         reasons = [
             {name: getattr(reason, name) for name in CancellationReason.__slots__}
@@ -313,6 +312,25 @@ def test_error_shape_matches_botocores_for_a_cancelled_transaction() -> None:
     assert parsed["CancellationReasons"][1]["Item"] == {"b": {"B": b"\x01"}}
     assert parsed["ResponseMetadata"]["RequestId"] == "R1"
     assert parsed["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_response_metadata_is_the_same_from_botocores_headers_or_a_plain_mapping() -> None:
+    """botocore's case-insensitive headers are read through a shortcut; any mapping works."""
+    received = {"x-amzn-RequestId": "R1", "Content-Type": "application/x-amz-json-1.0"}
+    body = json.dumps({"__type": f"{PREFIX}ResourceNotFoundException"}).encode()
+    headers = AWSResponse("u", 400, received, None).headers
+    from_botocore = error_response(400, headers, body, SERVICE)
+    from_mapping = error_response(400, received, body, SERVICE)
+    assert (
+        from_botocore["ResponseMetadata"]
+        == from_mapping["ResponseMetadata"]
+        == {
+            "RequestId": "R1",
+            "HTTPStatusCode": 400,
+            "HTTPHeaders": {"x-amzn-requestid": "R1", "content-type": "application/x-amz-json-1.0"},
+            "RetryAttempts": 0,
+        }
+    )
 
 
 ERROR_ANSWERS = {
