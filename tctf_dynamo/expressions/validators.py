@@ -37,14 +37,17 @@ def field_named(model: type[BaseModel], stored: str, by_alias: bool) -> str | No
 
 
 def has_field_validators(model: type[BaseModel], field: str) -> bool:
-    """Whether ``model`` declares ``@field_validator`` functions for ``field``."""
+    """Whether ``model`` declares ``@field_validator`` functions for ``field`` that run
+    as part of the field's own schema (a model whose validation a plain model validator
+    replaces has none: its field validators never run, on a read either)."""
     decorators = getattr(model, "__pydantic_decorators__", None)
     if decorators is None:
         return False
-    return any(
+    declared = any(
         field in decorator.info.fields or "*" in decorator.info.fields
         for decorator in decorators.field_validators.values()
     )
+    return declared and _fields_of(model.__pydantic_core_schema__) is not None
 
 
 def field_validator_of(model: type[BaseModel], field: str) -> SchemaValidator:
@@ -56,12 +59,25 @@ def field_validator_of(model: type[BaseModel], field: str) -> SchemaValidator:
     return found
 
 
+def _model_node(outer: Any) -> Any:
+    """The ``model`` schema inside definitions and model validators, or None."""
+    node = outer
+    while isinstance(node, dict) and node.get("type") != "model":
+        node = node.get("schema")
+    return node
+
+
+def _fields_of(outer: Any) -> Any:
+    node = _model_node(outer)
+    if node is None or node["schema"].get("type") != "model-fields":
+        return None
+    return node["schema"]["fields"]
+
+
 def _build(model: type[BaseModel], field: str) -> SchemaValidator:
     outer: Any = model.__pydantic_core_schema__
-    node = outer
-    while node.get("type") != "model":  # definitions, model validators around the model
-        node = node["schema"]
-    fields = node["schema"]["fields"]
+    node = _model_node(outer)
+    fields = _fields_of(outer)
     one = {
         "type": "typed-dict",
         "fields": {field: {"type": "typed-dict-field", "schema": fields[field]["schema"]}},
