@@ -182,9 +182,21 @@ class Repository(Generic[E]):
     # ---------------------------------------------------------------- writes
 
     @_traced("Repository.create")
-    def create(self, entity: E, *, condition: Condition | None = None) -> E:
-        """Store a new entity; CONDITION_FAILED if an item with its key exists."""
+    def create(
+        self, entity: E, *, condition: Condition | None = None, idempotent: bool = False
+    ) -> E:
+        """Store a new entity; CONDITION_FAILED if an item with its key exists.
+
+        A plain create that loses an answer cannot tell its own write from a
+        competitor's equal one, so it ends OUTCOME_UNKNOWN. ``idempotent=True`` sends it
+        as a one-action TransactWriteItems with a fresh ClientRequestToken instead (twice
+        the write capacity): a resend is answered with the first attempt's answer, so
+        success means this call created the item and CONDITION_FAILED that it did not.
+        """
         plan = plan_put(entity, condition=condition, create=True, policy=self.service.unsafe_values)
+        if idempotent:
+            send_token_protected(self.service, plan)
+            return plan.written  # type: ignore[return-value]
         return self._put(plan)
 
     @_traced("Repository.put")

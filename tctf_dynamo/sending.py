@@ -87,15 +87,10 @@ def write_program(
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
 ) -> Program[dict[str, Any]]:
-    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN.
-
-    Also OUTCOME_UNKNOWN: a write that asked for its old values (``ALL_OLD``,
-    ``UPDATED_OLD``) and was answered only after a lost answer; it is applied, but what
-    it replaced is unknown (:func:`~tctf_dynamo.outcomes.old_values_unproven`).
-    """
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN."""
     token = request.get("ClientRequestToken")
     in_doubt = False
-    doubt: DynamoDBServiceError | None = None
+    doubt: DynamoDBServiceError | None = None  # the failure that first left it in doubt
 
     def attempt(budget: float) -> Program[dict[str, Any]]:
         nonlocal in_doubt, doubt
@@ -103,9 +98,9 @@ def write_program(
             response: dict[str, Any] = yield Send(operation, request, budget)
         except DynamoDBServiceError as error:
             verdict = after_failure(kind, in_doubt, error)
-            if verdict.in_doubt and not in_doubt:
+            if verdict.in_doubt and doubt is None:
                 doubt = error
-                noted_doubt(error)  # a watching caller learns what left the write in doubt
+                noted_doubt(error)  # a watching caller (a batch) learns of the doubt
             in_doubt = verdict.in_doubt
             if verdict.unknown_now:
                 raise unknown(kind, token, operation, error, request) from error
@@ -113,7 +108,7 @@ def write_program(
         return response
 
     try:
-        response = yield from pipeline.program(
+        response: dict[str, Any] = yield from pipeline.program(
             operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
         )
     except DynamoDBServiceError as error:
@@ -121,7 +116,7 @@ def write_program(
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
-    if doubt is not None:
+    if doubt is not None:  # applied; old values a resend returns prove nothing
         unproven = old_values_unproven(kind, operation, request, doubt)
         if unproven is not None:
             raise unproven

@@ -213,9 +213,7 @@ class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
         this; it is public as the escape hatch for operations the library does not wrap.
         Writes follow the outcome rules (docs/outcomes.md): what keeps a resend from
         applying twice is ``idempotency`` if given, else read from the request; a write
-        that may have been applied when the operation ends raises OUTCOME_UNKNOWN, and so
-        does one that asked for its old values (``ALL_OLD``, ``UPDATED_OLD``) and was
-        answered only after a lost answer (applied, but what it replaced is unknown).
+        that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
         """
         program = self.execute_program(
             operation, request, retry=retry, timeout=timeout, idempotency=idempotency

@@ -14,6 +14,11 @@ when the field also carries a constraint the result could break (``le=`` under a
 ``ADD``, ``max_length=`` under an append), the update is refused with INVALID_EXPRESSION
 before anything is sent: only a read-modify-write (``set=`` the new value, guarded by
 ``expected_version``) can keep such a field valid.
+
+A field's own validators (``@field_validator``) are run on each whole value written to
+it, as the entity will run them on a read (:func:`check_field_validators`). A write whose
+result they cannot see (computed inside DynamoDB, copied from another attribute, or made
+inside the field's value) is refused like a write a constraint could break.
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ from tctf_dynamo import codec
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import typeinfo
 from tctf_dynamo.expressions.paths import Path
+from tctf_dynamo.expressions.validators import run_field_validators
 
 __all__ = [
     "check_copy",
+    "check_field_validators",
     "check_stored",
     "check_unbounded",
     "constraints_of",
     "plain_type",
+    "refuse_unvalidated",
 ]
 
 _ADAPTERS: dict[Any, pydantic.TypeAdapter[Any]] = {}
@@ -167,4 +175,48 @@ def check_copy(
         f"copying '{source}' cannot be checked: it is declared "
         f"{typeinfo.describe(source_type)}, the target {typeinfo.describe(annotation)}",
         source=str(source),
+    )
+
+
+def check_field_validators(
+    model: type[BaseModel], path: Path, field: str, value: Any, role: str
+) -> None:
+    """Refuse ``value`` unless ``field``'s own validators accept it as a read will see it.
+
+    A validator that fails with anything but a validation error (most often by reading
+    another field from ``info.data``, which a partial update does not have) cannot be
+    run on an update: the write is refused rather than sent unchecked.
+    """
+    read_back = codec.decode(codec.encode(value))
+    try:
+        run_field_validators(model, field, read_back)
+    except pydantic.ValidationError as error:
+        failures = error.errors(include_url=False, include_input=False, include_context=False)
+        kinds = sorted({failure["type"] for failure in failures})
+        raise _refused(
+            model,
+            path,
+            f"{role} is refused by the field's validators ({', '.join(kinds)})",
+            errors=kinds,
+            value_type=type(value).__name__,
+        ) from None
+    except Exception as error:  # any failure of a user's validator
+        raise _refused(
+            model,
+            path,
+            f"the field's validators cannot run on a partial update ({type(error).__name__}; "
+            "a validator that reads other fields needs the whole entity): write it with put",
+            validator_error=type(error).__name__,
+        ) from None
+
+
+def refuse_unvalidated(model: type[BaseModel], path: Path, role: str, why: str) -> Exception:
+    """The error for a write whose result the field's validators cannot be run on."""
+    return _refused(
+        model,
+        path,
+        f"{role} {why}, so the field's validators cannot be run on it before the write; "
+        "set the whole new value instead (with expected_version to guard against "
+        "concurrent changes)",
+        constraints=["field_validator"],
     )

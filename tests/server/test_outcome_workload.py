@@ -117,6 +117,7 @@ class Workload:
         self.items = 0
         self.units = 0
         self.mismatches: list[str] = []
+        self.protected_creates: Counter[str] = Counter()
 
     def next_power(self, *subjects: str) -> int:
         """A power of three no earlier write to any of ``subjects`` used (each subject's
@@ -151,13 +152,21 @@ class Workload:
     # ---------------------------------------------------------------- operations
 
     def competing_creates(self) -> None:
-        """Two callers create the same marker: an equal item, "skip duplicates"."""
+        """Two callers create the same marker: an equal item, "skip duplicates"; each
+        sends a plain create or a token-protected one (``idempotent=True``)."""
         self.markers += 1
         name = f"m{self.markers}"
         markers = Repository(self.m.Marker, self.service)
         for caller in ("a", "b"):
-            said = told(lambda: markers.create(self.m.Marker(message_id=name)), self.codes)
-            self.reports.append(Report("create", name, said, extra=caller))
+            protected = self.rng.random() < 0.5
+
+            def create(protected: bool = protected) -> object:
+                return markers.create(self.m.Marker(message_id=name), idempotent=protected)
+
+            said = told(create, self.codes)
+            self.reports.append(Report("create", name, said, extra=(caller, protected)))
+            if protected:
+                self.protected_creates[said] += 1
 
     def token_add(self) -> None:
         wallet = f"token{self.rng.randrange(POOL)}"
@@ -346,6 +355,10 @@ def test_every_reported_outcome_matches_the_table(moto_endpoint: str, table_name
     print(f"\noutcome workload: {operations} operations, {faults} faults, {dict(said)}")
     print("by kind:", dict(sorted(totals.items())))
     print("codes told:", dict(codes))
+    protected: Counter[str] = Counter()
+    for workload, _ in runs:
+        protected.update(workload.protected_creates)
+    print("token-protected creates:", dict(protected))
     assert operations >= 1000
     assert faults >= 0.2 * operations, "the workload must actually meet faults"
     assert said[UNKNOWN] > 0 and said[APPLIED] > 0 and said[NOT_APPLIED] > 0

@@ -267,3 +267,36 @@ def test_a_delete_without_old_values_after_a_lost_answer_is_applied(
     world.proxy.fail_next("DeleteItem", RESET_AFTER)
     assert world.service.delete_item(world.models.table, key) is None
     assert world.clean.get_item(world.models.table, key, consistent=True) is None
+
+
+def test_a_token_protected_create_whose_answer_is_lost_is_proven_ours(
+    world: SimpleNamespace,
+) -> None:
+    Marker = world.models.Marker
+    world.proxy.fail_next("TransactWriteItems", RESET_AFTER)  # created, answer lost
+    created = Repository(Marker, world.service).create(Marker(message_id="t1"), idempotent=True)
+    assert created.message_id == "t1"
+    assert world.proxy.stats("TransactWriteItems").replayed == 1  # the resend's proof
+    assert Repository(Marker, world.clean).get(message_id="t1", consistent=True) is not None
+
+
+def test_a_token_protected_create_that_lost_the_race_is_not_applied_never_unknown(
+    world: SimpleNamespace,
+) -> None:
+    Marker = world.models.Marker
+    competitor = Repository(Marker, world.clean)
+    raced = False
+
+    def competitor_wins_then_reset(info: RequestInfo) -> Fault | None:
+        nonlocal raced
+        if info.operation == "TransactWriteItems" and not raced:
+            raced = True
+            competitor.create(Marker(message_id="t2"))  # an equal item, by someone else
+            return RESET_BEFORE
+        return None
+
+    world.proxy.set_rule(competitor_wins_then_reset)
+    with pytest.raises(DynamoDBServiceError) as caught:
+        Repository(Marker, world.service).create(Marker(message_id="t2"), idempotent=True)
+    assert caught.value.code is ErrorCode.CONDITION_FAILED
+    assert not isinstance(caught.value, OutcomeUnknownError)
