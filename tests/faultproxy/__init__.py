@@ -13,6 +13,7 @@ How::
         client = boto3.client("dynamodb", endpoint_url=proxy.endpoint, ...)
         proxy.fail_next("PutItem", RESET_AFTER)      # applied, the client sees no answer
         proxy.fail_next("TransactWriteItems", Fault.delay_before(2.0))
+        proxy.fail_next("BatchWriteItem", UNPROCESSED)  # first entry applied, rest returned
         proxy.set_rule(lambda info: THROTTLE if info.sequence == 1 else None)
         proxy.plan_random(rate=0.3, seed=7)          # randomized workloads
         proxy.set_mode(ProxyMode.HANG)               # whole-proxy outage
@@ -34,6 +35,7 @@ from tests.faultproxy.faults import (
     RESET_BEFORE,
     THROTTLE,
     THROTTLING,
+    UNPROCESSED,
     Fault,
     FaultKind,
     ProxyMode,
@@ -55,6 +57,7 @@ __all__ = [
     "RESET_BEFORE",
     "THROTTLE",
     "THROTTLING",
+    "UNPROCESSED",
     "Fault",
     "FaultKind",
     "FaultProxy",

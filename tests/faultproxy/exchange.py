@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tests.faultproxy.server import FaultProxy, _Handler
 
 TARGET_PREFIX = "DynamoDB_20120810."
+HTTP_OK = 200
 TRANSACT_WRITE = "TransactWriteItems"
 NOT_FORWARDED_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding"})
 _NOT_RETURNED_HEADERS = NOT_FORWARDED_HEADERS | {"content-length"}
@@ -71,6 +72,49 @@ def _error(name: str, message: str) -> StoredAnswer:
     return StoredAnswer(status, headers, body)
 
 
+_UNPROCESSED_MEMBERS = {"BatchWriteItem": "UnprocessedItems", "BatchGetItem": "UnprocessedKeys"}
+
+
+def split_batch(
+    operation: str, parsed: Mapping[str, Any] | None, body: bytes
+) -> tuple[bytes, dict[str, Any]]:
+    """The body to forward (the batch's first entry) and the member holding the rest.
+
+    Returns ``body`` and nothing held back for anything but a batch of two entries or more.
+    """
+    member = _UNPROCESSED_MEMBERS.get(operation)
+    requested = (parsed or {}).get("RequestItems")
+    if member is None or not isinstance(requested, dict):
+        return body, {}
+    kept: dict[str, Any] = {}
+    left: dict[str, Any] = {}
+    for table, entries in requested.items():
+        keys = entries["Keys"] if operation == "BatchGetItem" else entries
+        take = 0 if kept else 1
+        if take:
+            kept[table] = _with_entries(operation, entries, keys[:take])
+        if keys[take:]:
+            left[table] = _with_entries(operation, entries, keys[take:])
+    if not left:
+        return body, {}
+    forwarded = dict(parsed or {}, RequestItems=kept)
+    return json.dumps(forwarded).encode(), {member: left}
+
+
+def _with_entries(operation: str, entries: Any, keys: list[Any]) -> Any:
+    return dict(entries, Keys=keys) if operation == "BatchGetItem" else keys
+
+
+def with_unprocessed(answer: StoredAnswer, unprocessed: Mapping[str, Any]) -> StoredAnswer:
+    """Upstream's successful batch answer with the held-back entries as unprocessed."""
+    parsed = parse(answer.body)
+    if answer.status != HTTP_OK or parsed is None:
+        return answer
+    merged = json.dumps({**parsed, **unprocessed}).encode()
+    headers = tuple(pair for pair in answer.headers if pair[0].lower() != "x-amz-crc32")
+    return StoredAnswer(answer.status, headers, merged)
+
+
 def operation_of(handler: _Handler) -> str:
     return (handler.headers.get("X-Amz-Target") or "").removeprefix(TARGET_PREFIX)
 
@@ -86,6 +130,8 @@ class Exchange:
         self.forwarded = False
         self.outcome = Outcome.NO_ANSWER
         self.delivered_as = Outcome.UPSTREAM
+        self.unprocessed: dict[str, Any] = {}
+        """What an UNPROCESSED fault held back, added to upstream's answer."""
 
     def result(self) -> RequestRecord:
         info = self.info
@@ -118,6 +164,8 @@ class Exchange:
             if not fault.kind.forwards:
                 self.refuse(fault)
                 return
+            if fault.kind is FaultKind.UNPROCESSED:
+                self.body, self.unprocessed = split_batch(info.operation, info.body, self.body)
         answer = self.answer_upstream()
         if answer is not None:
             self.deliver(answer)
@@ -171,6 +219,8 @@ class Exchange:
         else:
             if kind is FaultKind.DELAY_AFTER:
                 self.proxy._sleep(self.fault.seconds if self.fault else 0.0)
+            if self.unprocessed:
+                answer = with_unprocessed(answer, self.unprocessed)
             self.send(answer, self.delivered_as)
 
     def send(self, answer: StoredAnswer, outcome: Outcome) -> None:

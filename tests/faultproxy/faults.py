@@ -43,6 +43,10 @@ class FaultKind(enum.Enum):
     """Forwarded (applied), then no answer until the client gives up or the proxy stops."""
     DELAY_AFTER = "delay_after"
     """Forwarded (applied), the answer is held ``seconds`` before it is sent."""
+    UNPROCESSED = "unprocessed"
+    """A batch (BatchWriteItem, BatchGetItem): only its first entry is forwarded (applied);
+    the others come back as ``UnprocessedItems`` / ``UnprocessedKeys``, as DynamoDB
+    answers under load. Any other request is forwarded untouched."""
 
     @property
     def forwards(self) -> bool:
@@ -86,6 +90,7 @@ ERROR_500_AFTER = Fault(FaultKind.ERROR_500_AFTER)
 ERROR_503_AFTER = Fault(FaultKind.ERROR_503_AFTER)
 RESET_AFTER = Fault(FaultKind.RESET_AFTER)
 HANG_AFTER = Fault(FaultKind.HANG_AFTER)
+UNPROCESSED = Fault(FaultKind.UNPROCESSED)
 
 
 class ProxyMode(enum.Enum):

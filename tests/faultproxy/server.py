@@ -288,8 +288,9 @@ class FaultProxy:
                 handler.command, handler.path, skip_host=True, skip_accept_encoding=True
             )
             for name, value in handler.headers.items():
-                if name.lower() not in NOT_FORWARDED_HEADERS:
+                if name.lower() not in NOT_FORWARDED_HEADERS | {"content-length"}:
                     connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))  # the body may be cut
             connection.endheaders(body)
             response = connection.getresponse()
             data = response.read()

@@ -27,6 +27,7 @@ from tests.faultproxy import (
     RESET_BEFORE,
     THROTTLE,
     THROTTLING,
+    UNPROCESSED,
     Fault,
     FaultKind,
     FaultProxy,
@@ -209,6 +210,27 @@ def test_delay_after_forwards_first_then_holds_the_answer(
     fault_proxy.fail_next("PutItem", Fault.delay_after(0.05))
     put(patient, table_name, "b")
     assert fault_proxy.records("PutItem")[-1].outcome is Outcome.UPSTREAM
+
+
+def test_unprocessed_applies_a_batchs_first_entry_and_returns_the_others(
+    via: Any, direct: Any, fault_proxy: FaultProxy, table_name: str
+):
+    names = ["a", "b", "c"]
+    writes = [{"PutRequest": {"Item": {**key(name), "v": {"S": "1"}}}} for name in names]
+    fault_proxy.fail_next("BatchWriteItem", UNPROCESSED)
+    answer = via.batch_write_item(RequestItems={table_name: writes})
+    assert answer["UnprocessedItems"] == {table_name: writes[1:]}
+    assert [stored(direct, table_name, name) is not None for name in names] == [True, False, False]
+    fault_proxy.fail_next("BatchGetItem", UNPROCESSED)
+    keys = [key(name) for name in names]
+    request = {table_name: {"Keys": keys, "ConsistentRead": True}}
+    answer = via.batch_get_item(RequestItems=request)
+    assert answer["UnprocessedKeys"] == {table_name: {"Keys": keys[1:], "ConsistentRead": True}}
+    assert [item["PK"] for item in answer["Responses"][table_name]] == [keys[0]["PK"]]
+    assert fault_proxy.stats("BatchWriteItem").faults == {FaultKind.UNPROCESSED: 1}
+    fault_proxy.fail_next("PutItem", UNPROCESSED)  # not a batch: forwarded untouched
+    put(via, table_name, "d")
+    assert stored(direct, table_name, "d") is not None
 
 
 def test_token_replay_returns_the_first_answer_without_applying_again(

@@ -10,8 +10,10 @@ is process-wide, so each fixture removes it again.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import boto3
 import botocore.client
 import botocore.endpoint
 import pytest
@@ -227,25 +229,62 @@ class _Emitter:
         return 2000
 
 
-@pytest.fixture
-def xray() -> Iterator[Any]:
-    from aws_xray_sdk.core import patch, xray_recorder
-    from aws_xray_sdk.core.context import Context
+@contextmanager
+def _botocore_restored() -> Iterator[None]:
+    """Undo the X-Ray SDK's ``patch(["botocore"])`` (it has no unpatch)."""
+    from aws_xray_sdk.core import patcher
 
     saved_call = vars(botocore.client.BaseClient)["_make_api_call"]
     saved_prepare = vars(botocore.endpoint.Endpoint)["prepare_request"]
-    emitter = _Emitter()
-    xray_recorder.configure(
-        emitter=emitter, context=Context(), sampling=False, context_missing="LOG_ERROR"
-    )
-    patch(["botocore"])
     try:
-        yield xray_recorder, emitter
+        yield
     finally:
         botocore.client.BaseClient._make_api_call = saved_call  # type: ignore[method-assign]
         botocore.endpoint.Endpoint.prepare_request = saved_prepare  # type: ignore[method-assign]
         if hasattr(botocore.client, "_xray_enabled"):
             delattr(botocore.client, "_xray_enabled")
+        # the SDK also remembers what it patched, and would skip botocore next time
+        patcher._PATCHED_MODULES.discard("botocore")
+
+
+def _record_in_memory(recorder: Any) -> _Emitter:
+    from aws_xray_sdk.core.context import Context
+
+    emitter = _Emitter()
+    recorder.configure(
+        emitter=emitter, context=Context(), sampling=False, context_missing="LOG_ERROR"
+    )
+    return emitter
+
+
+@pytest.fixture
+def xray() -> Iterator[Any]:
+    from aws_xray_sdk.core import patch, xray_recorder
+
+    with _botocore_restored():
+        emitter = _record_in_memory(xray_recorder)
+        patch(["botocore"])
+        yield xray_recorder, emitter
+
+
+@pytest.fixture
+def powertools(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Powertools' ``Tracer`` as inside Lambda (it stays off elsewhere): it patches botocore
+    through the X-Ray SDK and streams each subsegment as soon as it closes."""
+    from aws_lambda_powertools import Tracer
+    from aws_xray_sdk.core import xray_recorder
+
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    threshold = xray_recorder.streaming_threshold
+    with _botocore_restored():
+        emitter = _record_in_memory(xray_recorder)
+        tracer = Tracer(service="tracing-test", patch_modules=["botocore"])
+        try:
+            assert not tracer.disabled
+            yield xray_recorder, emitter
+        finally:
+            Tracer._reset_config()
+            xray_recorder.configure(streaming_threshold=threshold)
 
 
 def xray_shape(subsegment: dict[str, Any]) -> tuple[Any, ...]:
@@ -279,6 +318,52 @@ def test_xray_sees_the_same_subsegments_on_both_paths(
     assert shapes[True] == shapes[False]
     assert shapes[True][0][:5] == ("dynamodb", "aws", "PutItem", "us-east-1", table)
     assert shapes[True][-1][6] == 400
+
+
+def subsegments_of(emitter: _Emitter, segment_name: str) -> list[dict[str, Any]]:
+    """The segment's subsegments, whether sent with it or streamed one by one before it."""
+    from aws_xray_sdk.core.models.subsegment import Subsegment
+
+    found = []
+    for entity in emitter.entities:
+        if isinstance(entity, Subsegment) and entity.parent_segment.name == segment_name:
+            found.append(entity)
+        elif not isinstance(entity, Subsegment) and entity.name == segment_name:
+            found.extend(entity.subsegments)
+    return [sub.to_dict() for sub in sorted(found, key=lambda sub: sub.start_time)]
+
+
+def plain_boto3(endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+@pytest.mark.parametrize("tracer", ["xray", "powertools"])
+def test_a_put_and_a_get_make_the_subsegments_plain_boto3_makes(
+    moto_endpoint: str, table: str, tracer: str, request: pytest.FixtureRequest
+) -> None:
+    recorder, emitter = request.getfixturevalue(tracer)
+    item = {"PK": {"S": "A#1"}, "SK": {"S": "META"}}
+    key = {"TableName": table, "Key": item}
+    recorder.begin_segment("boto3")
+    client = plain_boto3(moto_endpoint)
+    client.put_item(TableName=table, Item=item)
+    client.get_item(**key)
+    recorder.end_segment()
+    with connect(moto_endpoint, fast=True) as provider:
+        recorder.begin_segment("library")
+        provider.call("PutItem", {"TableName": table, "Item": item})
+        provider.call("GetItem", key)
+        recorder.end_segment()
+        assert provider._hooks.verdict("GetItem").route is Route.WRAPPED
+    expected = [xray_shape(sub) for sub in subsegments_of(emitter, "boto3")]
+    assert [shape[2] for shape in expected] == ["PutItem", "GetItem"]
+    assert [xray_shape(sub) for sub in subsegments_of(emitter, "library")] == expected
 
 
 # -- Stubber and user handlers ----------------------------------------------------------------
