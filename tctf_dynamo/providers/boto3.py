@@ -47,7 +47,7 @@ from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-__all__ = ["Boto3Provider", "client_config"]
+__all__ = ["Boto3Provider", "client_config", "endpoint_client", "endpoint_config", "session_of"]
 
 SERVICE_NAME: Final = "dynamodb"
 _RESPONSE_METADATA: Final = "ResponseMetadata"
@@ -182,39 +182,25 @@ class Boto3Provider(Closing):
         uses as its retry budget, and botocore's stay off (see
         :mod:`tctf_dynamo.providers.clientconfig`).
         """
-        if profile_name is not None and botocore_session is not None:
-            raise error_for(
-                ErrorCode.INVALID_CONFIGURATION,
-                "give profile_name or botocore_session, not both: a session has its profile",
-                {"profile_name": profile_name},
-            )
-        base = client_config(
+        merged, attempts = endpoint_config(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_pool_connections,
             parameter_validation=parameter_validation,
+            config=config,
+            profile_name=profile_name,
+            botocore_session=botocore_session,
         )
-        merged, attempts, mode = library_config(base, config)
-        if mode == "adaptive":
-            warnings.warn(
-                "retry mode 'adaptive' is not honoured: the library's retry policy retries "
-                "with backoff and its circuit breaker sheds load; botocore's retries are off",
-                UserWarning,
-                stacklevel=2,
-            )
-        try:
-            session = botocore_session or _session(profile_name)
-            client = session.create_client(
-                SERVICE_NAME,
-                region_name=region_name,
-                endpoint_url=endpoint_url,
-                aws_access_key_id=aws_access_key_id,
-                aws_secret_access_key=aws_secret_access_key,
-                aws_session_token=aws_session_token,
-                config=merged,
-            )
-        except Exception as exc:
-            raise translate_exception(exc, "CreateClient") from exc
+        client = endpoint_client(
+            botocore_session,
+            profile_name,
+            endpoint_url=endpoint_url,
+            region_name=region_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            config=merged,
+        )
         provider = cls(client, fast_path=fast_path)
         provider.requested_attempts = attempts
         return provider
@@ -336,6 +322,55 @@ class Boto3Provider(Closing):
             self._client.meta.events.unregister("request-created", unique_id=_USER_AGENT_HANDLER_ID)
 
 
+def endpoint_config(
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    max_pool_connections: int,
+    parameter_validation: bool,
+    config: Config | None,
+    profile_name: str | None,
+    botocore_session: Any,
+    stacklevel: int = 4,
+) -> tuple[Config, int | None]:
+    """The configuration of a client the library builds, and the attempts the user's
+    ``config`` asked for: one rule for every provider with a ``from_endpoint``."""
+    if profile_name is not None and botocore_session is not None:
+        raise error_for(
+            ErrorCode.INVALID_CONFIGURATION,
+            "give profile_name or botocore_session, not both: a session has its profile",
+            {"profile_name": profile_name},
+        )
+    base = client_config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_pool_connections=max_pool_connections,
+        parameter_validation=parameter_validation,
+    )
+    merged, attempts, mode = library_config(base, config)
+    if mode == "adaptive":
+        warnings.warn(
+            "retry mode 'adaptive' is not honoured: the library's retry policy retries "
+            "with backoff and its circuit breaker sheds load; botocore's retries are off",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return merged, attempts
+
+
+def endpoint_client(
+    botocore_session: Any, profile_name: str | None, **arguments: Any
+) -> BaseClient:
+    """A DynamoDB client from ``botocore_session`` (or a session of ``profile_name``),
+    failures translated."""
+    try:
+        session = botocore_session or session_of(profile_name)
+        client: BaseClient = session.create_client(SERVICE_NAME, **arguments)
+    except Exception as exc:
+        raise translate_exception(exc, "CreateClient") from exc
+    return client
+
+
 def _wire_client(client: BaseClient) -> WireClient | None:
     """The fast path, unless botocore lacks what it relies on (then botocore's path)."""
     missing = fast_path_missing(client)
@@ -355,7 +390,8 @@ def _botocore_version() -> str:
     return str(botocore.__version__)
 
 
-def _session(profile_name: str | None) -> Any:
+def session_of(profile_name: str | None) -> Any:
+    """botocore's default session, or a new one of ``profile_name``."""
     import botocore.session
 
     if profile_name is None:

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-from botocore.awsrequest import AWSRequest, prepare_request_dict
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, prepare_request_dict
 from botocore.exceptions import ChecksumError
 from botocore.hooks import first_non_none_response
 from botocore.validate import ParamValidationDecorator, validate_parameters
@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_OPERATIONS",
+    "PreparedOperation",
     "WireClient",
     "decode_response",
     "encode_request",
@@ -217,7 +218,7 @@ def _metadata(status: int, headers: Mapping[str, str], *, request_id: bool) -> d
 
 
 @attrs.frozen
-class _Operation:
+class PreparedOperation:
     """What sending one operation needs, worked out once from the service model."""
 
     name: str
@@ -255,7 +256,7 @@ class WireClient:
         self._endpoints: dict[tuple[str, Any], tuple[str, dict[str, str], dict[str, Any]]] = {}
         self._url = _endpoint_url(meta.endpoint_url)
         self._user_agent = _user_agent(internals)
-        self._operations: dict[str, _Operation] = {}
+        self._operations: dict[str, PreparedOperation] = {}
 
     def send(
         self,
@@ -276,37 +277,40 @@ class WireClient:
         With ``announce`` the request is signed by emitting ``request-created``, as
         botocore's endpoint does, so other handlers of that event run too.
         """
+        spec, prepared = self.prepare(operation, request, announce=announce, timeout=timeout)
+        answers = self._events.emit(spec.before_send, request=prepared)
+        http_response = first_non_none_response(answers)
+        if http_response is None:
+            http_response = self._http_session.send(prepared)
+        return self.answer(
+            spec,
+            http_response.status_code,
+            http_response.headers,
+            http_response.content,
+            metadata=metadata,
+        )
+
+    def prepare(
+        self,
+        operation: str,
+        request: Request,
+        *,
+        announce: bool = False,
+        timeout: float | None = None,
+    ) -> tuple[PreparedOperation, AWSPreparedRequest]:
+        """The signed HTTP request for ``operation``, ready for any HTTP client.
+
+        Fills idempotency tokens, validates when the client would, resolves the endpoint,
+        adds Lambda's trace header, signs, then adds the SDK retry headers (after signing,
+        as botocore adds them). Shared by the sync send above and the async providers, so
+        both put the same bytes and headers on the wire.
+        """
         spec = self._operations.get(operation) or self._prepare(operation)
         for member in spec.idempotent_members:
             if member not in request:
                 request = {**request, member: str(uuid.uuid4())}
         if self._validate and spec.model.input_shape is not None:
             validate_parameters(request, spec.model.input_shape)
-        http_response = self._exchange(spec, request, encode_request(request), announce, timeout)
-        status: int = http_response.status_code
-        headers = http_response.headers
-        body: bytes = http_response.content
-        verify_crc32(headers, body)
-        if status < HTTP_MULTIPLE_CHOICES:
-            parsed = decode_response(body)
-            if not isinstance(parsed, dict):
-                raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
-            parsed.pop("ResponseMetadata", None)
-            if metadata:
-                parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
-            return parsed
-        error = error_response(status, headers, body, self._service_model)
-        raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
-
-    def _exchange(
-        self,
-        spec: _Operation,
-        request: Request,
-        body: bytes,
-        announce: bool,
-        timeout: float | None,
-    ) -> Any:
-        """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
         context = dict(spec.context)
         if timeout is not None:
             context["read_timeout"] = timeout
@@ -318,7 +322,9 @@ class WireClient:
         trace_id = lambda_trace_id()
         if trace_id is not None and "X-Amzn-Trace-Id" not in request_headers:
             request_headers["X-Amzn-Trace-Id"] = trace_id
-        aws_request = AWSRequest(method="POST", url=url, headers=request_headers, data=body)
+        aws_request = AWSRequest(
+            method="POST", url=url, headers=request_headers, data=encode_request(request)
+        )
         aws_request.context = context
         if announce:
             self._events.emit(spec.request_created, request=aws_request, operation_name=spec.name)
@@ -329,15 +335,41 @@ class WireClient:
             aws_request.headers[name] = value
         # The endpoint's own step (headers to bytes, then prepare): tracers wrap it to
         # put their propagation headers in, as on botocore's path.
-        prepared = self._endpoint_object.prepare_request(aws_request)
-        answers = self._events.emit(spec.before_send, request=prepared)
-        http_response = first_non_none_response(answers)
-        if http_response is None:
-            http_response = self._http_session.send(prepared)
-        return http_response
+        return spec, self._endpoint_object.prepare_request(aws_request)
+
+    def answer(
+        self,
+        spec: PreparedOperation,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        metadata: bool = False,
+    ) -> Response:
+        """The parsed response to an HTTP answer, or the ``ClientError`` botocore would raise.
+
+        Checks ``x-amz-crc32`` first (a mismatch raises ``ChecksumError``). Pure: any
+        HTTP client that read the whole answer hands it here.
+        """
+        verify_crc32(headers, body)
+        if status < HTTP_MULTIPLE_CHOICES:
+            parsed = decode_response(body)
+            if not isinstance(parsed, dict):
+                raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
+            parsed.pop("ResponseMetadata", None)
+            if metadata:
+                parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
+            return parsed
+        error = error_response(status, headers, body, self._service_model)
+        raise self._exceptions.from_code(error["Error"]["Code"])(error, spec.name)
+
+    @property
+    def credentials(self) -> Any:
+        """The signer's credentials object (``None`` for an unsigned client)."""
+        return getattr(self._signer, "_credentials", None)
 
     def _endpoint(
-        self, spec: _Operation, request: Request, context: dict[str, Any]
+        self, spec: PreparedOperation, request: Request, context: dict[str, Any]
     ) -> tuple[str, Mapping[str, str]]:
         """The URL (and headers, signing context) the client's endpoint rules give.
 
@@ -363,7 +395,7 @@ class WireClient:
             self._endpoints[key] = (url, dict(headers or {}), updates)
         return url, headers or {}
 
-    def _prepare(self, operation: str) -> _Operation:
+    def _prepare(self, operation: str) -> PreparedOperation:
         service = self._service_model
         model = service.operation_model(operation)
         headers = {
@@ -372,7 +404,7 @@ class WireClient:
         }
         if self._user_agent:
             headers["User-Agent"] = self._user_agent
-        spec = _Operation(
+        spec = PreparedOperation(
             name=operation,
             model=model,
             headers=headers,

@@ -254,10 +254,13 @@ def test_sdk_retry_headers_follow_the_librarys_attempts() -> None:
 
 
 def test_both_paths_send_the_sdk_headers_botocore_sends() -> None:
+    """The fast path always names the budget; botocore's path does from the releases that
+    seed ``max`` on the first attempt (behind a switch in 1.43, by default in 1.44)."""
     for fast in (True, False):
         prov, server = provider(fast)
         prov.call("GetItem", GET)
-        assert server.header(0, "amz-sdk-request") == "attempt=1; max=1"
+        sent = server.header(0, "amz-sdk-request")
+        assert sent == "attempt=1; max=1" if fast else sent in {"attempt=1", "attempt=1; max=1"}
         assert len(server.header(0, "amz-sdk-invocation-id")) == 36
 
 
