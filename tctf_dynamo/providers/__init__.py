@@ -14,6 +14,7 @@ from tctf_dynamo import _lazy
 if TYPE_CHECKING:
     from tctf_dynamo.providers.base import AsyncProvider, Provider, Request, Response
     from tctf_dynamo.providers.boto3 import Boto3Provider, client_config
+    from tctf_dynamo.providers.botocore_async import AsyncBotocoreProvider
     from tctf_dynamo.providers.embedded import EmbeddedProvider
     from tctf_dynamo.providers.embedded_async import AsyncEmbeddedProvider
     from tctf_dynamo.providers.errors import translate_client_error, translate_exception
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from tctf_dynamo.providers.mock_async import AsyncMockProvider, AsyncRecordingProvider
 
 __all__ = [
+    "AsyncBotocoreProvider",
     "AsyncEmbeddedProvider",
     "AsyncHttpProvider",
     "AsyncMockProvider",
@@ -41,6 +43,7 @@ __all__ = [
 ]
 
 _HOMES: Final = {
+    "AsyncBotocoreProvider": "tctf_dynamo.providers.botocore_async",
     "AsyncEmbeddedProvider": "tctf_dynamo.providers.embedded_async",
     "AsyncHttpProvider": "tctf_dynamo.providers.http_async",
     "AsyncMockProvider": "tctf_dynamo.providers.mock_async",

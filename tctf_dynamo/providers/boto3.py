@@ -38,7 +38,11 @@ from botocore.config import Config
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG, tagged
 from tctf_dynamo.providers.base import Closing, Request, Response
-from tctf_dynamo.providers.clientconfig import client_attempts, library_config
+from tctf_dynamo.providers.clientconfig import (
+    client_attempts,
+    library_config,
+    warn_client_retries,
+)
 from tctf_dynamo.providers.errors import translate_exception
 from tctf_dynamo.providers.hooks import ClientHooks, Route, run_wrapped
 from tctf_dynamo.providers.internals import fast_path_missing
@@ -47,24 +51,34 @@ from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-__all__ = ["Boto3Provider", "client_config", "endpoint_client", "endpoint_config", "session_of"]
+__all__ = [
+    "READ_TIMEOUT",
+    "SENDING",
+    "Boto3Provider",
+    "apply_read_timeout",
+    "client_config",
+    "endpoint_client",
+    "endpoint_config",
+    "session_of",
+    "tag_user_agent",
+]
 
 SERVICE_NAME: Final = "dynamodb"
 _RESPONSE_METADATA: Final = "ResponseMetadata"
 _USER_AGENT_HANDLER_ID: Final = "tctf-dynamo-user-agent"
-_SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
+SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
 """True while the provider sends on botocore's path: only its own calls get the tag."""
 logger = logging.getLogger("tctf_dynamo.providers")
 _READ_TIMEOUT_HANDLER_ID: Final = "tctf-dynamo-read-timeout"
-_READ_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_read_timeout", default=None)
+READ_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_read_timeout", default=None)
 """The read timeout of the call in flight on this thread: botocore's client methods (and
 tracers' wrappers around them) take only the operation's parameters, so the timeout
-reaches the request context through :func:`_apply_read_timeout`, registered on the client."""
+reaches the request context through :func:`apply_read_timeout`, registered on the client."""
 
 
-def _apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
+def apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
     """``before-parameter-build`` hook: put this call's read timeout on the request."""
-    timeout = _READ_TIMEOUT.get()
+    timeout = READ_TIMEOUT.get()
     if timeout is not None:
         context["read_timeout"] = timeout
 
@@ -137,11 +151,11 @@ class Boto3Provider(Closing):
         self._closed = False
         self._close_lock = threading.Lock()
         client.meta.events.register(
-            "request-created", _tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
+            "request-created", tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
         )
         client.meta.events.register(
             f"before-parameter-build.{SERVICE_NAME}",
-            _apply_read_timeout,
+            apply_read_timeout,
             unique_id=_READ_TIMEOUT_HANDLER_ID,
         )
 
@@ -236,11 +250,11 @@ class Boto3Provider(Closing):
                 f"cannot send {operation}: the provider is closed",
                 {"operation": operation},
             )
-        token = _READ_TIMEOUT.set(timeout)
+        token = READ_TIMEOUT.set(timeout)
         try:
             return self._dispatch(operation, request, timeout)
         finally:
-            _READ_TIMEOUT.reset(token)
+            READ_TIMEOUT.reset(token)
 
     def _dispatch(self, operation: str, request: Request, timeout: float | None) -> Response:
         wire = self._wire
@@ -264,40 +278,32 @@ class Boto3Provider(Closing):
         """The fast path as the innermost call of tracers' wrappers: with metadata."""
         wire = self._wire
         assert wire is not None
-        return wire.send(operation, request, metadata=True, timeout=_READ_TIMEOUT.get())
+        return wire.send(operation, request, metadata=True, timeout=READ_TIMEOUT.get())
 
     def _send_traced_announced(self, operation: str, request: Request) -> Response:
         wire = self._wire
         assert wire is not None
         return wire.send(
-            operation, request, metadata=True, announce=True, timeout=_READ_TIMEOUT.get()
+            operation, request, metadata=True, announce=True, timeout=READ_TIMEOUT.get()
         )
 
     def _call_botocore(self, operation: str, request: Request) -> Response:
         if self._retrying_client and not self._warned_retries:
             self._warn_retries(operation)
         method = self._methods.get(operation) or self._bind(operation)
-        token = _SENDING.set(True)
+        token = SENDING.set(True)
         try:
             response = method(**request)
         except Exception as exc:
             raise translate_exception(exc, operation) from exc
         finally:
-            _SENDING.reset(token)
+            SENDING.reset(token)
         response.pop(_RESPONSE_METADATA, None)
         return response
 
     def _warn_retries(self, operation: str) -> None:
         self._warned_retries = True
-        attempts = client_attempts(self._client)
-        warnings.warn(
-            f"{operation} goes through botocore's path on a client that retries up to "
-            f"{attempts} times by itself, so each of the library's attempts may be sent "
-            f"{attempts} times; build the client with config=client_config() or "
-            "Config(retries={'total_max_attempts': 1})",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn_client_retries(operation, self._client, stacklevel=4)
 
     def _bind(self, operation: str) -> Callable[..., dict[str, Any]]:
         if operation not in self._client.meta.service_model.operation_names:
@@ -399,9 +405,9 @@ def session_of(profile_name: str | None) -> Any:
     return botocore.session.Session(profile=profile_name)
 
 
-def _tag_user_agent(request: Any, **_: Any) -> None:
+def tag_user_agent(request: Any, **_: Any) -> None:
     """``request-created`` handler adding the library's tag to the provider's own calls."""
-    if not _SENDING.get():
+    if not SENDING.get():
         return
     agent = request.headers.get("User-Agent")
     if isinstance(agent, bytes):

@@ -18,11 +18,18 @@ reported as applied once. So:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Final
 
 from botocore.config import Config
 
-__all__ = ["LEGACY_DEFAULT_ATTEMPTS", "client_attempts", "library_config", "requested_attempts"]
+__all__ = [
+    "LEGACY_DEFAULT_ATTEMPTS",
+    "client_attempts",
+    "library_config",
+    "requested_attempts",
+    "warn_client_retries",
+]
 
 LEGACY_DEFAULT_ATTEMPTS: Final = 10
 """botocore's legacy retry mode sends DynamoDB requests up to ten times."""
@@ -63,3 +70,17 @@ def library_config(base: Config, user: Config | None) -> tuple[Config, int | Non
     merged = base.merge(user).merge(Config(retries={"total_max_attempts": 1, "mode": "standard"}))
     mode = retries.get("mode") if retries else None
     return merged, requested_attempts(retries), mode
+
+
+def warn_client_retries(operation: str, client: Any, stacklevel: int) -> None:
+    """Warn that ``client`` (whose retries are on) may send each library attempt of
+    ``operation`` several times, naming the count and the fix."""
+    attempts = client_attempts(client)
+    warnings.warn(
+        f"{operation} goes through botocore's path on a client that retries up to "
+        f"{attempts} times by itself, so each of the library's attempts may be sent "
+        f"{attempts} times; build the client with config=client_config() or "
+        "Config(retries={'total_max_attempts': 1})",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )

@@ -9,7 +9,9 @@ loop (the provider's connection pool lives there); only the test thread blocks.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
+from collections.abc import Coroutine
 from typing import Any
 
 from tctf_dynamo.providers.base import AsyncProvider, Closing, Request, Response
@@ -20,11 +22,14 @@ JOIN_SECONDS = 10.0
 class OnLoop(Closing):
     """``call`` runs ``provider.call`` on a private loop thread and waits for it."""
 
-    def __init__(self, provider: AsyncProvider) -> None:
-        self.provider = provider
+    def __init__(self, provider: AsyncProvider | Coroutine[Any, Any, AsyncProvider]) -> None:
+        """``provider``, or a coroutine opening one (run on the loop it will serve)."""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
+        self.provider: AsyncProvider = (
+            self.run(provider) if inspect.iscoroutine(provider) else provider
+        )
 
     def run(self, coroutine: Any) -> Any:
         """Run ``coroutine`` on the loop and return its result (or raise its error)."""

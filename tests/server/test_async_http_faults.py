@@ -1,7 +1,9 @@
-"""The async fast path under faults on the wire: the sync fast path's codes and marking.
+"""The async providers under faults on the wire: the sync fast path's codes and marking.
 
 Each fault is injected by the fault proxy in front of moto server and of dynalite, once
-for the sync fast path and once for :class:`~tctf_dynamo.providers.AsyncHttpProvider`;
+for the sync fast path and once for an async provider
+(:class:`~tctf_dynamo.providers.AsyncHttpProvider`, then
+:class:`~tctf_dynamo.providers.AsyncBotocoreProvider`);
 both must report the same error (class, code, details, retryability, cause) and so the
 same outcome class, which is what decides retries and what a caller is told. Then what
 only an async pool has: a whole-attempt timeout, a request that never got a connection,
@@ -19,7 +21,12 @@ import pytest
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Failure, failure_class
-from tctf_dynamo.providers import AsyncHttpProvider, Boto3Provider
+from tctf_dynamo.providers import (
+    AsyncBotocoreProvider,
+    AsyncHttpProvider,
+    AsyncProvider,
+    Boto3Provider,
+)
 from tests.faultproxy import (
     ERROR_500,
     ERROR_500_AFTER,
@@ -106,9 +113,18 @@ FAULTS = {
 }
 
 
+async def open_async(kind: str, proxy: FaultProxy) -> AsyncProvider:
+    if kind == "aiobotocore":
+        return await AsyncBotocoreProvider.from_endpoint(
+            proxy.endpoint, connect_timeout=PATIENT, read_timeout=PATIENT, **CREDENTIALS
+        )
+    return async_provider(proxy)
+
+
+@pytest.mark.parametrize("kind", ["http", "aiobotocore"])
 @pytest.mark.parametrize("fault", list(FAULTS.values()), ids=list(FAULTS))
 def test_each_fault_is_marked_as_the_sync_fast_path_marks_it(
-    proxied: FaultProxy, table_name: str, fault: Fault
+    proxied: FaultProxy, table_name: str, fault: Fault, kind: str
 ) -> None:
     def sync_run() -> tuple[dict[str, Any], int]:
         with sync_provider(proxied) as provider:
@@ -121,7 +137,7 @@ def test_each_fault_is_marked_as_the_sync_fast_path_marks_it(
         return marking(raised.value), proxied.stats("PutItem").forwarded
 
     async def async_run() -> tuple[dict[str, Any], int]:
-        async with async_provider(proxied) as provider:
+        async with await open_async(kind, proxied) as provider:
             await provider.call("GetItem", get(table_name))
             proxied.reset_stats()
             proxied.fail_next("PutItem", fault)

@@ -9,7 +9,9 @@ two pairs:
   botocore's own path (``fast_path=False``);
 * ``async``: the async fast path (:class:`~tctf_dynamo.providers.AsyncHttpProvider`,
   driven on its own event loop, see :mod:`tests.server.async_bridge`) against the sync
-  fast path.
+  fast path;
+* ``aiobotocore``: botocore's path awaited
+  (:class:`~tctf_dynamo.providers.AsyncBotocoreProvider`) against botocore's sync path.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ from tctf_dynamo.errors import (
     ErrorCode,
 )
 from tctf_dynamo.model import Table
-from tctf_dynamo.providers import AsyncHttpProvider, Boto3Provider, Provider
+from tctf_dynamo.providers import (
+    AsyncBotocoreProvider,
+    AsyncHttpProvider,
+    Boto3Provider,
+    Provider,
+)
 from tests import servers
 from tests.server.async_bridge import OnLoop
 
@@ -68,6 +75,15 @@ def pair(endpoint: str, route: str) -> tuple[Provider, Boto3Provider]:
     """(the path under test, the path it must equal) for ``route``."""
     if route == "async":
         return connect_async(endpoint), connect(endpoint, fast=True)
+    if route == "aiobotocore":
+        opening = AsyncBotocoreProvider.from_endpoint(
+            endpoint,
+            region_name="us-east-1",
+            connect_timeout=2.0,
+            read_timeout=10.0,
+            **CREDENTIALS,
+        )
+        return OnLoop(opening), connect(endpoint, fast=False)
     return connect(endpoint, fast=True), connect(endpoint, fast=False)
 
 
@@ -77,7 +93,7 @@ def server(request: pytest.FixtureRequest) -> tuple[str, str]:
     return name, request.getfixturevalue(f"{name}_endpoint")
 
 
-@pytest.fixture(params=["botocore", "async"])
+@pytest.fixture(params=["botocore", "async", "aiobotocore"])
 def route(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
