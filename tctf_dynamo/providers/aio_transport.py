@@ -32,10 +32,18 @@ import asyncio
 from collections.abc import Sequence
 from typing import Final
 
-import aiohttp
 from botocore import exceptions as boto_errors
 
-__all__ = ["transport_error"]
+try:
+    import aiohttp  # the async modules import it from here, after this check
+except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subprocess
+    raise ModuleNotFoundError(
+        "the async providers need aiohttp, an optional dependency: "
+        "pip install 'tctf-dynamo[async]'",
+        name=missing.name,
+    ) from missing
+
+__all__ = ["aiohttp", "transport_error"]
 
 _ALWAYS: Final[Sequence[tuple[type[BaseException], type[boto_errors.BotoCoreError]]]] = (
     (aiohttp.ClientSSLError, boto_errors.SSLError),

@@ -25,12 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final, Self
 
-import aiohttp
 from botocore import xform_name
 from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.providers.aio_transport import transport_error
+from tctf_dynamo.providers.aio_transport import aiohttp, transport_error
 from tctf_dynamo.providers.base import AsyncClosing, Request, Response
 from tctf_dynamo.providers.boto3 import (
     READ_TIMEOUT,
@@ -106,8 +105,15 @@ class AsyncBotocoreProvider(AsyncClosing):
         ``AioSession`` in place of a botocore session; ``max_connections`` sizes
         aiohttp's pool.
         """
-        from aiobotocore.config import AioConfig
-        from aiobotocore.session import AioSession, get_session
+        try:
+            from aiobotocore.config import AioConfig
+            from aiobotocore.session import AioSession, get_session
+        except ModuleNotFoundError as missing:
+            raise ModuleNotFoundError(
+                "AsyncBotocoreProvider.from_endpoint needs aiobotocore, an optional "
+                "dependency: pip install 'tctf-dynamo[aiobotocore]'",
+                name=missing.name,
+            ) from missing
 
         merged, attempts = endpoint_config(
             connect_timeout=connect_timeout,

@@ -40,11 +40,10 @@ import ssl
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Self
 
-import aiohttp
 from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.providers.aio_transport import transport_error
+from tctf_dynamo.providers.aio_transport import aiohttp, transport_error
 from tctf_dynamo.providers.base import AsyncClosing, Request, Response
 from tctf_dynamo.providers.boto3 import (
     SERVICE_NAME,
