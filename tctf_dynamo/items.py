@@ -16,9 +16,9 @@ import attrs
 
 from tctf_dynamo import requests
 from tctf_dynamo.codec import decode_item, encode_item
+from tctf_dynamo.core.service_core import TableRef, table_name_of
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
-from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.transactions import check_transaction_actions
@@ -31,8 +31,6 @@ from tctf_dynamo.validation import (
 )
 
 __all__ = ["PlainItemOperations", "ReadResult", "TableRef", "table_name_of"]
-
-TableRef = Table | str
 
 
 @attrs.frozen(slots=True)
@@ -353,11 +351,6 @@ def update_idempotency(update: Update, condition: Condition | None) -> Idempoten
     if non_idempotent(update):
         return Idempotency.NOT_IDEMPOTENT
     return Idempotency.BY_CONDITION if condition is not None else Idempotency.NATURAL
-
-
-def table_name_of(table: TableRef) -> str:
-    """The name of a table given as a :class:`Table` or by name."""
-    return table.name if isinstance(table, Table) else table
 
 
 def _read_result(response: Mapping[str, Any]) -> ReadResult:

@@ -1,8 +1,8 @@
 """The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
 
-Every write request goes through :func:`send_write` (``DynamoDBService.execute`` routes
-write operations here), so repositories, units of work, batches and the plain-item API
-share one behaviour: the pipeline retries as usual, but after each failed attempt the
+Every write request goes through :func:`write_program` (``execute_program`` of every
+service routes write operations here), so repositories, units of work, batches and the
+plain-item API share one behaviour: the pipeline retries as usual, but after each failed attempt the
 outcome rules say whether the same request may go again, and an operation that ends
 while an attempt may have been applied raises
 :class:`~tctf_dynamo.errors.OutcomeUnknownError` instead of a retryable error.
@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from tctf_dynamo.core.program import Program, Send, run
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -26,21 +27,24 @@ from tctf_dynamo.errors import (
     error_for,
 )
 from tctf_dynamo.outcomes import Idempotency, after_failure, at_end, unknown
-from tctf_dynamo.providers.base import send
-from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
-    from tctf_dynamo.resilience import RetryPolicy
+    from tctf_dynamo.core.service_core import ServiceCore
+    from tctf_dynamo.resilience import ResiliencePipeline, RetryPolicy
     from tctf_dynamo.service import DynamoDBService
 
 __all__ = [
     "WRITE_OPERATIONS",
+    "plan_program",
     "read_back",
+    "read_back_program",
     "send_plan",
     "send_token_protected",
     "send_write",
+    "token_protected_program",
     "write_kind",
+    "write_program",
 ]
 
 WRITE_OPERATIONS = frozenset(
@@ -67,6 +71,44 @@ def write_kind(operation: str, request: Mapping[str, Any]) -> Idempotency:
     return Idempotency.NATURAL
 
 
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+) -> Program[dict[str, Any]]:
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN."""
+    token = request.get("ClientRequestToken")
+    in_doubt = False
+
+    def attempt(budget: float) -> Program[dict[str, Any]]:
+        nonlocal in_doubt
+        try:
+            response: dict[str, Any] = yield Send(operation, request, budget)
+        except DynamoDBServiceError as error:
+            verdict = after_failure(kind, in_doubt, error)
+            in_doubt = verdict.in_doubt
+            if verdict.unknown_now:
+                raise unknown(kind, token, operation, error, request) from error
+            raise
+        return response
+
+    try:
+        return (
+            yield from pipeline.program(
+                operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
+            )
+        )
+    except DynamoDBServiceError as error:
+        if at_end(in_doubt, error):
+            last = getattr(error, "last_error", None) or error
+            raise unknown(kind, token, operation, last, request) from error
+        raise
+
+
 def send_write(
     service: DynamoDBService,
     operation: str,
@@ -77,37 +119,15 @@ def send_write(
     timeout: float | None = None,
 ) -> dict[str, Any]:
     """Send ``request`` with retries that never apply it twice, or OUTCOME_UNKNOWN."""
-    token = request.get("ClientRequestToken")
-    provider = service.provider
-    in_doubt = False
-
-    def attempt() -> dict[str, Any]:
-        nonlocal in_doubt
-        try:
-            return send(provider, operation, request, attempt_timeout())
-        except DynamoDBServiceError as error:
-            verdict = after_failure(kind, in_doubt, error)
-            in_doubt = verdict.in_doubt
-            if verdict.unknown_now:
-                raise unknown(kind, token, operation, error, request) from error
-            raise
-
-    try:
-        response: dict[str, Any] = service.run(
-            operation, attempt, retry=retry, timeout=timeout, table=request.get("TableName")
-        )
-    except DynamoDBServiceError as error:
-        if at_end(in_doubt, error):
-            last = getattr(error, "last_error", None) or error
-            raise unknown(kind, token, operation, last, request) from error
-        raise
-    return response
+    pipeline = service.pipeline
+    program = write_program(pipeline, operation, request, kind, retry=retry, timeout=timeout)
+    return run(program, service.perform)
 
 
-def send_token_protected(
-    service: DynamoDBService, plan: WritePlan, *, token: str | None = None
-) -> None:
-    """Send one write as a one-action TransactWriteItems with a ClientRequestToken.
+def token_protected_program(
+    service: ServiceCore, plan: WritePlan, *, token: str | None = None
+) -> Program[None]:
+    """One write sent as a one-action TransactWriteItems with a ClientRequestToken.
 
     DynamoDB applies it at most once however often it is resent, and answers a replay
     with the first answer, so the outcome is proven either way. A failed condition
@@ -115,7 +135,7 @@ def send_token_protected(
     transaction is how the write is sent, not what the caller asked for.
     """
     try:
-        service.transact_write(
+        yield from service.transact_write_program(
             [plan.transact_item()], client_request_token=token or str(uuid.uuid4())
         )
     except TransactionCancelledError as error:
@@ -131,7 +151,14 @@ def send_token_protected(
         ) from error
 
 
-def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
+def send_token_protected(
+    service: DynamoDBService, plan: WritePlan, *, token: str | None = None
+) -> None:
+    """:func:`token_protected_program`, blocking."""
+    run(token_protected_program(service, plan, token=token), service.perform)
+
+
+def read_back_program(service: ServiceCore, plan: WritePlan) -> Program[dict[str, Any]]:
     """The item a committed write left, read consistently.
 
     The write is applied whatever happens here: a failed read is READ_BACK_FAILED (not
@@ -139,7 +166,7 @@ def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
     """
     request = {"TableName": plan.table_name, "Key": plan.key, "ConsistentRead": True}
     try:
-        item = service.execute("GetItem", request).get("Item")
+        response = yield from service.execute_program("GetItem", request)
     except DynamoDBServiceError as error:
         raise ReadBackFailedError(
             f"{plan.entity.__name__}: the write was applied; reading the item back failed "
@@ -147,6 +174,7 @@ def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
             last_error=error,
             details={"entity": plan.entity.__name__, "operation": "GetItem"},
         ) from error
+    item = response.get("Item")
     if item is None:
         raise error_for(
             ErrorCode.ITEM_NOT_FOUND,
@@ -157,18 +185,32 @@ def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
     return found
 
 
-def send_plan(
-    service: DynamoDBService, plan: WritePlan, *, return_values: str | None = None
-) -> dict[str, Any]:
-    """Send any single-item plan by the route its kind needs; the response, if any.
+def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
+    """:func:`read_back_program`, blocking."""
+    return run(read_back_program(service, plan), service.perform)
+
+
+def plan_program(
+    service: ServiceCore, plan: WritePlan, *, return_values: str | None = None
+) -> Program[dict[str, Any]]:
+    """Any single-item plan sent by the route its kind needs; the response, if any.
 
     Updates whose own actions a resend would apply again go token-protected (nothing
     comes back); every other write goes as itself, its kind deciding what is retried.
     """
     if plan.kind == "Update" and plan.token_by_default:
-        send_token_protected(service, plan)
+        yield from token_protected_program(service, plan)
         return {}
     extra = {"ReturnValues": return_values} if return_values else {}
-    return service.execute(
-        _OPERATIONS[plan.kind], plan.request(**extra), idempotency=plan.idempotency
+    return (
+        yield from service.execute_program(
+            _OPERATIONS[plan.kind], plan.request(**extra), idempotency=plan.idempotency
+        )
     )
+
+
+def send_plan(
+    service: DynamoDBService, plan: WritePlan, *, return_values: str | None = None
+) -> dict[str, Any]:
+    """:func:`plan_program`, blocking."""
+    return run(plan_program(service, plan, return_values=return_values), service.perform)

@@ -1,72 +1,50 @@
-"""DynamoDBService: the one door every request goes through.
+"""DynamoDBService: the one door every request goes through, blocking.
 
 Each operation validates its input, then goes through one pipeline: circuit breaker ->
-retry with backoff -> operation deadline -> provider. Repositories, units of work and
-batches build their requests with :mod:`tctf_dynamo.requests` and send them with
-:meth:`DynamoDBService.execute`, so resilience and error translation are the same
-for every path. The plain item methods here take and return ordinary Python values.
+retry with backoff -> operation deadline -> provider. What a call decides lives in
+:class:`~tctf_dynamo.core.service_core.ServiceCore` as a program; this shell performs
+its effects with blocking calls (the async twin,
+:class:`~tctf_dynamo.aio.AsyncDynamoDBService`, awaits the same programs).
+Repositories, units of work and batches build their requests with
+:mod:`tctf_dynamo.requests` and send them through :meth:`DynamoDBService.execute`, so
+resilience and error translation are the same for every path. The plain item methods
+here take and return ordinary Python values.
 """
 
 from __future__ import annotations
 
 import random as _random
-import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.errors import (
-    ConditionFailedError,
-    DynamoDBServiceError,
-    ErrorCode,
-    OutcomeUnknownError,
-    TransactionCancelledError,
-    error_for,
+from tctf_dynamo.core.program import Program, run
+from tctf_dynamo.core.service_core import (
+    CAPACITY_OPERATIONS,
+    DEFAULT_TIMEOUT_SECONDS,
+    ServiceCore,
+    TableRef,
 )
-from tctf_dynamo.items import PlainItemOperations, ReadResult, TableRef, table_name_of
+from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, error_for
+from tctf_dynamo.items import PlainItemOperations, ReadResult
 from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.providers import Boto3Provider, Provider
 from tctf_dynamo.providers.base import Closing
-from tctf_dynamo.resilience import (
-    CircuitBreaker,
-    ConsumedCapacity,
-    Deadline,
-    EventSink,
-    ResiliencePipeline,
-    RetryPolicy,
-    publish,
-)
-from tctf_dynamo.sending import WRITE_OPERATIONS, send_write, write_kind
-from tctf_dynamo.transactions import check_transaction_actions
-from tctf_dynamo.validation import (
-    IndexSchemas,
-    KeyAttribute,
-    UnsafeValuePolicy,
-    validate_client_request_token,
-    validate_table_name,
-)
+from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline, RetryPolicy
+from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
     from tctf_dynamo.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.resilience import DynamoDBStateStore
 
-__all__ = ["DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
+__all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
-DEFAULT_TIMEOUT_SECONDS = 30.0
 CONNECT_TIMEOUT_CAP_SECONDS = 10.0
-CAPACITY_OPERATIONS = frozenset(
-    {
-        "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
-        "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
-    }
-)  # fmt: skip
 
 
-class DynamoDBService(PlainItemOperations, Closing):
+class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
     """Validated, resilient access to one DynamoDB backend.
 
     Build it with :meth:`embedded` (in-process, for demos and tests), :meth:`from_client`
@@ -94,48 +72,29 @@ class DynamoDBService(PlainItemOperations, Closing):
         _schemas: dict[str, list[KeyAttribute]] | None = None,
         _indexes: dict[str, IndexSchemas] | None = None,
     ) -> None:
-        if max_workers < 1:
-            raise error_for(
-                ErrorCode.INVALID_CONFIGURATION,
-                "max_workers must be at least 1",
-                {"max_workers": max_workers},
-            )
-        self.provider = provider
-        if breaker is None and breaker_table is not None:
+        if breaker is None and breaker_table is not None and max_workers >= 1:
             breaker = CircuitBreaker(_breaker_store(provider, breaker_table), events=events)
             breaker.probe()  # graceful start: a missing table or denied access disables it
-        self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
-        self.max_workers = max_workers
-        self.sleep = sleep
-        self.random = random
-        self.events = events
-        self._cursors = cursors
-        self._consumed_capacity = consumed_capacity
-        self._init_args: dict[str, Any] = {
-            "cursors": cursors,
-            "consumed_capacity": consumed_capacity,
-            "timeout": timeout,
-            "breaker": breaker,
-            "unsafe_values": self.unsafe_values,
-            "events": events,
-            "max_workers": max_workers,
-            "sleep": sleep,
-            "clock": clock,
-            "random": random,
-        }
-        self._pipeline = _pipeline or ResiliencePipeline(
+        super().__init__(
             provider,
-            retry=retry if retry is not None else RetryPolicy(),
+            retry=retry,
             timeout=timeout,
             breaker=breaker,
-            sleep=sleep,
+            unsafe_values=unsafe_values,
+            events=events,
+            cursors=cursors,
+            consumed_capacity=consumed_capacity,
+            max_workers=max_workers,
             clock=clock,
             random=random,
-            events=events,
+            sleep=sleep,
+            _blocking_sleep=sleep,
+            _pipeline=_pipeline,
+            _schemas=_schemas,
+            _indexes=_indexes,
         )
-        self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
-        self._indexes: dict[str, IndexSchemas] = _indexes if _indexes is not None else {}
-        self._schemas_lock = threading.Lock()
+        self.provider = provider
+        self.sleep = sleep
 
     # construction -----------------------------------------------------------------------
 
@@ -213,23 +172,6 @@ class DynamoDBService(PlainItemOperations, Closing):
             options["retry"] = retry or RetryPolicy(max_attempts=attempts)
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
 
-    def with_retry(self, retry: RetryPolicy) -> DynamoDBService:
-        """A service sharing this one's backend and breaker, with another retry policy."""
-        return self.with_options(retry=retry)
-
-    def with_options(
-        self, *, retry: RetryPolicy | None = None, timeout: float | None = None
-    ) -> DynamoDBService:
-        """A derived service: same backend, breaker and schema cache, other defaults."""
-        pipeline = self._pipeline.with_options(retry=retry, timeout=timeout)
-        return DynamoDBService(
-            self.provider,
-            **self._init_args,
-            _pipeline=pipeline,
-            _schemas=self._schemas,
-            _indexes=self._indexes,
-        )
-
     def dry_run(self) -> DryRun:
         """A dry run: a copy of this service that records its requests instead of sending.
 
@@ -246,7 +188,15 @@ class DynamoDBService(PlainItemOperations, Closing):
         """Release the backend's connections."""
         self.provider.close()
 
-    # the pipeline ------------------------------------------------------------------------
+    # the blocking driver -----------------------------------------------------------------
+
+    def perform(self, effect: Any) -> Any:
+        """Perform one effect of a program, blocking."""
+        return self._pipeline.perform(effect)
+
+    def run_program(self, program: Program[Any]) -> Any:
+        """Run a program of this service (or of a layer above it) to its end, blocking."""
+        return run(program, self._pipeline.perform)
 
     def execute(
         self,
@@ -265,38 +215,10 @@ class DynamoDBService(PlainItemOperations, Closing):
         applying twice is ``idempotency`` if given, else read from the request; a write
         that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
         """
-        if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
-            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
-        if operation in WRITE_OPERATIONS:
-            kind = idempotency if idempotency is not None else write_kind(operation, request)
-            response = send_write(self, operation, request, kind, retry=retry, timeout=timeout)
-        else:
-            response = self._pipeline.call(
-                operation, request, retry=retry, timeout=timeout, table=request.get("TableName")
-            )
-        if self._consumed_capacity and "ConsumedCapacity" in response:
-            self._publish_capacity(operation, response["ConsumedCapacity"])
-        return response
-
-    def _publish_capacity(self, operation: str, reported: Any) -> None:
-        for entry in reported if isinstance(reported, list) else [reported]:
-            event = ConsumedCapacity(
-                operation=operation,
-                table=entry.get("TableName"),
-                capacity_units=float(entry.get("CapacityUnits", 0.0)),
-                read_capacity_units=entry.get("ReadCapacityUnits"),
-                write_capacity_units=entry.get("WriteCapacityUnits"),
-            )
-            publish(self.events, event)
-
-    def operation(self, *, timeout: float | None = None) -> AbstractContextManager[Deadline]:
-        """One deadline (``timeout`` or this service's) for every call made inside.
-
-        For work done on behalf of one operation: a write and the read that returns its
-        result, or the DynamoDBService.describe_table a table name needs and the call that
-        needed it. Calls inside keep their own, shorter, deadlines.
-        """
-        return self._pipeline.operation(timeout=timeout)
+        program = self.execute_program(
+            operation, request, retry=retry, timeout=timeout, idempotency=idempotency
+        )
+        return run(program, self._pipeline.perform)
 
     def run(
         self,
@@ -310,69 +232,19 @@ class DynamoDBService(PlainItemOperations, Closing):
         """Run a custom attempt body (e.g. resending only unprocessed items) resiliently."""
         return self._pipeline.run(operation, attempt, retry=retry, timeout=timeout, table=table)
 
-    @property
-    def cursors(self) -> CursorCodec:
-        """The codec of pagination cursors; configure it with ``cursors=CursorCodec(...)``."""
-        if self._cursors is None:
-            raise error_for(
-                ErrorCode.INVALID_CONFIGURATION,
-                "paging with cursors needs cursor keys: pass cursors=CursorCodec([...]) or "
-                "CursorCodec.from_env() to the service (see docs/pagination.md)",
-            )
-        return self._cursors
-
-    @property
-    def pipeline(self) -> ResiliencePipeline:
-        """The resilience pipeline shared by every call of this service."""
-        return self._pipeline
-
     # tables ------------------------------------------------------------------------------
 
     def create_table(self, table: Table, *, wait: bool = True) -> None:
         """Create ``table`` with every index; a table that already exists is left as is."""
-        try:
-            self.execute("CreateTable", table.create_table_request())
-        except DynamoDBServiceError as error:
-            if error.code is not ErrorCode.TABLE_ALREADY_EXISTS:
-                raise
-        if wait:
-            self._wait_until_active(table.name)
-        with self._schemas_lock:
-            self._schemas[table.name] = list(table.key_schema)
-            self._indexes[table.name] = table.index_key_schemas
-
-    def _wait_until_active(self, name: str) -> None:
-        deadline = time.monotonic() + DEFAULT_TIMEOUT_SECONDS * 10
-        delay = 0.05
-        while True:
-            status = self.describe_table(name).get("TableStatus")
-            if status == "ACTIVE":
-                return
-            if time.monotonic() > deadline:
-                raise error_for(
-                    ErrorCode.TIMEOUT, "table did not become ACTIVE in time", {"table": name}
-                )
-            self.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        run(self.create_table_program(table, wait=wait), self._pipeline.perform)
 
     def delete_table(self, table: TableRef, *, missing_ok: bool = False) -> None:
         """Delete a table; with ``missing_ok`` a table that does not exist is not an error."""
-        name = table_name_of(table)
-        try:
-            self.execute("DeleteTable", {"TableName": name})
-        except DynamoDBServiceError as error:
-            if not (missing_ok and error.code is ErrorCode.TABLE_NOT_FOUND):
-                raise
-        with self._schemas_lock:
-            self._schemas.pop(name, None)
-            self._indexes.pop(name, None)
+        run(self.delete_table_program(table, missing_ok=missing_ok), self._pipeline.perform)
 
     def describe_table(self, table: TableRef) -> dict[str, Any]:
         """The table's description (``Table`` of DescribeTable)."""
-        name = table_name_of(table)
-        response = self.execute("DescribeTable", {"TableName": name})
-        description: dict[str, Any] = response["Table"]
-        return description
+        return run(self.describe_table_program(table), self._pipeline.perform)
 
     def key_schema(self, table: TableRef) -> list[KeyAttribute]:
         """The table's primary key attributes, partition first.
@@ -380,45 +252,12 @@ class DynamoDBService(PlainItemOperations, Closing):
         Known from the definition for a :class:`Table`; for a bare name, read once with
         DescribeTable and cached, so key validation needs no per-call round trip.
         """
-        if isinstance(table, Table):
-            schema = list(table.key_schema)
-            with self._schemas_lock:
-                self._schemas.setdefault(table.name, schema)
-                self._indexes.setdefault(table.name, table.index_key_schemas)
-            return schema
-        validate_table_name(table)
-        with self._schemas_lock:
-            cached = self._schemas.get(table)
-        if cached is not None:
-            return cached
-        self._describe_keys(table)
-        with self._schemas_lock:
-            return self._schemas[table]
+        return run(self.key_schema_program(table), self._pipeline.perform)
 
     def index_schemas(self, table: TableRef) -> IndexSchemas:
-        """Key attributes of the table's secondary indexes, by index name.
-
-        From the definition for a :class:`Table`; for a bare name, read with the key schema
-        from one DescribeTable and cached, so index keys are checked without a round trip.
-        """
-        if isinstance(table, Table):
-            return table.index_key_schemas
-        validate_table_name(table)
-        with self._schemas_lock:
-            cached = self._indexes.get(table)
-        if cached is None:
-            self._describe_keys(table)
-            with self._schemas_lock:
-                cached = self._indexes[table]
-        return cached
-
-    def _describe_keys(self, table: str) -> None:
-        description = self.describe_table(table)
-        schema = _schema_from_description(description)
-        indexes = _indexes_from_description(description)
-        with self._schemas_lock:
-            self._schemas[table] = schema
-            self._indexes[table] = indexes
+        """Key attributes of the table's secondary indexes, by index name (see
+        :meth:`key_schema`)."""
+        return run(self.index_schemas_program(table), self._pipeline.perform)
 
     # transactions ------------------------------------------------------------------------
 
@@ -438,15 +277,10 @@ class DynamoDBService(PlainItemOperations, Closing):
         commit whose outcome stays in doubt raises OUTCOME_UNKNOWN carrying its token and
         request (see :meth:`settle`).
         """
-        if client_request_token is not None:
-            validate_client_request_token(client_request_token)
-        token = client_request_token if client_request_token is not None else str(uuid.uuid4())
-        request: dict[str, Any] = {"TransactItems": list(actions), "ClientRequestToken": token}
-        with self.operation(timeout=timeout):  # describing a named table counts too
-            check_transaction_actions(
-                actions, self.key_schema, self.unsafe_values, self.index_schemas
-            )
-            return self.execute("TransactWriteItems", request, retry=retry, timeout=timeout)
+        program = self.transact_write_program(
+            actions, client_request_token=client_request_token, retry=retry, timeout=timeout
+        )
+        return run(program, self._pipeline.perform)
 
     def settle(self, error: OutcomeUnknownError, *, timeout: float | None = None) -> bool:
         """Find out whether a token-protected write reported as OUTCOME_UNKNOWN was applied.
@@ -459,37 +293,7 @@ class DynamoDBService(PlainItemOperations, Closing):
         the item instead: see ``error.settle``). Valid within ten minutes of the first
         attempt, while DynamoDB remembers the token.
         """
-        if error.request is None or error.token is None:
-            raise error_for(
-                ErrorCode.INVALID_STATE,
-                "this write was sent without a token, so it cannot be replayed to settle it; "
-                "read the item with a consistent read (see error.settle)",
-                {"last_code": error.details.get("last_code")},
-            )
-        try:
-            self.execute("TransactWriteItems", dict(error.request), timeout=timeout)
-        except (TransactionCancelledError, ConditionFailedError):
-            return False
-        return True
-
-
-def _schema_from_description(description: Mapping[str, Any]) -> list[KeyAttribute]:
-    return _keys(description["KeySchema"], description)
-
-
-def _keys(key_schema: list[dict[str, str]], description: Mapping[str, Any]) -> list[KeyAttribute]:
-    """A wire KeySchema as key attributes, partition key first, typed from the definitions."""
-    types = {d["AttributeName"]: d["AttributeType"] for d in description["AttributeDefinitions"]}
-    ordered = sorted(key_schema, key=lambda k: 0 if k["KeyType"] == "HASH" else 1)
-    return [KeyAttribute(k["AttributeName"], types[k["AttributeName"]]) for k in ordered]
-
-
-def _indexes_from_description(description: Mapping[str, Any]) -> IndexSchemas:
-    indexes: dict[str, list[KeyAttribute]] = {}
-    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        for index in description.get(kind) or ():
-            indexes[index["IndexName"]] = _keys(index["KeySchema"], description)
-    return indexes
+        return run(self.settle_program(error, timeout=timeout), self._pipeline.perform)
 
 
 def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore:

@@ -56,16 +56,33 @@ def _first_paragraph(doc: str) -> str:
 
 
 def _members(cls: type) -> Iterator[tuple[str, Any]]:
-    """Public attributes defined by the class itself (not by pydantic or builtins)."""
-    for name, member in cls.__dict__.items():
-        if name.startswith("_"):
+    """Public attributes defined by the class itself or by its unexported library bases
+    (a shell's shared core), not by pydantic or builtins."""
+    seen: set[str] = set()
+    for owner in cls.__mro__:
+        if owner is not cls and not _unexported_library_base(owner):
             continue
-        if isinstance(member, classmethod):
-            yield name, getattr(cls, name)
-        elif isinstance(member, staticmethod):
-            yield name, member.__func__
-        elif isinstance(member, property) or inspect.isfunction(member):
-            yield name, member
+        for name, member in owner.__dict__.items():
+            if name.startswith("_") or name in seen:
+                continue
+            seen.add(name)
+            yield from _member(cls, name, member)
+
+
+def _unexported_library_base(owner: type) -> bool:
+    import tctf_dynamo
+
+    exported = owner.__name__ in tctf_dynamo.__all__
+    return owner.__module__.startswith("tctf_dynamo") and not exported
+
+
+def _member(cls: type, name: str, member: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(member, classmethod):
+        yield name, getattr(cls, name)
+    elif isinstance(member, staticmethod):
+        yield name, member.__func__
+    elif isinstance(member, property) or inspect.isfunction(member):
+        yield name, member
 
 
 def _class_section(qualified: str, cls: type) -> list[str]:

@@ -30,8 +30,11 @@ import random as _random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import attrs
+
+from tctf_dynamo.core.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.providers.attempts import Invocation
 from tctf_dynamo.providers.base import Provider, Request, Response, send
@@ -48,13 +51,32 @@ from tctf_dynamo.resilience.events import EventSink, OperationCompleted, publish
 from tctf_dynamo.resilience.observers import OperationObserver
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.policy import RetryPolicy
-from tctf_dynamo.resilience.retry import CallContext, execute
+from tctf_dynamo.resilience.retry import CallContext, retrying
 
-__all__ = ["ResiliencePipeline", "breaker_state"]
+__all__ = ["BreakerStep", "ResiliencePipeline", "breaker_state"]
 
 T = TypeVar("T")
 _SHORTEST_ATTEMPT = 0.001
 """A socket timeout of zero would mean "do not block" rather than "no time left"."""
+
+
+@attrs.frozen(slots=True)
+class BreakerStep:
+    """A call into the circuit breaker, performed by the driver between attempts.
+
+    The breaker's memory store never blocks; its DynamoDB store blocks on the sync
+    provider it was built with.
+    """
+
+    call: Callable[..., Any]
+    args: tuple[Any, ...]
+    deadline: Deadline
+
+    def perform(self) -> Any:
+        return self.call(*self.args, deadline=self.deadline)
+
+    async def perform_async(self) -> Any:
+        return self.call(*self.args, deadline=self.deadline)
 
 
 class ResiliencePipeline:
@@ -85,6 +107,58 @@ class ResiliencePipeline:
         self._clock = clock
         self._random = random
 
+    # programs: every decision, no I/O --------------------------------------------------
+
+    def program(
+        self,
+        operation: str,
+        attempt: Callable[[float], Program[T] | Send],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        table: str | None = None,
+    ) -> Program[T]:
+        """Breaker, retries and deadline around ``attempt(socket_timeout)`` (a program, or
+        a bare ``Send``), a program reported to the span observer and the event sink when
+        either is set."""
+        policy = retry if retry is not None else self.retry_policy
+        observer = current_observer()
+        if observer is None and self.events is None:
+            return self._guarded(operation, attempt, policy, timeout, table=table)
+        return self._observed(operation, attempt, policy, timeout, table=table, observer=observer)
+
+    def call_program(
+        self,
+        operation: str,
+        request: Request,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        table: str | None = None,
+    ) -> Program[Response]:
+        """One provider operation as a program; ``table`` defaults to the TableName."""
+        if table is None and isinstance(request.get("TableName"), str):
+            table = request["TableName"]
+        return self.program(
+            operation,
+            lambda budget: Send(operation, request, budget),
+            retry=retry,
+            timeout=timeout,
+            table=table,
+        )
+
+    # the blocking driver ------------------------------------------------------------------
+
+    def perform(self, effect: Any) -> Any:
+        """Perform one effect of a program, blocking: send, sleep, or the effect's own."""
+        kind = type(effect)
+        if kind is Send:
+            return send(self.provider, effect.operation, effect.request, effect.timeout)
+        if kind is Sleep:
+            self._sleep(effect.seconds)
+            return None
+        return effect.perform()
+
     def call(
         self,
         operation: str,
@@ -95,16 +169,8 @@ class ResiliencePipeline:
         table: str | None = None,
     ) -> Response:
         """Send one provider operation; ``table`` defaults to the request's TableName."""
-        if table is None and isinstance(request.get("TableName"), str):
-            table = request["TableName"]
-        provider = self.provider
-        return self._run(
-            operation,
-            lambda budget: send(provider, operation, request, budget),
-            retry=retry,
-            timeout=timeout,
-            table=table,
-        )
+        program = self.call_program(operation, request, retry=retry, timeout=timeout, table=table)
+        return run(program, self.perform)
 
     def run(
         self,
@@ -119,52 +185,38 @@ class ResiliencePipeline:
         the same breaker, retry and deadline semantics as :meth:`call`. A body that calls
         a provider passes it :func:`~.deadline.attempt_timeout` as ``timeout``."""
 
-        def scoped(budget: float) -> T:
+        def scoped(budget: float) -> Program[T]:
             with attempt_scope(budget):
                 return attempt()
+            yield  # pragma: no cover - makes this a generator
 
-        return self._run(operation, scoped, retry=retry, timeout=timeout, table=table)
-
-    def _run(
-        self,
-        operation: str,
-        attempt: Callable[[float], T],
-        *,
-        retry: RetryPolicy | None,
-        timeout: float | None,
-        table: str | None,
-    ) -> T:
-        """Breaker, retries and deadline around ``attempt(socket_timeout)``, reported to
-        the span observer and the event sink when either is set."""
-        policy = retry if retry is not None else self.retry_policy
-        observer = current_observer()
-        if observer is None and self.events is None:
-            return self._guarded(operation, attempt, policy, timeout, table=table)
-        return self._observed(operation, attempt, policy, timeout, table=table, observer=observer)
+        program = self.program(operation, scoped, retry=retry, timeout=timeout, table=table)
+        return run(program, self.perform)
 
     def _guarded(
         self,
         operation: str,
-        attempt: Callable[[float], T],
+        attempt: Callable[[float], Program[T] | Send],
         policy: RetryPolicy,
         timeout: float | None,
         *,
         table: str | None,
         invocation: Invocation | None = None,
-    ) -> T:
+    ) -> Program[T]:
         if invocation is None:
             invocation = Invocation(policy.max_attempts)
         deadline = self.deadline(timeout)
         cap = policy.attempt_cap(deadline.timeout)
         breaker = self.breaker
-        permit = breaker.before_call(deadline=deadline) if breaker is not None else None
+        permit = None
+        if breaker is not None:
+            permit = yield BreakerStep(breaker.before_call, (), deadline)
         invocation.permit = permit
         try:
-            result = execute(
+            result = yield from retrying(
                 lambda: attempt(max(deadline.bounded(cap), _SHORTEST_ATTEMPT)),
                 policy=policy,
                 deadline=deadline,
-                sleep=self._sleep,
                 random=self._random,
                 context=CallContext(operation, table),
                 events=self.events,
@@ -172,10 +224,10 @@ class ResiliencePipeline:
             )
         except Exception as error:
             if breaker is not None and permit is not None:
-                breaker.record_failure(permit, error, deadline=deadline)
+                yield BreakerStep(breaker.record_failure, (permit, error), deadline)
             raise
         if breaker is not None and permit is not None:
-            breaker.record_success(permit, deadline=deadline)
+            yield BreakerStep(breaker.record_success, (permit,), deadline)
         return result
 
     def deadline(self, timeout: float | None = None) -> Deadline:
@@ -194,19 +246,19 @@ class ResiliencePipeline:
     def _observed(
         self,
         operation: str,
-        attempt: Callable[[float], T],
+        attempt: Callable[[float], Program[T] | Send],
         policy: RetryPolicy,
         timeout: float | None,
         *,
         table: str | None,
         observer: OperationObserver | None,
-    ) -> T:
+    ) -> Program[T]:
         """:meth:`_guarded` reporting to the span observer and as OperationCompleted."""
         invocation = Invocation(0)
         handle = observer.begin(operation, table) if observer is not None else None
         started = self._clock()
         try:
-            result = self._guarded(
+            result = yield from self._guarded(
                 operation, attempt, policy, timeout, table=table, invocation=invocation
             )
         except Exception as error:

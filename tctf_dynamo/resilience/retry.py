@@ -1,8 +1,10 @@
 """The retry loop: the decision core, with no I/O of its own.
 
-:func:`execute` runs an attempt body under a :class:`~.policy.RetryPolicy` and a
-:class:`~.deadline.Deadline`; sleeping and randomness are injected, so tests drive it
-with a fake clock advanced by a fake sleep.
+:func:`retrying` runs an attempt body under a :class:`~.policy.RetryPolicy` and a
+:class:`~.deadline.Deadline`. It is a program (see :mod:`tctf_dynamo.core.program`): it
+yields its backoffs as ``Sleep`` effects, so the sync and the async API share it, and
+tests drive it with a fake clock advanced by a fake sleep. :func:`execute` is its
+blocking form for a plain callable.
 
 Outcomes, in the order they are checked after an attempt fails:
 
@@ -32,6 +34,7 @@ from typing import TypeVar
 
 import attrs
 
+from tctf_dynamo.core.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -50,7 +53,7 @@ from tctf_dynamo.resilience.events import (
 )
 from tctf_dynamo.resilience.policy import RetryPolicy
 
-__all__ = ["CallContext", "execute"]
+__all__ = ["CallContext", "execute", "retrying"]
 
 T = TypeVar("T")
 
@@ -76,6 +79,41 @@ def execute(
 ) -> T:
     """Run ``attempt`` until it succeeds, fails for good, runs out of attempts or time.
 
+    The blocking form of :func:`retrying` for an attempt body that is a plain callable.
+    """
+    program = retrying(
+        lambda: _called(attempt),
+        policy=policy,
+        deadline=deadline,
+        random=random,
+        context=context,
+        events=events,
+        invocation=invocation,
+    )
+    return run(program, lambda effect: sleep(effect.seconds))
+
+
+def _called(attempt: Callable[[], T]) -> Program[T]:
+    """``attempt()`` as a program with no effects of its own."""
+    return attempt()
+    yield  # pragma: no cover - makes this a generator
+
+
+def retrying(
+    attempt: Callable[[], Program[T] | Send],
+    *,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    random: Callable[[], float],
+    context: CallContext,
+    events: EventSink | None = None,
+    invocation: Invocation | None = None,
+) -> Program[T]:
+    """The retry loop as a program: run ``attempt()`` (a program, or a bare
+    :class:`~tctf_dynamo.core.program.Send`) until it succeeds, fails for good,
+    runs out of attempts or time, yielding :class:`~tctf_dynamo.core.program.Sleep` for
+    each backoff.
+
     While an attempt runs, :data:`~tctf_dynamo.providers.attempts.CURRENT_ATTEMPT` says
     which one it is (``invocation``, made here if not given), for the SDK retry headers
     and the library's spans; afterwards ``invocation.attempt`` is the attempts made.
@@ -86,56 +124,37 @@ def execute(
         invocation.max_attempts = policy.max_attempts
     token = CURRENT_ATTEMPT.set(invocation)
     try:
-        return _loop(
-            attempt,
-            invocation,
-            policy=policy,
-            deadline=deadline,
-            sleep=sleep,
-            random=random,
-            context=context,
-            events=events,
-        )
+        attempts = 0
+        patient_attempts = 0
+        last: DynamoDBServiceError | None = None
+        while True:
+            if deadline.expired():
+                raise _timeout(context, deadline, attempts, last) from last
+            attempts += 1
+            invocation.attempt = attempts
+            try:
+                step = attempt()
+                if isinstance(step, Send):  # a bare send needs no generator of its own
+                    response: T = yield step
+                    return response
+                return (yield from step)
+            except DynamoDBServiceError as error:
+                last = error
+                if classify(error).patient:
+                    patient_attempts += 1
+                delay = _after_failure(
+                    error,
+                    attempts=attempts - patient_attempts,
+                    total=attempts,
+                    policy=policy,
+                    deadline=deadline,
+                    random=random,
+                    context=context,
+                    events=events,
+                )
+            yield Sleep(delay)
     finally:
         CURRENT_ATTEMPT.reset(token)
-
-
-def _loop(
-    attempt: Callable[[], T],
-    invocation: Invocation,
-    *,
-    policy: RetryPolicy,
-    deadline: Deadline,
-    sleep: Callable[[float], object],
-    random: Callable[[], float],
-    context: CallContext,
-    events: EventSink | None,
-) -> T:
-    attempts = 0
-    patient_attempts = 0
-    last: DynamoDBServiceError | None = None
-    while True:
-        if deadline.expired():
-            raise _timeout(context, deadline, attempts, last) from last
-        attempts += 1
-        invocation.attempt = attempts
-        try:
-            return attempt()
-        except DynamoDBServiceError as error:
-            last = error
-            if classify(error).patient:
-                patient_attempts += 1
-            delay = _after_failure(
-                error,
-                attempts=attempts - patient_attempts,
-                total=attempts,
-                policy=policy,
-                deadline=deadline,
-                random=random,
-                context=context,
-                events=events,
-            )
-        sleep(delay)
 
 
 def _after_failure(
