@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError
 from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Failure, failure_class
 from tctf_dynamo.providers import (
@@ -27,6 +28,7 @@ from tctf_dynamo.providers import (
     AsyncProvider,
     Boto3Provider,
 )
+from tctf_dynamo.resilience import RetryPolicy
 from tests.faultproxy import (
     ERROR_500,
     ERROR_500_AFTER,
@@ -221,3 +223,55 @@ def test_a_cancelled_call_gives_its_connection_back(proxied: FaultProxy, table_n
     assert asyncio.run(scenario()) == {}
     assert proxied.wait_idle(BOUND)
     assert proxied.stats("PutItem").forwarded == 1
+
+
+# -- through the async service: the outcome rules act on the marking ---------------------------
+
+FAST_RETRY = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, attempt_timeout=ATTEMPT)
+
+
+def add_one(table: str) -> dict[str, Any]:
+    return {
+        "TableName": table,
+        "Key": {"PK": {"S": "counter"}, "SK": {"S": "x"}},
+        "UpdateExpression": "ADD #n :one",
+        "ExpressionAttributeNames": {"#n": "n"},
+        "ExpressionAttributeValues": {":one": {"N": "1"}},
+    }
+
+
+def stored_count(proxy: FaultProxy, table: str) -> int:
+    with Boto3Provider.from_endpoint(proxy.upstream, **CREDENTIALS) as direct:
+        item = direct.call(
+            "GetItem",
+            {"TableName": table, "Key": add_one(table)["Key"], "ConsistentRead": True},
+        ).get("Item")
+    return int(item["n"]["N"]) if item else 0
+
+
+def test_a_throttled_attempt_is_resent_and_applied_once(proxied: FaultProxy, table_name: str):
+    async def scenario() -> None:
+        service = AsyncDynamoDBService(async_provider(proxied), retry=FAST_RETRY)
+        async with service:
+            proxied.fail_next("UpdateItem", THROTTLE)
+            await service.execute("UpdateItem", add_one(table_name))
+
+    asyncio.run(scenario())
+    stats = proxied.stats("UpdateItem")
+    assert (stats.arrived, stats.forwarded) == (2, 1)
+    assert stored_count(proxied, table_name) == 1
+
+
+def test_a_lost_answer_to_an_add_is_unknown_and_never_resent(proxied: FaultProxy, table_name: str):
+    async def scenario() -> OutcomeUnknownError:
+        service = AsyncDynamoDBService(async_provider(proxied), retry=FAST_RETRY)
+        async with service:
+            proxied.fail_next("UpdateItem", RESET_AFTER)
+            with pytest.raises(OutcomeUnknownError) as raised:
+                await service.execute("UpdateItem", add_one(table_name))
+            return raised.value
+
+    error = asyncio.run(scenario())
+    assert error.last_error.details["exception"] == "ConnectionClosedError"
+    assert proxied.stats("UpdateItem").forwarded == 1
+    assert stored_count(proxied, table_name) == 1, "applied once, reported unknown"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.errors import ConditionFailedError, DynamoDBServiceError, ErrorCode
 from tctf_dynamo.model import Table
 from tctf_dynamo.providers import (
@@ -279,3 +280,13 @@ def test_async_faults_are_the_sync_faults_for_the_same_seed() -> None:
     assert got == expected
     assert injected == sync.injected
     assert set(injected) >= {"throttle", "timeout_after", "unprocessed"}
+
+
+def test_the_async_service_runs_on_the_embedded_backend() -> None:
+    async def scenario() -> dict[str, Any]:
+        async with AsyncDynamoDBService(AsyncEmbeddedProvider()) as service:
+            await service.create_table(Table(TABLE))
+            await service.execute("PutItem", put("s"))
+            return await service.execute("GetItem", {"TableName": TABLE, "Key": key("s")})
+
+    assert asyncio.run(scenario()) == {"Item": {**key("s"), "b": {"B": b"s"}}}
