@@ -337,10 +337,11 @@ def endpoint_config(
     config: Config | None,
     profile_name: str | None,
     botocore_session: Any,
-    stacklevel: int = 4,
+    stacklevel: int = 3,
 ) -> tuple[Config, int | None]:
     """The configuration of a client the library builds, and the attempts the user's
-    ``config`` asked for: one rule for every provider with a ``from_endpoint``."""
+    ``config`` asked for: one rule for every provider with a ``from_endpoint``.
+    ``stacklevel`` points a warning at the caller of that ``from_endpoint``."""
     if profile_name is not None and botocore_session is not None:
         raise error_for(
             ErrorCode.INVALID_CONFIGURATION,

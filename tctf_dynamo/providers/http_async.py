@@ -52,6 +52,7 @@ from tctf_dynamo.providers.boto3 import (
     endpoint_config,
 )
 from tctf_dynamo.providers.errors import translate_exception
+from tctf_dynamo.providers.internals import fast_path_missing
 from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 
 if TYPE_CHECKING:
@@ -125,6 +126,14 @@ class AsyncHttpProvider(AsyncClosing):
                 ErrorCode.INVALID_CONFIGURATION,
                 "max_connections must be at least 1",
                 {"field": "max_connections"},
+            )
+        missing = fast_path_missing(client)
+        if missing:
+            raise error_for(
+                ErrorCode.INVALID_CONFIGURATION,
+                f"this botocore lacks {', '.join(missing)}, which AsyncHttpProvider signs "
+                "and resolves endpoints with; use AsyncBotocoreProvider",
+                {"missing": missing},
             )
         self._client = client
         self._wire = WireClient(client)

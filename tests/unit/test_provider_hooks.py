@@ -22,7 +22,13 @@ from botocore.stub import Stubber
 
 from tctf_dynamo import DynamoDBService, ErrorCode, RetryPolicy
 from tctf_dynamo.errors import DynamoDBServiceError
-from tctf_dynamo.providers import Boto3Provider, EmbeddedProvider, attempts, client_config
+from tctf_dynamo.providers import (
+    AsyncHttpProvider,
+    Boto3Provider,
+    EmbeddedProvider,
+    attempts,
+    client_config,
+)
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG
 from tctf_dynamo.providers.hooks import Route
 from tctf_dynamo.providers.internals import fast_path_missing
@@ -348,12 +354,14 @@ def test_the_service_takes_the_configs_retries_as_its_budget() -> None:
     assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
 
 
-def test_adaptive_mode_is_not_honoured_and_says_so() -> None:
-    with pytest.warns(UserWarning, match="adaptive"):
-        Boto3Provider.from_endpoint(
+@pytest.mark.parametrize("provider_type", [Boto3Provider, AsyncHttpProvider])
+def test_adaptive_mode_is_not_honoured_and_says_so(provider_type: Any) -> None:
+    with pytest.warns(UserWarning, match="adaptive") as caught:
+        provider_type.from_endpoint(
             "http://127.0.0.1:9", region_name="eu-west-1", aws_access_key_id="a",
             aws_secret_access_key="b", config=Config(retries={"mode": "adaptive"}),
         )  # fmt: skip
+    assert caught[0].filename == __file__, "the warning points at the caller's line"
 
 
 def test_from_endpoint_builds_from_the_given_session() -> None:
