@@ -250,7 +250,6 @@ class AsyncHttpProvider(AsyncClosing):
             headers=_headers(prepared.headers),
             timeout=self._timeout(timeout),
             allow_redirects=False,
-            auto_decompress=False,
         ) as response:
             body = await response.read()
             return response.status, response.headers, body
