@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -39,8 +38,12 @@ from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG, tagged
 from tctf_dynamo.providers.base import Closing, Request, Response
 from tctf_dynamo.providers.clientconfig import (
+    SERVICE_NAME,
     client_attempts,
-    library_config,
+    client_config,
+    endpoint_client,
+    endpoint_config,
+    session_of,
     warn_client_retries,
 )
 from tctf_dynamo.providers.errors import translate_exception
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 __all__ = [
     "READ_TIMEOUT",
     "SENDING",
+    "SERVICE_NAME",
     "Boto3Provider",
     "apply_read_timeout",
     "client_config",
@@ -63,7 +67,6 @@ __all__ = [
     "tag_user_agent",
 ]
 
-SERVICE_NAME: Final = "dynamodb"
 _RESPONSE_METADATA: Final = "ResponseMetadata"
 _USER_AGENT_HANDLER_ID: Final = "tctf-dynamo-user-agent"
 SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
@@ -81,30 +84,6 @@ def apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
     timeout = READ_TIMEOUT.get()
     if timeout is not None:
         context["read_timeout"] = timeout
-
-
-def client_config(
-    *,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    max_pool_connections: int = 10,
-    parameter_validation: bool = False,
-    **extra: Any,
-) -> Config:
-    """The botocore configuration every client the library builds uses.
-
-    Parameter validation is off by default because the library validated the request
-    already; doing it twice costs CPU on every call.
-    """
-    return Config(
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_pool_connections=max_pool_connections,
-        parameter_validation=parameter_validation,
-        tcp_keepalive=True,
-        **extra,
-    )
 
 
 class Boto3Provider(Closing):
@@ -328,56 +307,6 @@ class Boto3Provider(Closing):
             self._client.meta.events.unregister("request-created", unique_id=_USER_AGENT_HANDLER_ID)
 
 
-def endpoint_config(
-    *,
-    connect_timeout: float,
-    read_timeout: float,
-    max_pool_connections: int,
-    parameter_validation: bool,
-    config: Config | None,
-    profile_name: str | None,
-    botocore_session: Any,
-    stacklevel: int = 3,
-) -> tuple[Config, int | None]:
-    """The configuration of a client the library builds, and the attempts the user's
-    ``config`` asked for: one rule for every provider with a ``from_endpoint``.
-    ``stacklevel`` points a warning at the caller of that ``from_endpoint``."""
-    if profile_name is not None and botocore_session is not None:
-        raise error_for(
-            ErrorCode.INVALID_CONFIGURATION,
-            "give profile_name or botocore_session, not both: a session has its profile",
-            {"profile_name": profile_name},
-        )
-    base = client_config(
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_pool_connections=max_pool_connections,
-        parameter_validation=parameter_validation,
-    )
-    merged, attempts, mode = library_config(base, config)
-    if mode == "adaptive":
-        warnings.warn(
-            "retry mode 'adaptive' is not honoured: the library's retry policy retries "
-            "with backoff and its circuit breaker sheds load; botocore's retries are off",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
-    return merged, attempts
-
-
-def endpoint_client(
-    botocore_session: Any, profile_name: str | None, **arguments: Any
-) -> BaseClient:
-    """A DynamoDB client from ``botocore_session`` (or a session of ``profile_name``),
-    failures translated."""
-    try:
-        session = botocore_session or session_of(profile_name)
-        client: BaseClient = session.create_client(SERVICE_NAME, **arguments)
-    except Exception as exc:
-        raise translate_exception(exc, "CreateClient") from exc
-    return client
-
-
 def _wire_client(client: BaseClient) -> WireClient | None:
     """The fast path, unless botocore lacks what it relies on (then botocore's path)."""
     missing = fast_path_missing(client)
@@ -395,15 +324,6 @@ def _botocore_version() -> str:
     import botocore
 
     return str(botocore.__version__)
-
-
-def session_of(profile_name: str | None) -> Any:
-    """botocore's default session, or a new one of ``profile_name``."""
-    import botocore.session
-
-    if profile_name is None:
-        return botocore.session.get_session()
-    return botocore.session.Session(profile=profile_name)
 
 
 def tag_user_agent(request: Any, **_: Any) -> None:

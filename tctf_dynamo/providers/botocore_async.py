@@ -34,12 +34,15 @@ from tctf_dynamo.providers.base import AsyncClosing, Request, Response
 from tctf_dynamo.providers.boto3 import (
     READ_TIMEOUT,
     SENDING,
-    SERVICE_NAME,
     apply_read_timeout,
-    endpoint_config,
     tag_user_agent,
 )
-from tctf_dynamo.providers.clientconfig import client_attempts, warn_client_retries
+from tctf_dynamo.providers.clientconfig import (
+    SERVICE_NAME,
+    client_attempts,
+    endpoint_config,
+    warn_client_retries,
+)
 from tctf_dynamo.providers.errors import translate_exception
 
 __all__ = ["AsyncBotocoreProvider"]

@@ -45,12 +45,8 @@ from botocore.config import Config
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.aio_transport import aiohttp, transport_error
 from tctf_dynamo.providers.base import AsyncClosing, Request, Response
-from tctf_dynamo.providers.boto3 import (
-    SERVICE_NAME,
-    Boto3Provider,
-    endpoint_client,
-    endpoint_config,
-)
+from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.providers.clientconfig import SERVICE_NAME, endpoint_client, endpoint_config
 from tctf_dynamo.providers.errors import translate_exception
 from tctf_dynamo.providers.internals import fast_path_missing
 from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
