@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -38,7 +37,15 @@ from botocore.config import Config
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG, tagged
 from tctf_dynamo.providers.base import Closing, Request, Response
-from tctf_dynamo.providers.clientconfig import client_attempts, library_config
+from tctf_dynamo.providers.clientconfig import (
+    SERVICE_NAME,
+    client_attempts,
+    client_config,
+    endpoint_client,
+    endpoint_config,
+    session_of,
+    warn_client_retries,
+)
 from tctf_dynamo.providers.errors import translate_exception
 from tctf_dynamo.providers.hooks import ClientHooks, Route, run_wrapped
 from tctf_dynamo.providers.internals import fast_path_missing
@@ -47,50 +54,36 @@ from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-__all__ = ["Boto3Provider", "client_config"]
+__all__ = [
+    "READ_TIMEOUT",
+    "SENDING",
+    "SERVICE_NAME",
+    "Boto3Provider",
+    "apply_read_timeout",
+    "client_config",
+    "endpoint_client",
+    "endpoint_config",
+    "session_of",
+    "tag_user_agent",
+]
 
-SERVICE_NAME: Final = "dynamodb"
 _RESPONSE_METADATA: Final = "ResponseMetadata"
 _USER_AGENT_HANDLER_ID: Final = "tctf-dynamo-user-agent"
-_SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
+SENDING: ContextVar[bool] = ContextVar("tctf_dynamo_sending", default=False)
 """True while the provider sends on botocore's path: only its own calls get the tag."""
 logger = logging.getLogger("tctf_dynamo.providers")
 _READ_TIMEOUT_HANDLER_ID: Final = "tctf-dynamo-read-timeout"
-_READ_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_read_timeout", default=None)
+READ_TIMEOUT: ContextVar[float | None] = ContextVar("tctf_dynamo_read_timeout", default=None)
 """The read timeout of the call in flight on this thread: botocore's client methods (and
 tracers' wrappers around them) take only the operation's parameters, so the timeout
-reaches the request context through :func:`_apply_read_timeout`, registered on the client."""
+reaches the request context through :func:`apply_read_timeout`, registered on the client."""
 
 
-def _apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
+def apply_read_timeout(context: dict[str, Any], **_: Any) -> None:
     """``before-parameter-build`` hook: put this call's read timeout on the request."""
-    timeout = _READ_TIMEOUT.get()
+    timeout = READ_TIMEOUT.get()
     if timeout is not None:
         context["read_timeout"] = timeout
-
-
-def client_config(
-    *,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 30.0,
-    max_pool_connections: int = 10,
-    parameter_validation: bool = False,
-    **extra: Any,
-) -> Config:
-    """The botocore configuration every client the library builds uses.
-
-    Parameter validation is off by default because the library validated the request
-    already; doing it twice costs CPU on every call.
-    """
-    return Config(
-        retries={"total_max_attempts": 1, "mode": "standard"},
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        max_pool_connections=max_pool_connections,
-        parameter_validation=parameter_validation,
-        tcp_keepalive=True,
-        **extra,
-    )
 
 
 class Boto3Provider(Closing):
@@ -137,11 +130,11 @@ class Boto3Provider(Closing):
         self._closed = False
         self._close_lock = threading.Lock()
         client.meta.events.register(
-            "request-created", _tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
+            "request-created", tag_user_agent, unique_id=_USER_AGENT_HANDLER_ID
         )
         client.meta.events.register(
             f"before-parameter-build.{SERVICE_NAME}",
-            _apply_read_timeout,
+            apply_read_timeout,
             unique_id=_READ_TIMEOUT_HANDLER_ID,
         )
 
@@ -182,39 +175,25 @@ class Boto3Provider(Closing):
         uses as its retry budget, and botocore's stay off (see
         :mod:`tctf_dynamo.providers.clientconfig`).
         """
-        if profile_name is not None and botocore_session is not None:
-            raise error_for(
-                ErrorCode.INVALID_CONFIGURATION,
-                "give profile_name or botocore_session, not both: a session has its profile",
-                {"profile_name": profile_name},
-            )
-        base = client_config(
+        merged, attempts = endpoint_config(
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=max_pool_connections,
             parameter_validation=parameter_validation,
+            config=config,
+            profile_name=profile_name,
+            botocore_session=botocore_session,
         )
-        merged, attempts, mode = library_config(base, config)
-        if mode == "adaptive":
-            warnings.warn(
-                "retry mode 'adaptive' is not honoured: the library's retry policy retries "
-                "with backoff and its circuit breaker sheds load; botocore's retries are off",
-                UserWarning,
-                stacklevel=2,
-            )
-        try:
-            session = botocore_session or _session(profile_name)
-            client = session.create_client(
-                SERVICE_NAME,
-                region_name=region_name,
-                endpoint_url=endpoint_url,
-                aws_access_key_id=aws_access_key_id,
-                aws_secret_access_key=aws_secret_access_key,
-                aws_session_token=aws_session_token,
-                config=merged,
-            )
-        except Exception as exc:
-            raise translate_exception(exc, "CreateClient") from exc
+        client = endpoint_client(
+            botocore_session,
+            profile_name,
+            endpoint_url=endpoint_url,
+            region_name=region_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            config=merged,
+        )
         provider = cls(client, fast_path=fast_path)
         provider.requested_attempts = attempts
         return provider
@@ -250,11 +229,11 @@ class Boto3Provider(Closing):
                 f"cannot send {operation}: the provider is closed",
                 {"operation": operation},
             )
-        token = _READ_TIMEOUT.set(timeout)
+        token = READ_TIMEOUT.set(timeout)
         try:
             return self._dispatch(operation, request, timeout)
         finally:
-            _READ_TIMEOUT.reset(token)
+            READ_TIMEOUT.reset(token)
 
     def _dispatch(self, operation: str, request: Request, timeout: float | None) -> Response:
         wire = self._wire
@@ -278,40 +257,32 @@ class Boto3Provider(Closing):
         """The fast path as the innermost call of tracers' wrappers: with metadata."""
         wire = self._wire
         assert wire is not None
-        return wire.send(operation, request, metadata=True, timeout=_READ_TIMEOUT.get())
+        return wire.send(operation, request, metadata=True, timeout=READ_TIMEOUT.get())
 
     def _send_traced_announced(self, operation: str, request: Request) -> Response:
         wire = self._wire
         assert wire is not None
         return wire.send(
-            operation, request, metadata=True, announce=True, timeout=_READ_TIMEOUT.get()
+            operation, request, metadata=True, announce=True, timeout=READ_TIMEOUT.get()
         )
 
     def _call_botocore(self, operation: str, request: Request) -> Response:
         if self._retrying_client and not self._warned_retries:
             self._warn_retries(operation)
         method = self._methods.get(operation) or self._bind(operation)
-        token = _SENDING.set(True)
+        token = SENDING.set(True)
         try:
             response = method(**request)
         except Exception as exc:
             raise translate_exception(exc, operation) from exc
         finally:
-            _SENDING.reset(token)
+            SENDING.reset(token)
         response.pop(_RESPONSE_METADATA, None)
         return response
 
     def _warn_retries(self, operation: str) -> None:
         self._warned_retries = True
-        attempts = client_attempts(self._client)
-        warnings.warn(
-            f"{operation} goes through botocore's path on a client that retries up to "
-            f"{attempts} times by itself, so each of the library's attempts may be sent "
-            f"{attempts} times; build the client with config=client_config() or "
-            "Config(retries={'total_max_attempts': 1})",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn_client_retries(operation, self._client, stacklevel=4)
 
     def _bind(self, operation: str) -> Callable[..., dict[str, Any]]:
         if operation not in self._client.meta.service_model.operation_names:
@@ -355,17 +326,9 @@ def _botocore_version() -> str:
     return str(botocore.__version__)
 
 
-def _session(profile_name: str | None) -> Any:
-    import botocore.session
-
-    if profile_name is None:
-        return botocore.session.get_session()
-    return botocore.session.Session(profile=profile_name)
-
-
-def _tag_user_agent(request: Any, **_: Any) -> None:
+def tag_user_agent(request: Any, **_: Any) -> None:
     """``request-created`` handler adding the library's tag to the provider's own calls."""
-    if not _SENDING.get():
+    if not SENDING.get():
         return
     agent = request.headers.get("User-Agent")
     if isinstance(agent, bytes):

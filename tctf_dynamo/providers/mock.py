@@ -8,9 +8,10 @@ so tests assert the requests the library sends instead of patching its internals
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import attrs
 from botocore.exceptions import BotoCoreError, ClientError
@@ -19,7 +20,14 @@ from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers.base import Closing, Provider, Request, Response, send
 from tctf_dynamo.providers.errors import translate_exception
 
-__all__ = ["Handler", "MockProvider", "RecordedCall", "RecordingProvider"]
+__all__ = [
+    "Handler",
+    "MockProvider",
+    "RecordedCall",
+    "Recorder",
+    "RecordingProvider",
+    "translated",
+]
 
 Handler = Callable[[str, Request], Response]
 
@@ -41,13 +49,20 @@ class MockProvider(Closing):
 
     def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         self.timeouts.append(timeout)
-        try:
+        with translated(operation):
             return self._handler(operation, request)
-        except (ClientError, BotoCoreError) as exc:
-            raise translate_exception(exc, operation) from exc
 
     def close(self) -> None:
         self.closed = True
+
+
+@contextlib.contextmanager
+def translated(operation: str) -> Iterator[None]:
+    """botocore's exceptions raised inside become library errors, as a real provider's."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise translate_exception(exc, operation) from exc
 
 
 @attrs.frozen
@@ -68,15 +83,11 @@ class RecordedCall:
         return self.error is None
 
 
-class RecordingProvider(Closing):
-    """Forwards to ``inner`` and records every call, in order, as deep copies.
+class Recorder:
+    """The recording half of :class:`RecordingProvider` and its async twin: calls in
+    order, as deep copies taken when they cross the boundary. Safe under threads."""
 
-    Copies are taken when the call crosses the boundary, so later changes to the
-    request or response objects never alter what the test sees. Safe under threads.
-    """
-
-    def __init__(self, inner: Provider) -> None:
-        self.inner = inner
+    def __init__(self) -> None:
         self._calls: list[RecordedCall] = []
         self._lock = threading.Lock()
 
@@ -99,20 +110,40 @@ class RecordingProvider(Closing):
         with self._lock:
             self._calls.clear()
 
+    def _record(
+        self,
+        operation: str,
+        sent: Request,
+        timeout: float | None,
+        response: Response | None = None,
+        error: DynamoDBServiceError | None = None,
+    ) -> None:
+        kept = copy.deepcopy(response) if response is not None else None
+        call = RecordedCall(operation, sent, response=kept, error=error, timeout=timeout)
+        with self._lock:
+            self._calls.append(call)
+
+
+class RecordingProvider(Recorder, Closing):
+    """Forwards to ``inner`` and records every call, in order, as deep copies.
+
+    Copies are taken when the call crosses the boundary, so later changes to the
+    request or response objects never alter what the test sees. Safe under threads.
+    """
+
+    def __init__(self, inner: Provider) -> None:
+        super().__init__()
+        self.inner = inner
+
     def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         sent = copy.deepcopy(request)
         try:
             response = send(self.inner, operation, request, timeout)
         except DynamoDBServiceError as error:
-            self._record(RecordedCall(operation, sent, error=error, timeout=timeout))
+            self._record(operation, sent, timeout, error=error)
             raise
-        recorded = RecordedCall(operation, sent, response=copy.deepcopy(response), timeout=timeout)
-        self._record(recorded)
+        self._record(operation, sent, timeout, response=response)
         return response
-
-    def _record(self, call: RecordedCall) -> None:
-        with self._lock:
-            self._calls.append(call)
 
     def close(self) -> None:
         self.inner.close()

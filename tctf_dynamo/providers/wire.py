@@ -35,18 +35,13 @@ response would pass unnoticed there.
 
 from __future__ import annotations
 
-import base64
 import functools
-import http.client
-import json
 import uuid
-import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
-from botocore.awsrequest import AWSRequest, HeadersDict, prepare_request_dict
-from botocore.exceptions import ChecksumError
+from botocore.awsrequest import AWSPreparedRequest, AWSRequest, prepare_request_dict
 from botocore.hooks import first_non_none_response
 from botocore.validate import ParamValidationDecorator, validate_parameters
 
@@ -57,6 +52,15 @@ from tctf_dynamo.providers.attempts import (
     tagged,
 )
 from tctf_dynamo.providers.base import Request, Response
+from tctf_dynamo.providers.wire_format import (
+    CONTENT_TYPE,
+    HTTP_MULTIPLE_CHOICES,
+    decode_response,
+    encode_request,
+    error_response,
+    response_metadata,
+    verify_crc32,
+)
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -64,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_OPERATIONS",
+    "PreparedOperation",
     "WireClient",
     "decode_response",
     "encode_request",
@@ -90,155 +95,9 @@ DATA_OPERATIONS: Final = frozenset(
 )
 """Operations sent by :class:`WireClient`; every other one goes through botocore."""
 
-CONTENT_TYPE: Final = "application/x-amz-json-1.0"
-CRC32_HEADER: Final = "x-amz-crc32"
-REQUEST_ID_HEADER: Final = "x-amzn-requestid"
-HTTP_SERVER_ERROR: Final = 500
-HTTP_MULTIPLE_CHOICES: Final = 300
-"""The first status botocore's client raises for (``status_code >= 300``)."""
-
-_BINARY_MARKERS: Final = (b'"B"', b'"BS"', b"\\u")
-"""Substrings without which a response body cannot hold a binary value.
-
-``\\u`` covers a server that escapes the letters of a key; it also appears with escaped
-non-ASCII text, which then merely takes the slower decoding.
-"""
-
-
-def _wire_default(value: object) -> Any:
-    """What ``json`` cannot write itself: binary as base64 text, sets as lists."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, set | frozenset):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} cannot be sent to DynamoDB")
-
-
-_ENCODER: Final = json.JSONEncoder(
-    separators=(",", ":"), default=_wire_default, check_circular=False
-)
-
-
-def encode_request(request: Request) -> bytes:
-    """The JSON body for ``request``, binary values as base64 text."""
-    return _ENCODER.encode(request).encode("ascii")
-
-
-def _decode_binary(obj: dict[str, Any]) -> Any:
-    """``{"B": text}`` -> bytes and ``{"BS": [text, ...]}`` -> list of bytes.
-
-    In a data-plane response, a one-key object ``{"B": <string>}`` can only be a binary
-    attribute value: item attributes hold objects, tables (``{"B": [...]}`` in
-    ``Responses``) hold lists or objects, and expression name maps have ``#`` keys.
-    """
-    if len(obj) != 1:
-        return obj
-    value = obj.get("B")
-    if isinstance(value, str):
-        return {"B": base64.b64decode(value)}
-    values = obj.get("BS")
-    if isinstance(values, list) and all(isinstance(element, str) for element in values):
-        return {"BS": [base64.b64decode(element) for element in values]}
-    return obj
-
-
-def decode_response(body: bytes) -> Any:
-    """The parsed JSON ``body``, binary values as bytes; an empty body is ``{}``."""
-    if not body:
-        return {}
-    if any(marker in body for marker in _BINARY_MARKERS):
-        return json.loads(body, object_hook=_decode_binary)
-    return json.loads(body)
-
-
-def verify_crc32(headers: Mapping[str, str], body: bytes) -> None:
-    """Raise botocore's ``ChecksumError`` if ``body`` does not match ``x-amz-crc32``."""
-    expected = headers.get(CRC32_HEADER)
-    if expected is None:
-        return
-    actual = zlib.crc32(body) & 0xFFFFFFFF
-    if str(actual) != str(expected).strip():
-        raise ChecksumError(
-            checksum_type="crc32", expected_checksum=expected, actual_checksum=str(actual)
-        )
-
-
-def error_response(
-    status: int, headers: Mapping[str, str], body: bytes, service_model: ServiceModel
-) -> dict[str, Any]:
-    """The response dict botocore's JSON parser builds for an error answer.
-
-    ``Error.Code`` is ``__type`` after ``#`` (the HTTP status when absent), the message is
-    ``message`` or ``Message``, a 5xx without a JSON body gets the generic shape, and the
-    error's modeled members (``CancellationReasons``, ``Item``, ...) are copied to the top
-    level, binary values decoded.
-    """
-    stripped = body.strip()
-    if status >= HTTP_SERVER_ERROR and (not stripped or stripped.startswith(b"<html>")):
-        error = {"Code": str(status), "Message": http.client.responses.get(status, "")}
-        return {"Error": error, "ResponseMetadata": _metadata(status, headers, request_id=False)}
-    payload = _error_payload(body)
-    code = _error_code(payload, status)
-    message = payload.get("message", payload.get("Message", ""))
-    parsed: dict[str, Any] = {"Error": {"Message": message, "Code": code}}
-    # botocore-stubs type the error code as an int and the result as a plain Shape.
-    shape: Any = service_model.shape_for_error_code(code)  # type: ignore[arg-type]
-    if shape is not None:
-        for name, member in shape.members.items():
-            value = payload.get(member.serialization.get("name", name))
-            if value is not None:
-                parsed[name] = value
-    parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
-    return parsed
-
-
-def _error_payload(body: bytes) -> dict[str, Any]:
-    try:
-        payload = decode_response(body)
-    except ValueError:
-        return {"message": body.decode("utf-8", "replace")}
-    return payload if isinstance(payload, dict) else {}
-
-
-def _error_code(payload: Mapping[str, Any], status: int) -> str:
-    code = str(payload.get("__type", str(status)))
-    code = code.split(":", 1)[0]
-    return code.rsplit("#", 1)[-1]
-
-
-def _metadata(status: int, headers: Mapping[str, str], *, request_id: bool) -> dict[str, Any]:
-    """``ResponseMetadata`` as botocore's parser and endpoint fill it in.
-
-    ``RetryAttempts`` is always 0: botocore never retries on this path (the library's
-    policy does, and each of its attempts is a call of its own to the tracers).
-    """
-    lowered = _lowered(headers)
-    metadata: dict[str, Any] = {}
-    if request_id and REQUEST_ID_HEADER in lowered:
-        metadata["RequestId"] = lowered[REQUEST_ID_HEADER]
-    metadata["HTTPStatusCode"] = status
-    metadata["HTTPHeaders"] = lowered
-    metadata["RetryAttempts"] = 0
-    return metadata
-
-
-def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
-    """The headers as a plain dict with lower-case names, as botocore's ``HTTPHeaders``.
-
-    botocore's ``HeadersDict`` looks every value up through a case-insensitive key
-    object, which makes ``items()`` cost about 2 us per header; its private ``_dict``
-    (keys whose ``str`` is the name as received) is read directly when it is there, at
-    a fifth of the cost. Any other mapping (a ``before-send`` handler's answer) is
-    read through ``items()``.
-    """
-    raw = getattr(headers, "_dict", None) if isinstance(headers, HeadersDict) else None
-    if type(raw) is not dict:
-        raw = headers
-    return {str(key).lower(): value for key, value in raw.items()}
-
 
 @attrs.frozen
-class _Operation:
+class PreparedOperation:
     """What sending one operation needs, worked out once from the service model."""
 
     name: str
@@ -276,7 +135,7 @@ class WireClient:
         self._endpoints: dict[tuple[str, Any], tuple[str, dict[str, str], dict[str, Any]]] = {}
         self._url = _endpoint_url(meta.endpoint_url)
         self._user_agent = _user_agent(internals)
-        self._operations: dict[str, _Operation] = {}
+        self._operations: dict[str, PreparedOperation] = {}
 
     def send(
         self,
@@ -297,37 +156,40 @@ class WireClient:
         With ``announce`` the request is signed by emitting ``request-created``, as
         botocore's endpoint does, so other handlers of that event run too.
         """
+        spec, prepared = self.prepare(operation, request, announce=announce, timeout=timeout)
+        answers = self._events.emit(spec.before_send, request=prepared)
+        http_response = first_non_none_response(answers)
+        if http_response is None:
+            http_response = self._http_session.send(prepared)
+        return self.answer(
+            spec,
+            http_response.status_code,
+            http_response.headers,
+            http_response.content,
+            metadata=metadata,
+        )
+
+    def prepare(
+        self,
+        operation: str,
+        request: Request,
+        *,
+        announce: bool = False,
+        timeout: float | None = None,
+    ) -> tuple[PreparedOperation, AWSPreparedRequest]:
+        """The signed HTTP request for ``operation``, ready for any HTTP client.
+
+        Fills idempotency tokens, validates when the client would, resolves the endpoint,
+        adds Lambda's trace header, signs, then adds the SDK retry headers (after signing,
+        as botocore adds them). Shared by the sync send above and the async providers, so
+        both put the same bytes and headers on the wire.
+        """
         spec = self._operations.get(operation) or self._prepare(operation)
         for member in spec.idempotent_members:
             if member not in request:
                 request = {**request, member: str(uuid.uuid4())}
         if self._validate and spec.model.input_shape is not None:
             validate_parameters(request, spec.model.input_shape)
-        http_response = self._exchange(spec, request, encode_request(request), announce, timeout)
-        status: int = http_response.status_code
-        headers = http_response.headers
-        body: bytes = http_response.content
-        verify_crc32(headers, body)
-        if status < HTTP_MULTIPLE_CHOICES:
-            parsed = decode_response(body)
-            if not isinstance(parsed, dict):
-                raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
-            parsed.pop("ResponseMetadata", None)
-            if metadata:
-                parsed["ResponseMetadata"] = _metadata(status, headers, request_id=True)
-            return parsed
-        error = error_response(status, headers, body, self._service_model)
-        raise self._exceptions.from_code(error["Error"]["Code"])(error, operation)
-
-    def _exchange(
-        self,
-        spec: _Operation,
-        request: Request,
-        body: bytes,
-        announce: bool,
-        timeout: float | None,
-    ) -> Any:
-        """Sign, offer to ``before-send`` handlers, else send over the HTTP session."""
         context = dict(spec.context)
         if timeout is not None:
             context["read_timeout"] = timeout
@@ -339,7 +201,9 @@ class WireClient:
         trace_id = lambda_trace_id()
         if trace_id is not None and "X-Amzn-Trace-Id" not in request_headers:
             request_headers["X-Amzn-Trace-Id"] = trace_id
-        aws_request = AWSRequest(method="POST", url=url, headers=request_headers, data=body)
+        aws_request = AWSRequest(
+            method="POST", url=url, headers=request_headers, data=encode_request(request)
+        )
         aws_request.context = context
         if announce:
             self._events.emit(spec.request_created, request=aws_request, operation_name=spec.name)
@@ -350,15 +214,41 @@ class WireClient:
             aws_request.headers[name] = value
         # The endpoint's own step (headers to bytes, then prepare): tracers wrap it to
         # put their propagation headers in, as on botocore's path.
-        prepared = self._endpoint_object.prepare_request(aws_request)
-        answers = self._events.emit(spec.before_send, request=prepared)
-        http_response = first_non_none_response(answers)
-        if http_response is None:
-            http_response = self._http_session.send(prepared)
-        return http_response
+        return spec, self._endpoint_object.prepare_request(aws_request)
+
+    def answer(
+        self,
+        spec: PreparedOperation,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        metadata: bool = False,
+    ) -> Response:
+        """The parsed response to an HTTP answer, or the ``ClientError`` botocore would raise.
+
+        Checks ``x-amz-crc32`` first (a mismatch raises ``ChecksumError``). Pure: any
+        HTTP client that read the whole answer hands it here.
+        """
+        verify_crc32(headers, body)
+        if status < HTTP_MULTIPLE_CHOICES:
+            parsed = decode_response(body)
+            if not isinstance(parsed, dict):
+                raise ValueError(f"DynamoDB answered {spec.name} with JSON that is not an object")
+            parsed.pop("ResponseMetadata", None)
+            if metadata:
+                parsed["ResponseMetadata"] = response_metadata(status, headers, request_id=True)
+            return parsed
+        error = error_response(status, headers, body, self._service_model)
+        raise self._exceptions.from_code(error["Error"]["Code"])(error, spec.name)
+
+    @property
+    def credentials(self) -> Any:
+        """The signer's credentials object (``None`` for an unsigned client)."""
+        return getattr(self._signer, "_credentials", None)
 
     def _endpoint(
-        self, spec: _Operation, request: Request, context: dict[str, Any]
+        self, spec: PreparedOperation, request: Request, context: dict[str, Any]
     ) -> tuple[str, Mapping[str, str]]:
         """The URL (and headers, signing context) the client's endpoint rules give.
 
@@ -384,7 +274,7 @@ class WireClient:
             self._endpoints[key] = (url, dict(headers or {}), updates)
         return url, headers or {}
 
-    def _prepare(self, operation: str) -> _Operation:
+    def _prepare(self, operation: str) -> PreparedOperation:
         service = self._service_model
         model = service.operation_model(operation)
         headers = {
@@ -393,7 +283,7 @@ class WireClient:
         }
         if self._user_agent:
             headers["User-Agent"] = self._user_agent
-        spec = _Operation(
+        spec = PreparedOperation(
             name=operation,
             model=model,
             headers=headers,

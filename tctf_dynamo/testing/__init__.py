@@ -2,7 +2,8 @@
 
 * :func:`entities` — hypothesis strategy of valid instances of an entity;
 * :func:`check_key_schema` — property-checks every key template registered on a table;
-* :class:`FaultInjectingProvider`, :class:`FaultRates` — a provider that fails on purpose;
+* :class:`FaultInjectingProvider`, :class:`FaultRates` — a provider that fails on purpose
+  (:class:`AsyncFaultInjectingProvider`, its async twin);
 * :func:`create_tables`, :class:`DynamoRecorder`, :class:`FaultyServiceFactory` — the
   helpers behind the pytest fixtures of :mod:`tctf_dynamo.testing.pytest_plugin`.
 
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from tctf_dynamo.testing.faults import FAULT_KINDS, FaultInjectingProvider, FaultRates
+    from tctf_dynamo.testing.faults_async import AsyncFaultInjectingProvider
     from tctf_dynamo.testing.pytest_plugin import (
         DynamoRecorder,
         FaultyServiceFactory,
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from tctf_dynamo.testing.strategies import entities, key_text
 
 __all__ = [
+    "AsyncFaultInjectingProvider",
     "DynamoRecorder",
     "FAULT_KINDS",
     "FaultInjectingProvider",
@@ -39,6 +42,7 @@ __all__ = [
 ]
 
 _MODULE_OF: Final = {
+    "AsyncFaultInjectingProvider": "tctf_dynamo.testing.faults_async",
     "FAULT_KINDS": "tctf_dynamo.testing.faults",
     "FaultInjectingProvider": "tctf_dynamo.testing.faults",
     "FaultRates": "tctf_dynamo.testing.faults",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -30,7 +30,7 @@ from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputErro
 from tctf_dynamo.providers.base import Closing, Provider, Request, Response, send
 from tctf_dynamo.providers.errors import refusal, transport_failure
 
-__all__ = ["FAULT_KINDS", "FaultInjectingProvider", "FaultRates"]
+__all__ = ["FAULT_KINDS", "Draw", "FaultDraws", "FaultInjectingProvider", "FaultRates"]
 
 FAULT_KINDS: Final = (
     "throttle",
@@ -94,18 +94,11 @@ class FaultRates:
 _NO_FAULTS: Final = FaultRates()
 
 
-class FaultInjectingProvider(Closing):
-    """Wraps ``inner`` and injects faults at ``rates`` (one for all operations, or by
-    operation name with ``"*"`` as the default). Thread-safe."""
+class FaultDraws:
+    """The decisions of a fault-injecting provider, sync or async: per call, which fault
+    (if any), the error it raises, and how a partial batch is split. No I/O. Thread-safe."""
 
-    def __init__(
-        self,
-        inner: Provider,
-        *,
-        seed: int,
-        rates: Mapping[str, FaultRates] | FaultRates,
-    ) -> None:
-        self.inner = inner
+    def __init__(self, *, seed: int, rates: Mapping[str, FaultRates] | FaultRates) -> None:
         self._rates: Mapping[str, FaultRates] = (
             {_DEFAULT_KEY: rates} if isinstance(rates, FaultRates) else dict(rates)
         )
@@ -119,35 +112,79 @@ class FaultInjectingProvider(Closing):
         with self._lock:
             return Counter(self._injected)
 
-    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
-        kind, choice = self._draw(operation)
-        if kind is None:
-            return send(self.inner, operation, request, timeout)
-        if kind == "timeout_after":
-            send(self.inner, operation, request, timeout)
-            raise _error(kind, operation)
-        if kind == "unprocessed":
-            return self._partial_batch(operation, request, choice)
-        raise _error(kind, operation, server_unavailable=choice.random() < 0.5)
+    def draw(self, operation: str, request: Request) -> Draw:
+        """This call's fault: what to forward first, and what to answer or raise then.
 
-    def close(self) -> None:
-        self.inner.close()
-
-    def _draw(self, operation: str) -> tuple[str | None, random.Random]:
-        """Pick this call's fault, and a generator seeded from the shared one for any
-        further choices, so those need not hold the lock."""
+        The fault is picked under the lock; a generator seeded from the shared one makes
+        any further choices, so those need not hold it.
+        """
         rates = self._rates.get(operation) or self._rates.get(_DEFAULT_KEY) or _NO_FAULTS
         with self._lock:
             kind = rates.pick(self._random.random(), operation)
             choice = random.Random(self._random.getrandbits(64))
             if kind is not None:
                 self._injected[kind] += 1
-        return kind, choice
+        if kind is None:
+            return Draw(request)
+        if kind == "timeout_after":
+            return Draw(request, error=_error(kind, operation))
+        if kind == "unprocessed":
+            return _partial_batch(operation, request, choice)
+        return Draw(None, error=_error(kind, operation, server_unavailable=choice.random() < 0.5))
 
-    def _partial_batch(self, operation: str, request: Request, choice: random.Random) -> Response:
-        if operation == "BatchWriteItem":
-            return _partial_write(self.inner, request, choice)
-        return _partial_get(self.inner, request, choice)
+
+def _unchanged(response: Response) -> Response:
+    return response
+
+
+@attrs.frozen
+class Draw:
+    """One call's fault, as a plan any provider shell carries out.
+
+    Forward ``forward`` (when not None) to the inner provider; then raise ``error``
+    (when set), else answer ``finish(response)`` (``response`` is ``{}`` when nothing
+    was forwarded).
+    """
+
+    forward: Request | None
+    error: DynamoDBServiceError | None = None
+    finish: Callable[[Response], Response] = _unchanged
+
+    def carry_out(self, forwarded: Response | None) -> Response:
+        """What the call answers once ``forward`` was sent (and answered ``forwarded``)."""
+        if self.error is not None:
+            raise self.error
+        return self.finish(forwarded if forwarded is not None else {})
+
+
+class FaultInjectingProvider(Closing):
+    """Wraps ``inner`` and injects faults at ``rates`` (one for all operations, or by
+    operation name with ``"*"`` as the default). Thread-safe."""
+
+    def __init__(
+        self,
+        inner: Provider,
+        *,
+        seed: int,
+        rates: Mapping[str, FaultRates] | FaultRates,
+    ) -> None:
+        self.inner = inner
+        self._draws = FaultDraws(seed=seed, rates=rates)
+
+    @property
+    def injected(self) -> Counter[str]:
+        """How many faults of each kind were injected so far (a copy)."""
+        return self._draws.injected
+
+    def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
+        draw = self._draws.draw(operation, request)
+        forwarded = None
+        if draw.forward is not None:
+            forwarded = send(self.inner, operation, draw.forward, timeout)
+        return draw.carry_out(forwarded)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def _split(entries: list[tuple[str, Any]], choice: random.Random) -> tuple[list[Any], list[Any]]:
@@ -166,40 +203,52 @@ def _group(entries: list[tuple[str, Any]]) -> dict[str, list[Any]]:
     return grouped
 
 
-def _partial_write(inner: Provider, request: Request, choice: random.Random) -> Response:
+def _partial_batch(operation: str, request: Request, choice: random.Random) -> Draw:
+    if operation == "BatchWriteItem":
+        return _partial_write(request, choice)
+    return _partial_get(request, choice)
+
+
+def _partial_write(request: Request, choice: random.Random) -> Draw:
     """BatchWriteItem applying only some requests; the rest come back as UnprocessedItems."""
     entries = [
         (table, entry) for table, writes in request["RequestItems"].items() for entry in writes
     ]
     sent, held = _split(entries, choice)
-    unprocessed = _group(held)
-    response: Response = {}
-    if sent:
-        response = inner.call("BatchWriteItem", {**request, "RequestItems": _group(sent)})
+
+    def finish(response: Response) -> Response:
+        unprocessed = _group(held)
         for table, writes in (response.get("UnprocessedItems") or {}).items():
             unprocessed.setdefault(table, []).extend(writes)
-    return {**response, "UnprocessedItems": unprocessed}
+        return {**response, "UnprocessedItems": unprocessed}
+
+    forward = {**request, "RequestItems": _group(sent)} if sent else None
+    return Draw(forward, finish=finish)
 
 
-def _partial_get(inner: Provider, request: Request, choice: random.Random) -> Response:
+def _partial_get(request: Request, choice: random.Random) -> Draw:
     """BatchGetItem reading only some keys; the rest come back as UnprocessedKeys, each
     table with its projection and consistency settings, as DynamoDB returns them."""
     tables = request["RequestItems"]
     entries = [(table, key) for table, spec in tables.items() for key in spec["Keys"]]
     sent, held = _split(entries, choice)
-    unprocessed = {table: {**tables[table], "Keys": keys} for table, keys in _group(held).items()}
-    response: Response = {"Responses": {table: [] for table in tables}}
-    if sent:
-        sent_items = {
-            table: {**tables[table], "Keys": keys} for table, keys in _group(sent).items()
+
+    def finish(response: Response) -> Response:
+        if not sent:
+            response = {"Responses": {table: [] for table in tables}}
+        unprocessed = {
+            table: {**tables[table], "Keys": keys} for table, keys in _group(held).items()
         }
-        response = inner.call("BatchGetItem", {**request, "RequestItems": sent_items})
         for table, spec in (response.get("UnprocessedKeys") or {}).items():
             if table in unprocessed:
                 unprocessed[table]["Keys"] = unprocessed[table]["Keys"] + spec["Keys"]
             else:
                 unprocessed[table] = spec
-    return {**response, "UnprocessedKeys": unprocessed}
+        return {**response, "UnprocessedKeys": unprocessed}
+
+    sent_items = {table: {**tables[table], "Keys": keys} for table, keys in _group(sent).items()}
+    forward = {**request, "RequestItems": sent_items} if sent else None
+    return Draw(forward, finish=finish)
 
 
 _AWS_ERRORS: Final[Mapping[str, tuple[str, int]]] = {

@@ -1,8 +1,17 @@
-"""The fast JSON path and botocore's path, side by side, against real servers over HTTP.
+"""Two paths side by side, against real servers over HTTP: equal answers, equal errors.
 
-Every test sends the same operations through ``Boto3Provider(fast_path=True)`` and
-``Boto3Provider(fast_path=False)`` on one table of a moto server and of dynalite, and
-asserts that both paths return the same responses and raise the same library errors.
+Every test sends the same operations through two providers on one table of a moto server
+and of dynalite, and asserts that both return the same responses and raise the same
+library errors (class, code, details, retryability, reasons, cause). Each test runs for
+two pairs:
+
+* ``botocore``: the sync fast path (``Boto3Provider(fast_path=True)``) against
+  botocore's own path (``fast_path=False``);
+* ``async``: the async fast path (:class:`~tctf_dynamo.providers.AsyncHttpProvider`,
+  driven on its own event loop, see :mod:`tests.server.async_bridge`) against the sync
+  fast path;
+* ``aiobotocore``: botocore's path awaited
+  (:class:`~tctf_dynamo.providers.AsyncBotocoreProvider`) against botocore's sync path.
 """
 
 from __future__ import annotations
@@ -20,8 +29,14 @@ from tctf_dynamo.errors import (
     ErrorCode,
 )
 from tctf_dynamo.model import Table
-from tctf_dynamo.providers import Boto3Provider
+from tctf_dynamo.providers import (
+    AsyncBotocoreProvider,
+    AsyncHttpProvider,
+    Boto3Provider,
+    Provider,
+)
 from tests import servers
+from tests.server.async_bridge import OnLoop
 
 pytestmark = pytest.mark.server
 
@@ -35,16 +50,41 @@ SET_TAGS = ("SS", "NS", "BS")
 ACTIVE_TIMEOUT_SECONDS = 10.0
 
 
+CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
 def connect(endpoint: str, *, fast: bool) -> Boto3Provider:
     return Boto3Provider.from_endpoint(
         endpoint,
         region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
         connect_timeout=2.0,
         read_timeout=10.0,
         fast_path=fast,
+        **CREDENTIALS,
     )
+
+
+def connect_async(endpoint: str) -> OnLoop:
+    provider = AsyncHttpProvider.from_endpoint(
+        endpoint, region_name="us-east-1", connect_timeout=2.0, read_timeout=10.0, **CREDENTIALS
+    )
+    return OnLoop(provider)
+
+
+def pair(endpoint: str, route: str) -> tuple[Provider, Boto3Provider]:
+    """(the path under test, the path it must equal) for ``route``."""
+    if route == "async":
+        return connect_async(endpoint), connect(endpoint, fast=True)
+    if route == "aiobotocore":
+        opening = AsyncBotocoreProvider.from_endpoint(
+            endpoint,
+            region_name="us-east-1",
+            connect_timeout=2.0,
+            read_timeout=10.0,
+            **CREDENTIALS,
+        )
+        return OnLoop(opening), connect(endpoint, fast=False)
+    return connect(endpoint, fast=True), connect(endpoint, fast=False)
 
 
 @pytest.fixture(params=SERVERS)
@@ -53,10 +93,18 @@ def server(request: pytest.FixtureRequest) -> tuple[str, str]:
     return name, request.getfixturevalue(f"{name}_endpoint")
 
 
+@pytest.fixture(params=["botocore", "async", "aiobotocore"])
+def route(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def paths(server: tuple[str, str], table_name: str) -> Iterator[tuple[Boto3Provider, ...]]:
-    """(fast, botocore) providers on one fresh table of ``server``."""
-    with connect(server[1], fast=True) as fast, connect(server[1], fast=False) as slow:
+def paths(
+    server: tuple[str, str], route: str, table_name: str
+) -> Iterator[tuple[Provider, Boto3Provider]]:
+    """(path under test, reference path) providers on one fresh table of ``server``."""
+    tested, reference = pair(server[1], route)
+    with tested as fast, reference as slow:
         slow.call(
             "CreateTable",
             Table(table_name).create_table_request(),
@@ -114,7 +162,7 @@ def normalized(value: Any) -> Any:
     return value
 
 
-def outcome(provider: Boto3Provider, operation: str, request: dict[str, Any]) -> Any:
+def outcome(provider: Provider, operation: str, request: dict[str, Any]) -> Any:
     """The normalized response, or what identifies the library error raised."""
     try:
         return normalized(provider.call(operation, request))
@@ -133,7 +181,7 @@ def outcome(provider: Boto3Provider, operation: str, request: dict[str, Any]) ->
         }
 
 
-def alike(paths: tuple[Boto3Provider, ...], operation: str, request: dict[str, Any]) -> Any:
+def alike(paths: tuple[Provider, ...], operation: str, request: dict[str, Any]) -> Any:
     """Send ``request`` on both paths (fast first); assert the outcomes are equal."""
     fast, slow = paths
     fast_outcome = outcome(fast, operation, request)
@@ -141,7 +189,7 @@ def alike(paths: tuple[Boto3Provider, ...], operation: str, request: dict[str, A
     return fast_outcome
 
 
-def put(provider: Boto3Provider, table: str, *items: dict[str, Any]) -> None:
+def put(provider: Provider, table: str, *items: dict[str, Any]) -> None:
     for each in items:
         provider.call("PutItem", {"TableName": table, "Item": each})
 
@@ -149,9 +197,7 @@ def put(provider: Boto3Provider, table: str, *items: dict[str, Any]) -> None:
 # -- reads and writes -------------------------------------------------------------------------
 
 
-def test_items_of_every_type_read_back_alike(
-    paths: tuple[Boto3Provider, ...], table_name: str
-) -> None:
+def test_items_of_every_type_read_back_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     fast, slow = paths
     put(fast, table_name, item("by-fast"))
     put(slow, table_name, item("by-botocore"))
@@ -163,15 +209,13 @@ def test_items_of_every_type_read_back_alike(
     assert alike(paths, "GetItem", {"TableName": table_name, "Key": key("absent")}) == {}
 
 
-def test_put_returns_the_old_item_alike(paths: tuple[Boto3Provider, ...], table_name: str) -> None:
+def test_put_returns_the_old_item_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     put(paths[1], table_name, item("p"))
     request = {"TableName": table_name, "Item": item("p"), "ReturnValues": "ALL_OLD"}
     assert alike(paths, "PutItem", request) == {"Attributes": normalized(item("p"))}
 
 
-def test_update_returns_the_new_values_alike(
-    paths: tuple[Boto3Provider, ...], table_name: str
-) -> None:
+def test_update_returns_the_new_values_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     fast, slow = paths
     put(slow, table_name, item("u1"), item("u2"))
     updated = [
@@ -194,9 +238,7 @@ def test_update_returns_the_new_values_alike(
     assert updated[0]["Attributes"]["l"]["L"][-1] == {"B": b"\x08"}
 
 
-def test_delete_returns_the_old_item_alike(
-    paths: tuple[Boto3Provider, ...], table_name: str
-) -> None:
+def test_delete_returns_the_old_item_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     fast, slow = paths
     put(slow, table_name, item("d1"), item("d2"))
     deleted = [
@@ -211,7 +253,7 @@ def test_delete_returns_the_old_item_alike(
     assert alike(paths, "GetItem", {"TableName": table_name, "Key": key("d1")}) == {}
 
 
-def test_query_and_scan_pages_alike(paths: tuple[Boto3Provider, ...], table_name: str) -> None:
+def test_query_and_scan_pages_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     put(paths[1], table_name, *(item("q", f"S{index:02}") for index in range(5)), item("other"))
     query = {
         "TableName": table_name,
@@ -234,7 +276,7 @@ def test_query_and_scan_pages_alike(paths: tuple[Boto3Provider, ...], table_name
     assert scanned["Count"] == 6
 
 
-def test_batches_write_and_read_alike(paths: tuple[Boto3Provider, ...], table_name: str) -> None:
+def test_batches_write_and_read_alike(paths: tuple[Provider, ...], table_name: str) -> None:
     fast, slow = paths
     for provider, prefix in ((fast, "bf"), (slow, "bs")):
         puts = [{"PutRequest": {"Item": item(f"{prefix}{index}")}} for index in range(25)]
@@ -266,7 +308,7 @@ def test_batches_write_and_read_alike(paths: tuple[Boto3Provider, ...], table_na
 
 
 def test_a_failed_condition_carries_the_old_item_alike(
-    server: tuple[str, str], paths: tuple[Boto3Provider, ...], table_name: str
+    server: tuple[str, str], paths: tuple[Provider, ...], table_name: str
 ) -> None:
     put(paths[1], table_name, item("c"))
     request = {
@@ -283,7 +325,7 @@ def test_a_failed_condition_carries_the_old_item_alike(
 
 
 def test_a_missing_table_is_table_not_found_alike(
-    paths: tuple[Boto3Provider, ...], table_name: str
+    paths: tuple[Provider, ...], table_name: str
 ) -> None:
     failed = alike(paths, "GetItem", {"TableName": f"{table_name}-absent", "Key": key("a")})
     assert failed["code"] is ErrorCode.TABLE_NOT_FOUND
@@ -291,7 +333,7 @@ def test_a_missing_table_is_table_not_found_alike(
 
 
 def test_a_request_the_server_refuses_is_a_validation_failure_alike(
-    paths: tuple[Boto3Provider, ...], table_name: str
+    paths: tuple[Provider, ...], table_name: str
 ) -> None:
     request = {
         "TableName": table_name,
@@ -304,7 +346,7 @@ def test_a_request_the_server_refuses_is_a_validation_failure_alike(
 
 
 def test_transaction_cancellation_reasons_alike(
-    server: tuple[str, str], paths: tuple[Boto3Provider, ...], table_name: str
+    server: tuple[str, str], paths: tuple[Provider, ...], table_name: str
 ) -> None:
     if server[0] not in TRANSACTIONS:
         pytest.skip(f"{server[0]} does not implement TransactWriteItems")
@@ -328,9 +370,10 @@ def test_transaction_cancellation_reasons_alike(
     assert alike(paths, "GetItem", {"TableName": table_name, "Key": key("fresh")}) == {}
 
 
-def test_an_unreachable_endpoint_is_a_connection_error_alike() -> None:
+def test_an_unreachable_endpoint_is_a_connection_error_alike(route: str) -> None:
     endpoint = f"http://127.0.0.1:{servers.free_port()}"
-    with connect(endpoint, fast=True) as fast, connect(endpoint, fast=False) as slow:
+    tested, reference = pair(endpoint, route)
+    with tested as fast, reference as slow:
         failed = alike((fast, slow), "GetItem", {"TableName": "t", "Key": key("a")})
     assert failed["code"] is ErrorCode.CONNECTION_ERROR
     assert failed["cause"] == "EndpointConnectionError"

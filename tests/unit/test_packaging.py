@@ -62,3 +62,18 @@ def test_a_missing_moto_names_the_extra_to_install() -> None:
     code_value, _, message = result.stdout.partition(" | ")
     assert code_value == "INVALID_CONFIGURATION"
     assert "pip install 'tctf-dynamo[embedded]'" in message
+
+
+def test_a_missing_aiohttp_names_the_extra_to_install() -> None:
+    code = (
+        "import sys; sys.modules['aiohttp'] = None\n"
+        "from tctf_dynamo.providers import EmbeddedProvider\n"
+        "try:\n"
+        "    from tctf_dynamo.providers import AsyncHttpProvider\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "pip install 'tctf-dynamo[async]'" in result.stdout

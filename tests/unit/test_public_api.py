@@ -36,9 +36,9 @@ def test_exported_classes_come_from_the_package() -> None:
 
 def test_importing_the_package_loads_no_heavy_optional_dependency() -> None:
     code = (
-        "import sys, tctf_dynamo; "
+        "import sys, tctf_dynamo, tctf_dynamo.providers, tctf_dynamo.testing; "
         "print(','.join(m for m in ('moto', 'cryptography', 'hypothesis', 'pytest', "
-        "'opentelemetry') if m in sys.modules))"
+        "'opentelemetry', 'aiohttp', 'aiobotocore') if m in sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
