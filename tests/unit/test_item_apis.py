@@ -8,6 +8,7 @@ deadline.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -275,3 +276,17 @@ def test_describing_a_named_table_is_inside_the_calls_deadline(build: Build, nam
         DESCRIBING[name](api)
     assert operations[0] == "DescribeTable" and len(operations) > 1
     assert clock.now - start <= 2.0
+
+
+def test_concurrent_async_calls_answer_as_sequential_ones() -> None:
+    """Many plain calls awaited at once on one async service, a table named by a string
+    described by several of them at once, answer as the same calls made one by one."""
+    service, _ = _seeded()
+    keys = [{"PK": "p", "SK": str(n)} for n in (0, 1, 2, 9)]
+    expected = [service.get_item(NAME, key) for key in keys]
+    twin = async_twin(service).target
+
+    async def together() -> list[Any]:
+        return await asyncio.gather(*(twin.get_item(NAME, key) for key in keys * 5))
+
+    assert asyncio.run(together()) == expected * 5
