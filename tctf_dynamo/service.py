@@ -16,15 +16,10 @@ from __future__ import annotations
 import random as _random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tctf_dynamo.core.program import Program, run
-from tctf_dynamo.core.service_core import (
-    CAPACITY_OPERATIONS,
-    DEFAULT_TIMEOUT_SECONDS,
-    ServiceCore,
-    TableRef,
-)
+from tctf_dynamo.core.service_core import CAPACITY_OPERATIONS, DEFAULT_TIMEOUT_SECONDS, TableRef
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.items import PlainItemOperations, ReadResult
 from tctf_dynamo.model import Table
@@ -42,9 +37,10 @@ if TYPE_CHECKING:  # imported where used: a cold start that never pages or embed
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
 CONNECT_TIMEOUT_CAP_SECONDS = 10.0
+T = TypeVar("T")
 
 
-class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
+class DynamoDBService(PlainItemOperations, Closing):
     """Validated, resilient access to one DynamoDB backend.
 
     Build it with :meth:`embedded` (in-process, for demos and tests), :meth:`from_client`
@@ -194,7 +190,7 @@ class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
         """Perform one effect of a program, blocking."""
         return self._pipeline.perform(effect)
 
-    def run_program(self, program: Program[Any]) -> Any:
+    def run_program(self, program: Program[T]) -> T:
         """Run a program of this service (or of a layer above it) to its end, blocking."""
         return run(program, self._pipeline.perform)
 

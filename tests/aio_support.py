@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from tctf_dynamo.providers.base import AsyncClosing, Provider, Request, Response, send
 
-__all__ = ["Blocking", "ThreadedAsyncProvider"]
+__all__ = ["Blocking", "ThreadedAsyncProvider", "async_twin"]
 
 
 class ThreadedAsyncProvider(AsyncClosing):
@@ -38,6 +38,30 @@ class ThreadedAsyncProvider(AsyncClosing):
 
     async def close(self) -> None:
         self.inner.close()
+
+
+def async_twin(service: Any, *, sleep: Any = None) -> Blocking:
+    """An async service on ``service``'s backend with its options (retry, timeout, cursors,
+    breaker, clock, ...), seen through :class:`Blocking`; ``sleep`` is its async sleep
+    (``asyncio.sleep`` by default). Closing it leaves ``service``'s backend open."""
+    from tctf_dynamo.aio import AsyncDynamoDBService
+
+    options = {name: value for name, value in service._init_args.items() if name != "sleep"}
+    if sleep is not None:
+        options["sleep"] = sleep
+    twin = AsyncDynamoDBService(
+        _Borrowed(service.provider),
+        retry=service.pipeline.retry_policy,
+        **options,
+    )
+    return Blocking(twin)
+
+
+class _Borrowed(ThreadedAsyncProvider):
+    """A blocking provider, awaited, that belongs to someone else: closing leaves it open."""
+
+    async def close(self) -> None:
+        """The backend belongs to the sync service it came from."""
 
 
 def _is_async_api(value: Any) -> bool:

@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tctf_dynamo.aio.driver import AsyncDriver
+from tctf_dynamo.aio.items import AsyncPlainItemOperations
 from tctf_dynamo.core.program import Program
-from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, ServiceCore, TableRef
+from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, TableRef
 from tctf_dynamo.errors import OutcomeUnknownError
 from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Idempotency
@@ -32,7 +33,7 @@ __all__ = ["AsyncDynamoDBService"]
 T = TypeVar("T")
 
 
-class AsyncDynamoDBService(ServiceCore, AsyncClosing):
+class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncClosing):
     """Validated, resilient async access to one DynamoDB backend.
 
     ``async with AsyncDynamoDBService(provider) as service:`` closes the provider on the

@@ -1,4 +1,7 @@
-"""The plain-item API of DynamoDBService, and what bad input gets, on every backend."""
+"""The plain-item API of DynamoDBService, and what bad input gets, on every backend.
+
+The tests taking ``service`` run once through the sync service and once through the
+async one (the same backend, through ``tests.aio_support.Blocking``)."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from tctf_dynamo import (
     attr,
     key,
 )
+from tests.aio_support import async_twin
 
 PLAIN = "plain-items"
 
@@ -28,12 +32,16 @@ def plain(backend: SimpleNamespace, table_name: str):
     backend.service.delete_table(table, missing_ok=True)
 
 
+@pytest.fixture(params=["sync", "async"])
+def service(request: pytest.FixtureRequest, backend: SimpleNamespace):
+    return backend.service if request.param == "sync" else async_twin(backend.service)
+
+
 def _count(service, table) -> int:
     return service.scan(table).count
 
 
-def test_put_get_update_delete_round_trip(backend, plain) -> None:
-    service = backend.service
+def test_put_get_update_delete_round_trip(service, plain) -> None:
     service.put_item(plain, {"PK": "a", "SK": "1", "n": 1, "tags": {"x"}, "price": Decimal("1.5")})
     assert service.get_item(plain, {"PK": "a", "SK": "1"}) == {
         "PK": "a", "SK": "1", "n": 1, "tags": {"x"}, "price": Decimal("1.5"),
@@ -48,8 +56,7 @@ def test_put_get_update_delete_round_trip(backend, plain) -> None:
     assert service.get_item(plain, {"PK": "a", "SK": "1"}) is None
 
 
-def test_query_and_conditional_put(backend, plain) -> None:
-    service = backend.service
+def test_query_and_conditional_put(service, plain) -> None:
     for index in range(5):
         service.put_item(plain, {"PK": "p", "SK": f"{index:02d}", "even": index % 2 == 0})
     page = service.query(plain, (key("PK") == "p") & key("SK").between("01", "03"))
@@ -66,9 +73,9 @@ def test_query_and_conditional_put(backend, plain) -> None:
     [("ab", ErrorCode.INVALID_TABLE_NAME), ("bad name!", ErrorCode.INVALID_TABLE_NAME),
      ("x" * 256, ErrorCode.INVALID_TABLE_NAME)],
 )  # fmt: skip
-def test_bad_table_names_are_refused_before_sending(backend, name, code) -> None:
+def test_bad_table_names_are_refused_before_sending(service, name, code) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        backend.service.get_item(name, {"PK": "a"})
+        service.get_item(name, {"PK": "a"})
     assert caught.value.code is code
 
 
@@ -85,45 +92,44 @@ def test_bad_table_names_are_refused_before_sending(backend, name, code) -> None
         ({"PK": "a", "SK": "1", "v": "<script>alert(1)</script>"}, ErrorCode.UNSAFE_VALUE),
     ],
 )
-def test_bad_items_get_their_code_and_nothing_is_written(backend, plain, item, code) -> None:
+def test_bad_items_get_their_code_and_nothing_is_written(service, plain, item, code) -> None:
     with pytest.raises(InvalidInputError) as caught:
-        backend.service.put_item(plain, item)
+        service.put_item(plain, item)
     assert caught.value.code is code
-    assert _count(backend.service, plain) == 0
+    assert _count(service, plain) == 0
 
 
-def test_a_wire_key_with_control_characters_is_stored_as_dynamodb_stores_it(backend, plain) -> None:
+def test_a_wire_key_with_control_characters_is_stored_as_dynamodb_stores_it(service, plain) -> None:
     """DynamoDB keys are any non-empty UTF-8 string; only key templates refuse them."""
     item = {"PK": "a\x07", "SK": "1\n", "v": 1}
-    backend.service.put_item(plain, item)
-    assert backend.service.get_item(plain, {"PK": "a\x07", "SK": "1\n"}) == item
-    backend.service.delete_item(plain, {"PK": "a\x07", "SK": "1\n"})
-    assert _count(backend.service, plain) == 0
+    service.put_item(plain, item)
+    assert service.get_item(plain, {"PK": "a\x07", "SK": "1\n"}) == item
+    service.delete_item(plain, {"PK": "a\x07", "SK": "1\n"})
+    assert _count(service, plain) == 0
 
 
-def test_an_item_exactly_at_the_limit_is_accepted(backend, plain) -> None:
+def test_an_item_exactly_at_the_limit_is_accepted(backend, service, plain) -> None:
     if "exact_item_limit" not in backend.capabilities:
         pytest.skip(f"{backend.name} refuses items above 405,000 bytes; DynamoDB allows 409,600")
     overhead = len("PK") + 1 + len("SK") + 1 + len("blob")
-    backend.service.put_item(plain, {"PK": "a", "SK": "1", "blob": "x" * (409_600 - overhead)})
-    assert _count(backend.service, plain) == 1
+    service.put_item(plain, {"PK": "a", "SK": "1", "blob": "x" * (409_600 - overhead)})
+    assert _count(service, plain) == 1
 
 
-def test_a_missing_table_is_table_not_found(backend, table_name) -> None:
+def test_a_missing_table_is_table_not_found(service, table_name) -> None:
     with pytest.raises(NotFoundError) as caught:
-        backend.service.get_item(f"{table_name}-missing", {"PK": "a"})
+        service.get_item(f"{table_name}-missing", {"PK": "a"})
     assert caught.value.code is ErrorCode.TABLE_NOT_FOUND
 
 
-def test_create_table_is_idempotent(backend, plain) -> None:
-    backend.service.create_table(plain)
-    assert backend.service.describe_table(plain)["TableStatus"] == "ACTIVE"
+def test_create_table_is_idempotent(service, plain) -> None:
+    service.create_table(plain)
+    assert service.describe_table(plain)["TableStatus"] == "ACTIVE"
 
 
-def test_transact_write_and_get(backend, plain) -> None:
+def test_transact_write_and_get(backend, service, plain) -> None:
     if "transactions" not in backend.capabilities:
         pytest.skip(f"{backend.name} does not implement transactions")
-    service = backend.service
     actions = [
         {"Put": {"TableName": plain.name, "Item": {"PK": {"S": "t"}, "SK": {"S": str(i)}}}}
         for i in range(3)

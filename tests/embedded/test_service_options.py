@@ -17,6 +17,7 @@ from tctf_dynamo import (
     Table,
 )
 from tctf_dynamo.resilience import ConsumedCapacity, DynamoDBStateStore
+from tests.aio_support import async_twin
 
 
 def test_with_retry_shares_backend_and_changes_only_the_policy() -> None:
@@ -31,13 +32,14 @@ def test_with_retry_shares_backend_and_changes_only_the_policy() -> None:
     assert payments.get_item(table, {"PK": "a", "SK": "1"}) == {"PK": "a", "SK": "1"}
 
 
-def test_consumed_capacity_is_requested_and_published() -> None:
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_consumed_capacity_is_requested_and_published(api: str) -> None:
     sink = CollectingEventSink()
     recorder = RecordingProvider(EmbeddedProvider())
     service = DynamoDBService(recorder, events=sink, consumed_capacity=True)
     table = Table("capacity")
     service.create_table(table)
-    service.put_item(table, {"PK": "a", "SK": "1"})
+    (service if api == "sync" else async_twin(service)).put_item(table, {"PK": "a", "SK": "1"})
     put = recorder.requests("PutItem")[0]
     assert put["ReturnConsumedCapacity"] == "TOTAL"
     events = sink.of_type(ConsumedCapacity)

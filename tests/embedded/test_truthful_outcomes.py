@@ -31,6 +31,7 @@ from tctf_dynamo import (
 )
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers.errors import refusal, transport_failure
+from tests.aio_support import async_twin
 
 table = Table("outcomes")
 
@@ -132,6 +133,21 @@ def scripted(
         clock=clock,
     )
     return service, provider
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> Callable[[DynamoDBService], Any]:
+    """The plain-item API under test: the scripted service itself, or its async twin."""
+    if request.param == "sync":
+        return lambda service: service
+
+    def twin(service: DynamoDBService) -> Any:
+        async def sleep(seconds: float) -> None:
+            service.sleep(seconds)
+
+        return async_twin(service, sleep=sleep)
+
+    return twin
 
 
 def truth(inner: EmbeddedProvider) -> DynamoDBService:
@@ -309,8 +325,9 @@ def test_a_versioned_set_by_mapping_key_is_resent_after_a_failure_before_sending
 # ------------------------------------------------------------ 6. no blind resend
 
 
-def test_a_plain_add_is_never_resent_after_a_lost_answer(inner: EmbeddedProvider) -> None:
+def test_a_plain_add_is_never_resent_after_a_lost_answer(inner: EmbeddedProvider, api: Any) -> None:
     service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]})
+    service = api(service)
     truth(inner).put_item(table, {"PK": "COUNTER#c", "SK": "META", "n": 0})
     with pytest.raises(OutcomeUnknownError) as caught:
         service.update_item(table, {"PK": "COUNTER#c", "SK": "META"}, add={"n": 1})
@@ -333,16 +350,22 @@ def test_an_add_without_a_token_is_never_resent_after_a_lost_answer(
     assert balance(inner, "a") == Decimal("105")
 
 
-def test_a_plain_add_is_resent_after_a_failure_before_sending(inner: EmbeddedProvider) -> None:
+def test_a_plain_add_is_resent_after_a_failure_before_sending(
+    inner: EmbeddedProvider, api: Any
+) -> None:
     service, provider = scripted(inner, {"UpdateItem": ["throttle", "lost_before"]})
+    service = api(service)
     truth(inner).put_item(table, {"PK": "COUNTER#c", "SK": "META", "n": 0})
     with pytest.raises(OutcomeUnknownError):  # the reset may have come after DynamoDB read it
         service.update_item(table, {"PK": "COUNTER#c", "SK": "META"}, add={"n": 1})
     assert provider.count("UpdateItem") == 2
 
 
-def test_an_unconditional_put_is_resent_and_reported_applied(inner: EmbeddedProvider) -> None:
+def test_an_unconditional_put_is_resent_and_reported_applied(
+    inner: EmbeddedProvider, api: Any
+) -> None:
     service, provider = scripted(inner, {"PutItem": ["applied_then_lost", "applied_then_lost"]})
+    service = api(service)
     service.put_item(table, {"PK": "P#1", "SK": "META", "v": 1})
     assert provider.count("PutItem") == 3
     assert truth(inner).get_item(table, {"PK": "P#1", "SK": "META"}) == {
@@ -353,9 +376,10 @@ def test_an_unconditional_put_is_resent_and_reported_applied(inner: EmbeddedProv
 
 
 def test_an_operation_that_ends_in_doubt_is_never_a_transient_error(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: Any
 ) -> None:
     service, _ = scripted(inner, {"PutItem": ["applied_then_lost"] * 3})
+    service = api(service)
     with pytest.raises(DynamoDBServiceError) as caught:
         service.put_item(table, {"PK": "P#1", "SK": "META"})
     assert caught.value.code is ErrorCode.OUTCOME_UNKNOWN

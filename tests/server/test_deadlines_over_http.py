@@ -6,9 +6,11 @@ its answer never comes. The promise under test is the deadline itself: the call 
 within ``timeout + SLACK`` seconds, on the fast path and on botocore's, and a hung first
 attempt of a read or an idempotent write is retried inside the deadline and succeeds.
 
-Each call is made once before the fault, so what is timed is the operation, not a
-client's one-time setup on its first call. The full matrix runs for 0.5 s; 2 s and 5 s
-run a representative subset, since each hang costs its whole deadline in wall time.
+The async service's plain item API is an entry point too (its own driver bounds each
+attempt besides the socket). Each call is made once before the fault, so what is timed
+is the operation, not a client's one-time setup on its first call. The full matrix runs
+for 0.5 s; 2 s and 5 s run a representative subset, since each hang costs its whole
+deadline in wall time.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 
 from tctf_dynamo import DynamoDBService, Entity, Repository, Table, UnitOfWork
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, TransientError
+from tests.aio_support import async_twin
 from tests.faultproxy import HANG_AFTER, FaultProxy, ProxyMode
 
 pytestmark = pytest.mark.server
@@ -123,8 +126,18 @@ def _unit_of_work(proxy: FaultProxy, fast: bool, timeout: float, write: bool) ->
     return commit
 
 
+def _async_constructor(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
+    """The async service's plain item API, on the same backend with the same timeout."""
+    service = async_twin(_service(proxy, fast, timeout))
+    if write:
+        item = {"PK": "TICKET#t7", "SK": "META", "seats": 1}
+        return lambda: service.put_item(TABLE, item) or "put"
+    return lambda: service.get_item(TABLE, {"PK": "TICKET#t1", "SK": "META"})
+
+
 ENTRY_POINTS: dict[str, Callable[[FaultProxy, bool, float, bool], Call]] = {
     "constructor": _constructor,
+    "async_constructor": _async_constructor,
     "with_options": _with_options,
     "execute": _execute,
     "repository": _repository,
@@ -136,6 +149,7 @@ PATHS = {"fast": True, "botocore": False}
 FULL = [(0.5, entry, path) for entry in ENTRY_POINTS for path in PATHS]
 SUBSET = [
     (2.0, "constructor", "fast"),
+    (2.0, "async_constructor", "botocore"),
     (2.0, "repository", "botocore"),
     (2.0, "unit_of_work", "fast"),
     (5.0, "execute", "botocore"),

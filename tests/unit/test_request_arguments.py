@@ -15,6 +15,7 @@ from tctf_dynamo import GSI, DynamoDBService, Entity, Repository, Table, UnitOfW
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.expressions import key
 from tctf_dynamo.providers.mock import MockProvider, RecordingProvider
+from tests.aio_support import async_twin
 
 TABLE = Table("arguments", indexes=[GSI("GSI1")])
 
@@ -70,11 +71,13 @@ def test_index_keys_are_checked_on_put_and_update(
     assert sent.calls == []
 
 
+@pytest.mark.parametrize("api", ["sync", "async"])
 def test_index_keys_at_the_limits_and_sparse_items_are_accepted(
-    service: DynamoDBService, sent: RecordingProvider
+    service: DynamoDBService, sent: RecordingProvider, api: str
 ) -> None:
-    service.put_item(TABLE, _item(GSI1PK="x" * 2048, GSI1SK="y" * 1024))
-    service.put_item(TABLE, _item(other="no index keys at all"))
+    plain = service if api == "sync" else async_twin(service)
+    plain.put_item(TABLE, _item(GSI1PK="x" * 2048, GSI1SK="y" * 1024))
+    plain.put_item(TABLE, _item(other="no index keys at all"))
     assert sent.operations == ["PutItem", "PutItem"]
 
 

@@ -17,6 +17,7 @@ from tctf_dynamo.batch import batch_write, bulk_write
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.expressions import Update, attr
 from tctf_dynamo.providers.mock import MockProvider, RecordingProvider
+from tests.aio_support import async_twin
 
 TABLE = Table("wires")
 NUMBER_TABLE = "numbers"
@@ -138,9 +139,11 @@ def test_numbers_at_the_edges_are_accepted(value: dict[str, Any]) -> None:
     check_attribute_values({"v": value})
 
 
+@pytest.mark.parametrize("api", ["sync", "async"])
 def test_plain_items_with_a_lone_surrogate_are_refused(
-    service: DynamoDBService, sent: RecordingProvider
+    service: DynamoDBService, sent: RecordingProvider, api: str
 ) -> None:
+    service = service if api == "sync" else async_twin(service)
     with pytest.raises(DynamoDBServiceError) as caught:
         service.put_item(TABLE, {"PK": "p", "SK": "s", "note": "bad\ud83d"})
     assert caught.value.code is ErrorCode.INVALID_INPUT
