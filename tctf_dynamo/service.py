@@ -16,7 +16,7 @@ from __future__ import annotations
 import random as _random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tctf_dynamo.core.program import Program, run
 from tctf_dynamo.core.service_core import (
@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # imported where used: a cold start that never pages or embed
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
 CONNECT_TIMEOUT_CAP_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
@@ -194,7 +195,7 @@ class DynamoDBService(ServiceCore, PlainItemOperations, Closing):
         """Perform one effect of a program, blocking."""
         return self._pipeline.perform(effect)
 
-    def run_program(self, program: Program[Any]) -> Any:
+    def run_program(self, program: Program[T]) -> T:
         """Run a program of this service (or of a layer above it) to its end, blocking."""
         return run(program, self._pipeline.perform)
 
