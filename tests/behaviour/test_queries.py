@@ -117,3 +117,9 @@ def test_scan_returns_only_the_entity_including_parallel(sessions) -> None:
     everything = sorted(_ids(sessions.scan()))
     assert len(everything) == 11
     assert sorted(_ids(sessions.scan().parallel(3))) == everything
+
+
+def test_a_limit_bounds_a_parallel_scan_too(sessions) -> None:
+    assert len(list(sessions.scan().parallel(3).limit(4))) == 4
+    assert len(sessions.scan().parallel(3).limit(4).all()) == 4
+    assert sessions.scan().parallel(3).first() is not None
