@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.aio import AsyncQuery, AsyncRepository
     from tctf_dynamo.errors import (
         AccessDeniedError,
         CancellationReason,
@@ -81,6 +82,8 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "AccessDeniedError",
     "AsyncDynamoDBStateStore",
+    "AsyncQuery",
+    "AsyncRepository",
     "Boto3Provider",
     "CancellationReason",
     "CircuitBreaker",
@@ -145,6 +148,8 @@ __all__ = [
 _HOMES: Final = {
     "AccessDeniedError": "tctf_dynamo.errors",
     "AsyncDynamoDBStateStore": "tctf_dynamo.resilience",
+    "AsyncQuery": "tctf_dynamo.aio.query",
+    "AsyncRepository": "tctf_dynamo.aio.repository",
     "Boto3Provider": "tctf_dynamo.providers",
     "CancellationReason": "tctf_dynamo.errors",
     "CircuitBreaker": "tctf_dynamo.resilience",

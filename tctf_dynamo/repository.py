@@ -1,12 +1,13 @@
 """Repository[E]: reads and writes of one entity type, validated before anything is sent.
 
-Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
-bound conditions) and sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a
-retry never applies a write twice, and a write whose outcome stays in doubt raises
-OUTCOME_UNKNOWN. Updates a resend would apply again (ADD, arithmetic, appends) go
-token-protected; ``update(..., idempotent=False)`` trades that proof for the cheaper
-UpdateItem, which is then never resent after an ambiguous failure (as a versioned
-update without an expected version, whose version bump would repeat, never is).
+What a call decides (plans, requests, outcome rules, decoding) lives in
+:class:`~tctf_dynamo.core.repository_core.RepositoryCore` as programs; this shell runs
+them blocking (:class:`~tctf_dynamo.aio.AsyncRepository` awaits the same programs).
+Writes are sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a retry never
+applies a write twice, and a write whose outcome stays in doubt raises OUTCOME_UNKNOWN.
+Updates a resend would apply again (ADD, arithmetic, appends) go token-protected;
+``update(..., idempotent=False)`` trades that proof for the cheaper UpdateItem, which is
+then never resent after an ambiguous failure.
 """
 
 from __future__ import annotations
@@ -17,41 +18,23 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Concatenate,
-    Generic,
     Literal,
     ParamSpec,
     TypeVar,
-    cast,
     overload,
 )
 
-from tctf_dynamo import requests
-from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.core.repository_core import RepositoryCore
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
-from tctf_dynamo.model.reading import (
-    InvalidItem,
-    OnInvalid,
-    after_write,
-    check_on_invalid,
-    read_one,
-)
+from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
 from tctf_dynamo.query import Query
-from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.observers import scope
-from tctf_dynamo.sending import read_back, send_token_protected
-from tctf_dynamo.writes import (
-    KeyLike,
-    WritePlan,
-    key_fields_of,
-    plan_delete,
-    plan_put,
-    plan_update,
-)
+from tctf_dynamo.writes import KeyLike, key_fields_of, plan_put
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.service import DynamoDBService  # noqa: F401 - the base class names it
 
 __all__ = ["Repository"]
 
@@ -64,8 +47,9 @@ R = TypeVar("R")
 def _traced(
     kind: str,
 ) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
-    """One library span per repository call (see :mod:`tctf_dynamo.resilience.observers`);
-    with no observer installed, one global read."""
+    """One library span per batch call (see :mod:`tctf_dynamo.resilience.observers`);
+    with no observer installed, one global read. Single-item calls are traced around
+    their programs (:func:`tctf_dynamo.core.repository_core.traced`)."""
 
     def decorate(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
         @functools.wraps(method)
@@ -80,30 +64,8 @@ def _traced(
     return decorate
 
 
-class Repository(Generic[E]):
+class Repository(RepositoryCore[E, "DynamoDBService"]):
     """Get, put, update, delete, query and batch operations for the entity ``entity``."""
-
-    def __init__(
-        self,
-        entity: type[E],
-        service: DynamoDBService,
-        *,
-        retry: RetryPolicy | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        if entity.__entity_meta__ is None:
-            raise error_for(
-                ErrorCode.INVALID_SCHEMA,
-                f"{entity.__name__} is not bound to a table; declare it with table=...",
-            )
-        self.entity = entity
-        self.service = (
-            service
-            if retry is None and timeout is None
-            else service.with_options(retry=retry, timeout=timeout)
-        )
-        self._table = entity.__entity_meta__.table
-        self.service.key_schema(self._table)  # known from the definition: no DescribeTable later
 
     # ---------------------------------------------------------------- reads
 
@@ -129,7 +91,6 @@ class Repository(Generic[E]):
         **key_fields: Any,
     ) -> E | InvalidItem | None: ...
 
-    @_traced("Repository.get")
     def get(
         self,
         key: KeyLike | None = None,
@@ -145,31 +106,15 @@ class Repository(Generic[E]):
         INVALID_ITEM naming its table and key, ``"skip"`` it (None, and a logged
         warning) or return it ``"raw"`` as an :class:`InvalidItem`.
         """
-        check_on_invalid(on_invalid)
-        fields = key_fields_of(self.entity, key if key is not None else key_fields)
-        request = requests.get_request(
-            self._table.name,
-            self.entity.key(**fields),
-            self._table.key_schema,
-            consistent=consistent,
-        )
-        item = self.service.execute("GetItem", request).get("Item")
-        if not item:
-            return None
-        return read_one(self.entity.from_item, item, self._table.name, on_invalid)
+        program = self.get_program(key, key_fields, consistent=consistent, on_invalid=on_invalid)
+        return self.service.run_program(program)
 
     def get_or_raise(
         self, key: KeyLike | None = None, /, *, consistent: bool = False, **key_fields: Any
     ) -> E:
         """The entity with this key; ITEM_NOT_FOUND when there is none."""
-        found = cast("E | None", self.get(key, consistent=consistent, **key_fields))
-        if found is None:
-            raise error_for(
-                ErrorCode.ITEM_NOT_FOUND,
-                f"no {self.entity.__name__} with that key",
-                {"entity": self.entity.__name__},
-            )
-        return found
+        program = self.get_or_raise_program(key, key_fields, consistent=consistent)
+        return self.service.run_program(program)
 
     def query(self, *, index: str | None = None, **partition_fields: Any) -> Query[E]:
         """A query of this entity in the partition the fields give (on ``index`` if named)."""
@@ -181,31 +126,18 @@ class Repository(Generic[E]):
 
     # ---------------------------------------------------------------- writes
 
-    @_traced("Repository.create")
     def create(
         self, entity: E, *, condition: Condition | None = None, idempotent: bool = False
     ) -> E:
-        """Store a new entity; CONDITION_FAILED if an item with its key exists.
+        """Store a new entity; CONDITION_FAILED if an item with its key exists
+        (``idempotent``: see :meth:`RepositoryCore.create_program`)."""
+        program = self.create_program(entity, condition=condition, idempotent=idempotent)
+        return self.service.run_program(program)
 
-        A plain create that loses an answer cannot tell its own write from a
-        competitor's equal one, so it ends OUTCOME_UNKNOWN. ``idempotent=True`` sends it
-        as a one-action TransactWriteItems with a fresh ClientRequestToken instead (twice
-        the write capacity): a resend is answered with the first attempt's answer, so
-        success means this call created the item and CONDITION_FAILED that it did not.
-        """
-        plan = plan_put(entity, condition=condition, create=True, policy=self.service.unsafe_values)
-        if idempotent:
-            send_token_protected(self.service, plan)
-            return plan.written  # type: ignore[return-value]
-        return self._put(plan)
-
-    @_traced("Repository.put")
     def put(self, entity: E, *, condition: Condition | None = None) -> E:
         """Store ``entity`` whole (replacing any item with its key, unless versioned)."""
-        plan = plan_put(entity, condition=condition, policy=self.service.unsafe_values)
-        return self._put(plan)
+        return self.service.run_program(self.put_program(entity, condition=condition))
 
-    @_traced("Repository.update")
     def update(
         self,
         key: KeyLike,
@@ -221,30 +153,20 @@ class Repository(Generic[E]):
         idempotent: bool = True,
     ) -> E:
         """Change fields of the item with ``key`` and return the entity as stored now."""
-        plan = plan_update(
-            self.entity,
+        program = self.update_program(
             key,
-            update=update,
             set=set,
             add=add,
             remove=remove,
             delete=delete,
+            update=update,
             condition=condition,
             expected_version=expected_version,
             upsert=upsert,
-            policy=self.service.unsafe_values,
+            idempotent=idempotent,
         )
-        if idempotent and plan.token_by_default:
-            with self.service.operation():  # the read-back ends with the write's deadline
-                send_token_protected(self.service, plan)
-                item = read_back(self.service, plan)
-            return after_write(lambda: self.entity.from_item(item))
-        response = self.service.execute(
-            "UpdateItem", plan.request(ReturnValues="ALL_NEW"), idempotency=plan.idempotency
-        )
-        return after_write(lambda: self.entity.from_item(response["Attributes"]))
+        return self.service.run_program(program)
 
-    @_traced("Repository.delete")
     def delete(
         self,
         key: KeyLike,
@@ -256,12 +178,8 @@ class Repository(Generic[E]):
 
         Given an instance of a versioned entity, the delete is conditional on its version.
         """
-        plan = plan_delete(self.entity, key, condition=condition, expected_version=expected_version)
-        response = self.service.execute(
-            "DeleteItem", plan.request(ReturnValues="ALL_OLD"), idempotency=plan.idempotency
-        )
-        old = response.get("Attributes")
-        return after_write(lambda: self.entity.from_item(old)) if old else None
+        program = self.delete_program(key, condition=condition, expected_version=expected_version)
+        return self.service.run_program(program)
 
     # ---------------------------------------------------------------- batches
 
@@ -338,12 +256,3 @@ class Repository(Generic[E]):
         entity = self.entity
         wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
         stream_writes(self.service, self._table.name, wire_keys, kind="delete", validate=False)
-
-    # ---------------------------------------------------------------- sending
-
-    def _put(self, plan: WritePlan) -> E:
-        self.service.execute("PutItem", plan.request(), idempotency=plan.idempotency)
-        return plan.written  # type: ignore[return-value]
-
-    def __repr__(self) -> str:
-        return f"Repository({self.entity.__name__}, table={self._table.name!r})"

@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.aio.query import AsyncQuery
+    from tctf_dynamo.aio.repository import AsyncRepository
     from tctf_dynamo.aio.service import AsyncDynamoDBService
 
-__all__ = ["AsyncDynamoDBService"]
+__all__ = ["AsyncDynamoDBService", "AsyncQuery", "AsyncRepository"]
 
 _HOMES: Final = {
     "AsyncDynamoDBService": "tctf_dynamo.aio.service",
+    "AsyncQuery": "tctf_dynamo.aio.query",
+    "AsyncRepository": "tctf_dynamo.aio.repository",
 }
 
 

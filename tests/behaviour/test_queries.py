@@ -1,21 +1,25 @@
-"""Queries, collections, pagination and scans, the same on every backend."""
+"""Queries, collections, pagination and scans, the same on every backend and through
+both APIs."""
 
 from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from tctf_dynamo import ErrorCode, InvalidInputError, Repository, attr
+from tctf_dynamo import ErrorCode, InvalidInputError, attr
+
+pytestmark = pytest.mark.both_apis
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def sessions(backend: SimpleNamespace, models: SimpleNamespace) -> Repository:
-    repository = Repository(models.Session, backend.service)
+def sessions(backend: SimpleNamespace, models: SimpleNamespace) -> Any:
+    repository = backend.repository(models.Session)
     for day in range(10):
         repository.put(
             models.Session(
@@ -26,7 +30,7 @@ def sessions(backend: SimpleNamespace, models: SimpleNamespace) -> Repository:
             )
         )
     repository.put(models.Session(user_id="u2", session_id="other", created_at=T0))
-    Repository(models.User, backend.service).create(
+    backend.repository(models.User).create(
         models.User(user_id="u1", email="u1@example.com", name="Ada")
     )
     return repository
@@ -113,3 +117,9 @@ def test_scan_returns_only_the_entity_including_parallel(sessions) -> None:
     everything = sorted(_ids(sessions.scan()))
     assert len(everything) == 11
     assert sorted(_ids(sessions.scan().parallel(3))) == everything
+
+
+def test_a_limit_bounds_a_parallel_scan_too(sessions) -> None:
+    assert len(list(sessions.scan().parallel(3).limit(4))) == 4
+    assert len(sessions.scan().parallel(3).limit(4).all()) == 4
+    assert sessions.scan().parallel(3).first() is not None

@@ -1,9 +1,10 @@
-"""Repository reads and writes, the same on every backend."""
+"""Repository reads and writes, the same on every backend and through both APIs."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -12,14 +13,15 @@ from tctf_dynamo import (
     ErrorCode,
     InvalidInputError,
     NotFoundError,
-    Repository,
     attr,
 )
 
+pytestmark = pytest.mark.both_apis
+
 
 @pytest.fixture
-def users(backend: SimpleNamespace, models: SimpleNamespace) -> Repository:
-    return Repository(models.User, backend.service)
+def users(backend: SimpleNamespace, models: SimpleNamespace) -> Any:
+    return backend.repository(models.User)
 
 
 def _user(models: SimpleNamespace, user_id: str = "u1", **fields: object):
@@ -140,7 +142,7 @@ def test_update_of_an_unknown_attribute_is_refused_before_sending(users, models)
 
 
 def test_sparse_index_holds_only_items_with_the_fields(backend, models) -> None:
-    orders = Repository(models.Order, backend.service)
+    orders = backend.repository(models.Order)
     placed = datetime(2024, 5, 1, tzinfo=UTC)
     orders.create(models.Order(user_id="u1", order_id="o1", status="OPEN", placed_at=placed))
     orders.create(models.Order(user_id="u1", order_id="o2"))
@@ -151,7 +153,7 @@ def test_sparse_index_holds_only_items_with_the_fields(backend, models) -> None:
 
 
 def test_upsert_creates_a_readable_entity(backend, models) -> None:
-    orders = Repository(models.Order, backend.service)
+    orders = backend.repository(models.Order)
     stored = orders.update({"user_id": "u9", "order_id": "o9"}, set={"total": 12}, upsert=True)
     assert stored.user_id == "u9" and stored.order_id == "o9"
     assert orders.get(user_id="u9", order_id="o9").total == 12

@@ -1,5 +1,6 @@
 """One unreadable item never breaks a partition: every read names it, and may skip it
-or hand it back raw (``on_invalid``), on every backend."""
+or hand it back raw (``on_invalid``), on every backend (repository reads and queries
+through both APIs)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import ErrorCode, InvalidInputError, InvalidItem, Repository, read_together
+from tctf_dynamo import ErrorCode, InvalidInputError, InvalidItem, read_together
 from tests.behaviour.conftest import require
 
 BAD_KEY = {"PK": "USER#u1", "SK": "ORDER#o2"}
@@ -18,14 +19,15 @@ BAD_KEY = {"PK": "USER#u1", "SK": "ORDER#o2"}
 @pytest.fixture
 def orders(backend: SimpleNamespace, models: SimpleNamespace) -> SimpleNamespace:
     """Three good orders and, between them, one an older model wrote (total is text)."""
-    repo = Repository(models.Order, backend.service)
+    repo = backend.repository(models.Order)
     for order_id in ("o1", "o3", "o4"):
         repo.put(models.Order(user_id="u1", order_id=order_id, total=Decimal(1)))
     bad = {**BAD_KEY, "_type": "Order", "user_id": "u1", "order_id": "o2", "total": "lots"}
-    backend.service.put_item(models.table, bad)
-    return SimpleNamespace(repo=repo, models=models, service=backend.service)
+    backend.sync.put_item(models.table, bad)
+    return SimpleNamespace(repo=repo, models=models, service=backend.service, sync=backend.sync)
 
 
+@pytest.mark.both_apis
 def test_the_error_names_the_table_and_the_key_but_no_other_value(orders: Any) -> None:
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.get(user_id="u1", order_id="o2")
@@ -38,12 +40,14 @@ def test_the_error_names_the_table_and_the_key_but_no_other_value(orders: Any) -
     assert "lots" not in error.message and "lots" not in str(error.details)
 
 
+@pytest.mark.both_apis
 def test_a_query_raises_by_default_and_names_the_item(orders: Any) -> None:
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.query(user_id="u1").all()
     assert raised.value.details["key"] == BAD_KEY
 
 
+@pytest.mark.both_apis
 def test_skipping_reads_the_rest_of_the_partition_and_reports_the_key(orders: Any) -> None:
     query = orders.repo.query(user_id="u1").on_invalid("skip")
     assert [order.order_id for order in query] == ["o1", "o3", "o4"]
@@ -57,6 +61,7 @@ def test_skipping_reads_the_rest_of_the_partition_and_reports_the_key(orders: An
     assert len(collection.items) == 3 and [i.key for i in collection.invalid] == [BAD_KEY]
 
 
+@pytest.mark.both_apis
 def test_raw_returns_the_stored_item_in_its_place(orders: Any) -> None:
     found = orders.repo.query(user_id="u1").on_invalid("raw").all()
     assert [type(item).__name__ for item in found] == ["Order", "InvalidItem", "Order", "Order"]
@@ -92,6 +97,7 @@ def test_read_together_takes_the_same_choice(backend: SimpleNamespace, orders: A
     assert isinstance(good, order) and isinstance(raw, InvalidItem) and raw.key == BAD_KEY
 
 
+@pytest.mark.both_apis
 def test_an_unknown_choice_is_refused(orders: Any) -> None:
     for read in (
         lambda: orders.repo.get(user_id="u1", order_id="o1", on_invalid="ignore"),
@@ -102,16 +108,17 @@ def test_an_unknown_choice_is_refused(orders: Any) -> None:
         assert raised.value.code is ErrorCode.INVALID_CONFIGURATION
 
 
+@pytest.mark.both_apis
 def test_a_write_whose_item_cannot_be_read_back_says_it_was_applied(orders: Any) -> None:
     key = {"PK": "USER#u1", "SK": "ORDER#o5"}
     lost = {**key, "_type": "Order", "user_id": "u1", "order_id": "o5", "status": "LOST"}
-    orders.service.put_item(orders.models.table, lost)
+    orders.sync.put_item(orders.models.table, lost)
     fields = {"user_id": "u1", "order_id": "o5"}
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.update(fields, set={"total": Decimal(5)}, idempotent=False)
     assert raised.value.details["applied"] is True and raised.value.details["key"] == key
-    assert orders.service.get_item(orders.models.table, key)["total"] == 5
+    assert orders.sync.get_item(orders.models.table, key)["total"] == 5
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.delete(fields)
     assert raised.value.details["applied"] is True
-    assert orders.service.get_item(orders.models.table, key) is None
+    assert orders.sync.get_item(orders.models.table, key) is None

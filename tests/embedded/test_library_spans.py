@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, UnitOfWork
+from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.observability import instrument, is_instrumented, uninstrument
 from tctf_dynamo.providers import EmbeddedProvider
 from tctf_dynamo.resilience import observers
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 
 table = Table("spans")
 
@@ -50,14 +52,21 @@ def service() -> DynamoDBService:
     return service
 
 
+@pytest.fixture(params=["sync", "async"])
+def accounts(request: pytest.FixtureRequest, service: DynamoDBService) -> Any:
+    """The repository of accounts through the sync or the async API (one backend)."""
+    if request.param == "sync":
+        return Repository(Account, service)
+    provider = ThreadedAsyncProvider(service.provider)
+    twin = AsyncDynamoDBService(provider, consumed_capacity=True)
+    return Blocking(AsyncRepository(Account, twin))
+
+
 def attributes(span: Any) -> dict[str, Any]:
     return dict(span.attributes)
 
 
-def test_a_repository_call_is_one_span_with_its_entity(
-    service: DynamoDBService, spans: Any
-) -> None:
-    accounts = Repository(Account, service)
+def test_a_repository_call_is_one_span_with_its_entity(accounts: Any, spans: Any) -> None:
     accounts.put(Account(account_id="a1"))
     spans.clear()
     assert accounts.get(account_id="a1") is not None
@@ -117,8 +126,7 @@ def test_a_bulk_job_is_one_span_over_every_chunk(service: DynamoDBService, spans
     assert attributes(span)["tctf_dynamo.operations"] == 3, "25 + 25 + 10 writes"
 
 
-def test_a_query_page_is_one_span(service: DynamoDBService, spans: Any) -> None:
-    accounts = Repository(Account, service)
+def test_a_query_page_is_one_span(accounts: Any, spans: Any) -> None:
     accounts.put(Account(account_id="a1"))
     spans.clear()
     assert len(accounts.query(account_id="a1").all()) == 1
@@ -127,8 +135,7 @@ def test_a_query_page_is_one_span(service: DynamoDBService, spans: Any) -> None:
     assert attributes(span)["tctf_dynamo.entity"] == "Account"
 
 
-def test_a_failed_operation_marks_its_span(service: DynamoDBService, spans: Any) -> None:
-    accounts = Repository(Account, service)
+def test_a_failed_operation_marks_its_span(accounts: Any, spans: Any) -> None:
     accounts.create(Account(account_id="a1"))
     spans.clear()
     with pytest.raises(DynamoDBServiceError) as caught:

@@ -4,6 +4,7 @@ Each test scripts the failures DynamoDB's callers meet (an answer lost after the
 was applied, a request lost before it arrived, a slow commit answered with
 TransactionInProgress) around the embedded backend, which honours ClientRequestToken as
 DynamoDB does, and checks what the caller is told against what the table holds.
+Repository calls are checked through the sync and the async API (``api``).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from tctf_dynamo import (
     TransientError,
     UnitOfWork,
 )
+from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers.errors import refusal, transport_failure
-from tests.aio_support import async_twin
+from tests.aio_support import Blocking, ThreadedAsyncProvider, async_twin
 
 table = Table("outcomes")
 
@@ -112,6 +114,9 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.now += seconds
 
+    async def sleep_async(self, seconds: float) -> None:
+        self.now += seconds
+
 
 @pytest.fixture
 def inner() -> Iterator[EmbeddedProvider]:
@@ -120,23 +125,46 @@ def inner() -> Iterator[EmbeddedProvider]:
         yield provider
 
 
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> str:
+    """The API repository calls go through."""
+    name: str = request.param
+    return name
+
+
 def scripted(
-    inner: EmbeddedProvider, script: dict[str, list[Step]], *, timeout: float = 30.0
-) -> tuple[DynamoDBService, Scripted]:
+    inner: EmbeddedProvider,
+    script: dict[str, list[Step]],
+    *,
+    timeout: float = 30.0,
+    api: str = "sync",
+) -> tuple[Any, Scripted]:
+    """A service over ``script``: a DynamoDBService, or for ``api="async"`` an
+    AsyncDynamoDBService behind ``Blocking`` (same options, same fake clock)."""
     provider = Scripted(inner, script)
     clock = FakeClock()
-    service = DynamoDBService(
-        provider,  # type: ignore[arg-type]
-        retry=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=1.0),
-        timeout=timeout,
-        sleep=clock.sleep,
-        clock=clock,
-    )
-    return service, provider
+    options: dict[str, Any] = {
+        "retry": RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=1.0),
+        "timeout": timeout,
+        "clock": clock,
+    }
+    if api == "async":
+        threaded = ThreadedAsyncProvider(provider)  # type: ignore[arg-type]
+        return Blocking(
+            AsyncDynamoDBService(threaded, sleep=clock.sleep_async, **options)
+        ), provider
+    return DynamoDBService(provider, sleep=clock.sleep, **options), provider  # type: ignore[arg-type]
+
+
+def repository(entity: type[Entity], service: Any) -> Any:
+    """The repository of ``entity`` in the API ``service`` speaks."""
+    if isinstance(service, Blocking):
+        return Blocking(AsyncRepository(entity, service.target))
+    return Repository(entity, service)
 
 
 @pytest.fixture(params=["sync", "async"])
-def api(request: pytest.FixtureRequest) -> Callable[[DynamoDBService], Any]:
+def plain_api(request: pytest.FixtureRequest) -> Callable[[DynamoDBService], Any]:
     """The plain-item API under test: the scripted service itself, or its async twin."""
     if request.param == "sync":
         return lambda service: service
@@ -179,10 +207,12 @@ def test_a_slow_unit_of_work_commit_is_awaited_and_reported_applied(
     assert balance(inner, "a") == Decimal("70")
 
 
-def test_a_slow_add_update_is_awaited_and_reported_applied(inner: EmbeddedProvider) -> None:
+def test_a_slow_add_update_is_awaited_and_reported_applied(
+    inner: EmbeddedProvider, api: str
+) -> None:
     fund(inner, "a", "100")
-    service, _ = scripted(inner, {"TransactWriteItems": list(SLOW_COMMIT)})
-    updated = Repository(Wallet, service).update({"wallet_id": "a"}, add={"balance": Decimal(5)})
+    service, _ = scripted(inner, {"TransactWriteItems": list(SLOW_COMMIT)}, api=api)
+    updated = repository(Wallet, service).update({"wallet_id": "a"}, add={"balance": Decimal(5)})
     assert updated.balance == Decimal("105")
     assert balance(inner, "a") == Decimal("105")
 
@@ -229,32 +259,34 @@ def test_settling_a_commit_that_never_arrived_applies_it_once(inner: EmbeddedPro
 
 
 def test_a_create_race_lost_after_an_ambiguous_attempt_is_unknown_not_success(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     def competitor_creates_an_equal_marker() -> None:
         Repository(Marker, truth(inner)).create(Marker(message_id="m1"))
 
-    service, _ = scripted(inner, {"PutItem": ["lost_before", competitor_creates_an_equal_marker]})
+    service, _ = scripted(
+        inner, {"PutItem": ["lost_before", competitor_creates_an_equal_marker]}, api=api
+    )
     with pytest.raises(OutcomeUnknownError) as caught:
-        Repository(Marker, service).create(Marker(message_id="m1"))
+        repository(Marker, service).create(Marker(message_id="m1"))
     assert caught.value.token is None
     assert caught.value.last_error.code is ErrorCode.CONDITION_FAILED
 
 
 def test_a_create_that_lost_no_attempt_reports_its_condition_failure(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     Repository(Marker, truth(inner)).create(Marker(message_id="m1"))
-    service, _ = scripted(inner, {"PutItem": ["throttle"]})
+    service, _ = scripted(inner, {"PutItem": ["throttle"]}, api=api)
     with pytest.raises(ConditionFailedError):
-        Repository(Marker, service).create(Marker(message_id="m1"))
+        repository(Marker, service).create(Marker(message_id="m1"))
 
 
 def test_a_create_whose_lost_attempt_was_not_applied_succeeds_on_resend(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
-    service, provider = scripted(inner, {"PutItem": ["lost_before"]})
-    Repository(Marker, service).create(Marker(message_id="m1"))
+    service, provider = scripted(inner, {"PutItem": ["lost_before"]}, api=api)
+    repository(Marker, service).create(Marker(message_id="m1"))
     assert provider.count("PutItem") == 2
     assert Repository(Marker, truth(inner)).get(message_id="m1") is not None
 
@@ -263,12 +295,12 @@ def test_a_create_whose_lost_attempt_was_not_applied_succeeds_on_resend(
 
 
 def test_a_committed_add_whose_read_back_fails_is_reported_applied(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     fund(inner, "a", "100")
-    service, _ = scripted(inner, {"GetItem": ["throttle"] * 50})
+    service, _ = scripted(inner, {"GetItem": ["throttle"] * 50}, api=api)
     with pytest.raises(ReadBackFailedError) as caught:
-        Repository(Wallet, service).update({"wallet_id": "a"}, add={"balance": Decimal(5)})
+        repository(Wallet, service).update({"wallet_id": "a"}, add={"balance": Decimal(5)})
     error = caught.value
     assert not isinstance(error, TransientError)
     assert error.applied is True and error.retryable is False
@@ -302,32 +334,34 @@ def test_replaying_a_committed_unit_with_its_caller_token_reports_success_once(
 
 
 def test_a_versioned_set_by_mapping_key_is_not_resent_after_a_lost_answer(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     fund(inner, "a", "100")
-    service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]})
+    service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]}, api=api)
     with pytest.raises(OutcomeUnknownError):
-        Repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
+        repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
     stored = Repository(Wallet, truth(inner)).get_or_raise(wallet_id="a")
     assert stored.version == 2  # created at 1, bumped once: the bump was not resent
     assert provider.count("UpdateItem") == 1
 
 
 def test_a_versioned_set_by_mapping_key_is_resent_after_a_failure_before_sending(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     fund(inner, "a", "100")
-    service, provider = scripted(inner, {"UpdateItem": ["throttle"]})
-    updated = Repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
+    service, provider = scripted(inner, {"UpdateItem": ["throttle"]}, api=api)
+    updated = repository(Wallet, service).update({"wallet_id": "a"}, set={"balance": Decimal(7)})
     assert updated.version == 2 and provider.count("UpdateItem") == 2
 
 
 # ------------------------------------------------------------ 6. no blind resend
 
 
-def test_a_plain_add_is_never_resent_after_a_lost_answer(inner: EmbeddedProvider, api: Any) -> None:
+def test_a_plain_add_is_never_resent_after_a_lost_answer(
+    inner: EmbeddedProvider, plain_api: Any
+) -> None:
     service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]})
-    service = api(service)
+    service = plain_api(service)
     truth(inner).put_item(table, {"PK": "COUNTER#c", "SK": "META", "n": 0})
     with pytest.raises(OutcomeUnknownError) as caught:
         service.update_item(table, {"PK": "COUNTER#c", "SK": "META"}, add={"n": 1})
@@ -338,12 +372,12 @@ def test_a_plain_add_is_never_resent_after_a_lost_answer(inner: EmbeddedProvider
 
 
 def test_an_add_without_a_token_is_never_resent_after_a_lost_answer(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, api: str
 ) -> None:
     fund(inner, "a", "100")
-    service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]})
+    service, provider = scripted(inner, {"UpdateItem": ["applied_then_lost"]}, api=api)
     with pytest.raises(OutcomeUnknownError):
-        Repository(Wallet, service).update(
+        repository(Wallet, service).update(
             {"wallet_id": "a"}, add={"balance": Decimal(5)}, idempotent=False
         )
     assert provider.count("UpdateItem") == 1
@@ -351,10 +385,10 @@ def test_an_add_without_a_token_is_never_resent_after_a_lost_answer(
 
 
 def test_a_plain_add_is_resent_after_a_failure_before_sending(
-    inner: EmbeddedProvider, api: Any
+    inner: EmbeddedProvider, plain_api: Any
 ) -> None:
     service, provider = scripted(inner, {"UpdateItem": ["throttle", "lost_before"]})
-    service = api(service)
+    service = plain_api(service)
     truth(inner).put_item(table, {"PK": "COUNTER#c", "SK": "META", "n": 0})
     with pytest.raises(OutcomeUnknownError):  # the reset may have come after DynamoDB read it
         service.update_item(table, {"PK": "COUNTER#c", "SK": "META"}, add={"n": 1})
@@ -362,10 +396,10 @@ def test_a_plain_add_is_resent_after_a_failure_before_sending(
 
 
 def test_an_unconditional_put_is_resent_and_reported_applied(
-    inner: EmbeddedProvider, api: Any
+    inner: EmbeddedProvider, plain_api: Any
 ) -> None:
     service, provider = scripted(inner, {"PutItem": ["applied_then_lost", "applied_then_lost"]})
-    service = api(service)
+    service = plain_api(service)
     service.put_item(table, {"PK": "P#1", "SK": "META", "v": 1})
     assert provider.count("PutItem") == 3
     assert truth(inner).get_item(table, {"PK": "P#1", "SK": "META"}) == {
@@ -376,10 +410,10 @@ def test_an_unconditional_put_is_resent_and_reported_applied(
 
 
 def test_an_operation_that_ends_in_doubt_is_never_a_transient_error(
-    inner: EmbeddedProvider, api: Any
+    inner: EmbeddedProvider, plain_api: Any
 ) -> None:
     service, _ = scripted(inner, {"PutItem": ["applied_then_lost"] * 3})
-    service = api(service)
+    service = plain_api(service)
     with pytest.raises(DynamoDBServiceError) as caught:
         service.put_item(table, {"PK": "P#1", "SK": "META"})
     assert caught.value.code is ErrorCode.OUTCOME_UNKNOWN

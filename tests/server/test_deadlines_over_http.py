@@ -15,6 +15,7 @@ deadline in wall time.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,8 +24,9 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import DynamoDBService, Entity, Repository, Table, UnitOfWork
+from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, TransientError
-from tests.aio_support import async_twin
+from tests.aio_support import Blocking, ThreadedAsyncProvider, async_twin
 from tests.faultproxy import HANG_AFTER, FaultProxy, ProxyMode
 
 pytestmark = pytest.mark.server
@@ -58,7 +60,7 @@ def _credentials() -> dict[str, str]:
     return {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}
 
 
-_OPENED: list[DynamoDBService] = []
+_OPENED: list[DynamoDBService | asyncio.Runner] = []
 
 
 @pytest.fixture(autouse=True)
@@ -115,6 +117,17 @@ def _repository(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> C
     return lambda: repository.get(ticket_id="t1")
 
 
+def _async_repository(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
+    provider = ThreadedAsyncProvider(_service(proxy, fast, SERVICE_TIMEOUT).provider)
+    twin = AsyncDynamoDBService(provider, timeout=SERVICE_TIMEOUT)
+    runner = asyncio.Runner()
+    _OPENED.append(runner)
+    repository = Blocking(AsyncRepository(Ticket, twin, timeout=timeout), runner)
+    if write:
+        return lambda: repository.put(Ticket(ticket_id="t7"))
+    return lambda: repository.get(ticket_id="t1")
+
+
 def _unit_of_work(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
     service = _service(proxy, fast, SERVICE_TIMEOUT)
 
@@ -141,6 +154,7 @@ ENTRY_POINTS: dict[str, Callable[[FaultProxy, bool, float, bool], Call]] = {
     "with_options": _with_options,
     "execute": _execute,
     "repository": _repository,
+    "async_repository": _async_repository,
     "unit_of_work": _unit_of_work,
 }
 WRITE_OPERATION = {"unit_of_work": "TransactWriteItems"}

@@ -3,12 +3,14 @@
 The proxy sits in front of moto server and keeps DynamoDB's ClientRequestToken rules
 (replay -> first answer, in flight -> TransactionInProgress), so a slow commit, a reset
 before or after forwarding and a lost answer happen on the wire as they do on AWS. What
-the caller is told is checked against what moto really stores.
+the caller is told is checked against what moto really stores. Repository calls are
+checked through the sync and the async API (``repository``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -27,8 +29,10 @@ from tctf_dynamo import (
     TransientError,
     UnitOfWork,
 )
+from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
-from tests.server.outcome_fixtures import SLOW_COMMIT, through, truth
+from tests.server.outcome_fixtures import PATIENT, SLOW_COMMIT, through, truth
 
 pytestmark = pytest.mark.server
 
@@ -67,6 +71,21 @@ def world(
     clean.close()
 
 
+@pytest.fixture(params=["sync", "async"])
+def repository(
+    request: pytest.FixtureRequest, world: SimpleNamespace
+) -> Iterator[Callable[[type[Entity]], Any]]:
+    """Repositories through the proxy, in the sync or the async API (same provider)."""
+    if request.param == "sync":
+        yield lambda entity: Repository(entity, world.service)
+        return
+    twin = AsyncDynamoDBService(
+        ThreadedAsyncProvider(world.service.provider), retry=PATIENT, timeout=6.0
+    )
+    with asyncio.Runner() as runner:
+        yield lambda entity: Blocking(AsyncRepository(entity, twin), runner)
+
+
 def balance(world: SimpleNamespace, wallet_id: str) -> Decimal:
     wallets = Repository(world.models.Wallet, world.clean)
     found: Decimal = wallets.get_or_raise(wallet_id=wallet_id, consistent=True).balance
@@ -88,10 +107,12 @@ def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace) ->
     assert balance(world, "a") == Decimal("70")
 
 
-def test_a_slow_add_update_is_awaited_not_reported_failed(world: SimpleNamespace) -> None:
+def test_a_slow_add_update_is_awaited_not_reported_failed(
+    world: SimpleNamespace, repository: Any
+) -> None:
     fund(world, "a", "100")
     world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
-    wallets = Repository(world.models.Wallet, world.service)
+    wallets = repository(world.models.Wallet)
     assert wallets.update({"wallet_id": "a"}, add={"balance": Decimal(5)}).balance == 105
     assert balance(world, "a") == Decimal("105")
 
@@ -114,7 +135,9 @@ def test_a_commit_in_doubt_at_the_deadline_is_unknown_and_settles(
     impatient.close()
 
 
-def test_a_lost_create_race_is_unknown_never_success(world: SimpleNamespace) -> None:
+def test_a_lost_create_race_is_unknown_never_success(
+    world: SimpleNamespace, repository: Any
+) -> None:
     Marker = world.models.Marker
     competitor = Repository(Marker, world.clean)
     raced = False
@@ -129,19 +152,18 @@ def test_a_lost_create_race_is_unknown_never_success(world: SimpleNamespace) -> 
 
     world.proxy.set_rule(competitor_wins_then_reset)
     with pytest.raises(OutcomeUnknownError) as caught:
-        Repository(Marker, world.service).create(Marker(message_id="m1"))
+        repository(Marker).create(Marker(message_id="m1"))
     assert caught.value.last_error.code is ErrorCode.CONDITION_FAILED
 
 
 def test_a_committed_add_whose_read_back_fails_is_reported_applied(
     world: SimpleNamespace,
+    repository: Any,
 ) -> None:
     fund(world, "a", "100")
     world.proxy.set_rule(lambda info: THROTTLE if info.operation == "GetItem" else None)
     with pytest.raises(ReadBackFailedError) as caught:
-        Repository(world.models.Wallet, world.service).update(
-            {"wallet_id": "a"}, add={"balance": Decimal(5)}
-        )
+        repository(world.models.Wallet).update({"wallet_id": "a"}, add={"balance": Decimal(5)})
     assert caught.value.applied is True and not isinstance(caught.value, TransientError)
     world.proxy.set_rule(None)
     assert balance(world, "a") == Decimal("105")
@@ -163,10 +185,11 @@ def test_a_caller_token_replay_of_a_timestamped_unit_reports_success(
 
 def test_a_versioned_set_by_key_is_not_resent_after_a_lost_answer(
     world: SimpleNamespace,
+    repository: Any,
 ) -> None:
     fund(world, "a", "100")
     world.proxy.fail_next("UpdateItem", RESET_AFTER)
-    wallets = Repository(world.models.Wallet, world.service)
+    wallets = repository(world.models.Wallet)
     with pytest.raises(OutcomeUnknownError):
         wallets.update({"wallet_id": "a"}, set={"balance": Decimal(7)})
     stored = Repository(world.models.Wallet, world.clean).get_or_raise(wallet_id="a")
