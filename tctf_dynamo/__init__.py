@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.aio.uow import AsyncUnitOfWork
     from tctf_dynamo.errors import (
         AccessDeniedError,
         CancellationReason,
@@ -79,6 +80,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncUnitOfWork",
     "Boto3Provider",
     "CancellationReason",
     "CircuitBreaker",
@@ -142,6 +144,7 @@ __all__ = [
 
 _HOMES: Final = {
     "AccessDeniedError": "tctf_dynamo.errors",
+    "AsyncUnitOfWork": "tctf_dynamo.aio.uow",
     "Boto3Provider": "tctf_dynamo.providers",
     "CancellationReason": "tctf_dynamo.errors",
     "CircuitBreaker": "tctf_dynamo.resilience",

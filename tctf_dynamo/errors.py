@@ -43,6 +43,7 @@ __all__ = [
     "ErrorCode",
     "InvalidInputError",
     "NotFoundError",
+    "OperationInterruptedError",
     "OperationTimeoutError",
     "OutcomeUnknownError",
     "ProviderError",
@@ -102,6 +103,7 @@ class ErrorCode(StrEnum):
     # what became of a write
     OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
     READ_BACK_FAILED = "READ_BACK_FAILED"
+    INTERRUPTED = "INTERRUPTED"
     # refusals by the backend
     ACCESS_DENIED = "ACCESS_DENIED"
     SERVICE_VALIDATION_FAILED = "SERVICE_VALIDATION_FAILED"
@@ -238,6 +240,13 @@ class OutcomeUnknownError(DynamoDBServiceError):
         self.request: dict[str, Any] | None = dict(request) if request is not None else None
 
 
+class OperationInterruptedError(DynamoDBServiceError):
+    """INTERRUPTED: the caller stopped the operation (a cancelled task, KeyboardInterrupt)
+    before this work was sent, or while its request may have been on its way (then it is
+    the ``last_error`` of an OUTCOME_UNKNOWN). Recorded, never raised: the interruption
+    itself propagates."""
+
+
 class ReadBackFailedError(DynamoDBServiceError):
     """The write was applied (``applied`` is True); reading the item back afterwards failed.
 
@@ -367,6 +376,7 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.ACCESS_DENIED: AccessDeniedError,
     ErrorCode.SERVICE_VALIDATION_FAILED: ServiceValidationError,
     ErrorCode.PROVIDER_ERROR: ProviderError,
+    ErrorCode.INTERRUPTED: OperationInterruptedError,
 }
 
 

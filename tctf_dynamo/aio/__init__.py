@@ -14,11 +14,14 @@ from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio.service import AsyncDynamoDBService
+    from tctf_dynamo.aio.uow import AsyncUnitOfWork, read_together
 
-__all__ = ["AsyncDynamoDBService"]
+__all__ = ["AsyncDynamoDBService", "AsyncUnitOfWork", "read_together"]
 
 _HOMES: Final = {
     "AsyncDynamoDBService": "tctf_dynamo.aio.service",
+    "AsyncUnitOfWork": "tctf_dynamo.aio.uow",
+    "read_together": "tctf_dynamo.aio.uow",
 }
 
 
