@@ -24,10 +24,14 @@ from tctf_dynamo import (
     Repository,
     Table,
     TransientError,
-    UnitOfWork,
+    UnitState,
 )
 from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
 from tests.server.outcome_fixtures import SLOW_COMMIT, through, truth
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+__all__ = ["units"]  # the fixture: units of work below run on both APIs
+Units = SyncUnits | AsyncUnits
 
 pytestmark = pytest.mark.server
 
@@ -78,10 +82,10 @@ def fund(world: SimpleNamespace, wallet_id: str, amount: str) -> None:
     )
 
 
-def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace) -> None:
+def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace, units: Units) -> None:
     fund(world, "a", "100")
     world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
-    with UnitOfWork(world.service) as uow:
+    with units.unit(world.service) as uow:
         uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     assert world.proxy.stats("TransactWriteItems").in_progress >= 1
     assert balance(world, "a") == Decimal("70")
@@ -95,20 +99,28 @@ def test_a_slow_add_update_is_awaited_not_reported_failed(world: SimpleNamespace
     assert balance(world, "a") == Decimal("105")
 
 
+@pytest.mark.parametrize("settle_by", ["service.settle", "commit again"])
 def test_a_commit_in_doubt_at_the_deadline_is_unknown_and_settles(
-    world: SimpleNamespace, fault_proxy: FaultProxy
+    world: SimpleNamespace, fault_proxy: FaultProxy, units: Units, settle_by: str
 ) -> None:
     fund(world, "a", "100")
     impatient = through(fault_proxy.endpoint, timeout=0.9)
     fault_proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
-    uow = UnitOfWork(impatient, client_request_token="order-http-1")
+    uow = units.unit(impatient, client_request_token="order-http-1")
     uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     with pytest.raises(OutcomeUnknownError) as caught:
         uow.commit()
     assert not isinstance(caught.value, TransientError)
     assert caught.value.token == "order-http-1"
+    assert uow.state is UnitState.UNKNOWN and uow.error is caught.value
     fault_proxy.wait_idle(10)  # the held commit lands
-    assert world.service.settle(caught.value) is True
+    if settle_by == "service.settle":
+        assert world.service.settle(caught.value) is True
+    else:  # the unit replays its identical request: DynamoDB answers the first answer
+        replayed = fault_proxy.stats("TransactWriteItems").replayed
+        assert all(result.applied for result in uow.commit())
+        assert uow.state is UnitState.COMMITTED
+        assert fault_proxy.stats("TransactWriteItems").replayed == replayed + 1
     assert balance(world, "a") == Decimal("70")  # once
     impatient.close()
 
@@ -147,13 +159,13 @@ def test_a_committed_add_whose_read_back_fails_is_reported_applied(
 
 
 def test_a_caller_token_replay_of_a_timestamped_unit_reports_success(
-    world: SimpleNamespace,
+    world: SimpleNamespace, units: Units
 ) -> None:
     Account = world.models.Account
     Repository(Account, world.clean).create(Account(account_id="acc"))
     placed_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     for _ in range(2):
-        with UnitOfWork(world.service, client_request_token="order-99", now=placed_at) as uow:
+        with units.unit(world.service, client_request_token="order-99", now=placed_at) as uow:
             uow.update(Account, {"account_id": "acc"}, add={"credits": 5})
     assert world.proxy.stats("TransactWriteItems").replayed == 1
     stored = Repository(Account, world.clean).get_or_raise(account_id="acc", consistent=True)
