@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import AsyncUnitOfWork, EmbeddedProvider, RecordingProvider, RetryPolicy, Table
+from tctf_dynamo import (
+    AsyncUnitOfWork,
+    DynamoDBService,
+    EmbeddedProvider,
+    RecordingProvider,
+    RetryPolicy,
+    Table,
+    UnitOfWork,
+)
 from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.errors import (
     ErrorCode,
@@ -237,3 +245,39 @@ def test_a_cancellation_inside_the_block_sends_nothing() -> None:
         assert "TransactWriteItems" not in recording.operations
 
     asyncio.run(scenario())
+
+
+class Interrupting:
+    """A blocking provider: the first TransactWriteItems is forwarded, then the caller is
+    interrupted (``KeyboardInterrupt``) before the answer comes back."""
+
+    def __init__(self, inner: RecordingProvider) -> None:
+        self.inner = inner
+        self.interrupt = True
+
+    def call(self, operation: str, request: Request) -> Response:
+        response = self.inner.call(operation, request)
+        if operation == "TransactWriteItems" and self.interrupt:
+            self.interrupt = False
+            raise KeyboardInterrupt
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_blocking_commit_interrupted_in_flight_follows_the_same_rule() -> None:
+    recording = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(Interrupting(recording), retry=FAST, sleep=lambda _s: None)
+    service.create_table(table)
+    uow = UnitOfWork(service, client_request_token="order-7")
+    uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(5)}, upsert=True)
+    with pytest.raises(KeyboardInterrupt):
+        uow.commit()
+    assert uow.state is UnitState.UNKNOWN
+    assert isinstance(uow.error, OutcomeUnknownError) and uow.error.token == "order-7"
+    uow.commit()  # the replay: DynamoDB answers the first answer, nothing applies twice
+    assert uow.state is UnitState.COMMITTED
+    first, replay = recording.requests("TransactWriteItems")
+    assert first == replay
+    assert _wallet(recording, "u1")["balance"] == {"N": "5"}  # type: ignore[index]
