@@ -37,6 +37,7 @@ from tctf_dynamo.errors import DynamoDBServiceError, TransientError, Unprocessed
 from tctf_dynamo.limits import MAX_BATCH_WRITE_ITEMS
 from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import UnprocessedItems, publish
+from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.sending import plan_program
 from tctf_dynamo.transactions import ItemIdentity, action_identity
 from tctf_dynamo.uow._intents import Intent, IntentResult
@@ -110,6 +111,13 @@ def _bulk_program(
     """BatchWriteItem the unconditional puts and deletes, 25 a request, ``max_workers``
     requests at once; entries handed back unprocessed are judged by the batch rules
     (:func:`~tctf_dynamo.batch._schedule.judge`) and resent after a backoff."""
+    with scope("bulk.BatchWriteItem", entries=len(intents)):  # the span bulk jobs have
+        yield from _bulk_rounds(service, intents, settled)
+
+
+def _bulk_rounds(
+    service: ServiceCore, intents: Sequence[Intent], settled: Settled
+) -> Program[None]:
     by_index = {intent.index: intent for intent in intents}
     queue = [_entry(intent) for intent in intents]
     policy = service.pipeline.retry_policy
