@@ -53,17 +53,11 @@ from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.policy import RetryPolicy
 from tctf_dynamo.resilience.retry import CallContext, retrying
 
-__all__ = ["BreakerStep", "ResiliencePipeline", "breaker_state", "sending"]
+__all__ = ["BreakerStep", "ResiliencePipeline", "breaker_state"]
 
 T = TypeVar("T")
 _SHORTEST_ATTEMPT = 0.001
 """A socket timeout of zero would mean "do not block" rather than "no time left"."""
-
-
-def sending(operation: str, request: Request, timeout: float | None) -> Program[Response]:
-    """One attempt that sends ``request`` as it is: the :class:`Send` effect."""
-    response: Response = yield Send(operation, request, timeout)
-    return response
 
 
 @attrs.frozen(slots=True)
@@ -118,14 +112,15 @@ class ResiliencePipeline:
     def program(
         self,
         operation: str,
-        attempt: Callable[[float], Program[T]],
+        attempt: Callable[[float], Program[T] | Send],
         *,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         table: str | None = None,
     ) -> Program[T]:
-        """Breaker, retries and deadline around ``attempt(socket_timeout)``, a program
-        reported to the span observer and the event sink when either is set."""
+        """Breaker, retries and deadline around ``attempt(socket_timeout)`` (a program, or
+        a bare ``Send``), a program reported to the span observer and the event sink when
+        either is set."""
         policy = retry if retry is not None else self.retry_policy
         observer = current_observer()
         if observer is None and self.events is None:
@@ -146,7 +141,7 @@ class ResiliencePipeline:
             table = request["TableName"]
         return self.program(
             operation,
-            lambda budget: sending(operation, request, budget),
+            lambda budget: Send(operation, request, budget),
             retry=retry,
             timeout=timeout,
             table=table,
@@ -201,7 +196,7 @@ class ResiliencePipeline:
     def _guarded(
         self,
         operation: str,
-        attempt: Callable[[float], Program[T]],
+        attempt: Callable[[float], Program[T] | Send],
         policy: RetryPolicy,
         timeout: float | None,
         *,
@@ -251,7 +246,7 @@ class ResiliencePipeline:
     def _observed(
         self,
         operation: str,
-        attempt: Callable[[float], Program[T]],
+        attempt: Callable[[float], Program[T] | Send],
         policy: RetryPolicy,
         timeout: float | None,
         *,

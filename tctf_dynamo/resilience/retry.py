@@ -34,7 +34,7 @@ from typing import TypeVar
 
 import attrs
 
-from tctf_dynamo.core.program import Program, Sleep, run
+from tctf_dynamo.core.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -100,7 +100,7 @@ def _called(attempt: Callable[[], T]) -> Program[T]:
 
 
 def retrying(
-    attempt: Callable[[], Program[T]],
+    attempt: Callable[[], Program[T] | Send],
     *,
     policy: RetryPolicy,
     deadline: Deadline,
@@ -109,7 +109,8 @@ def retrying(
     events: EventSink | None = None,
     invocation: Invocation | None = None,
 ) -> Program[T]:
-    """The retry loop as a program: run ``attempt()`` until it succeeds, fails for good,
+    """The retry loop as a program: run ``attempt()`` (a program, or a bare
+    :class:`~tctf_dynamo.core.program.Send`) until it succeeds, fails for good,
     runs out of attempts or time, yielding :class:`~tctf_dynamo.core.program.Sleep` for
     each backoff.
 
@@ -132,7 +133,11 @@ def retrying(
             attempts += 1
             invocation.attempt = attempts
             try:
-                return (yield from attempt())
+                step = attempt()
+                if isinstance(step, Send):  # a bare send needs no generator of its own
+                    response: T = yield step
+                    return response
+                return (yield from step)
             except DynamoDBServiceError as error:
                 last = error
                 if classify(error).patient:
