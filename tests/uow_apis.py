@@ -10,8 +10,9 @@ Setup and checks stay on the blocking service; only the unit of work changes API
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -49,6 +50,9 @@ def async_twin(service: DynamoDBService) -> AsyncDynamoDBService:
 class SyncUnits:
     name = "sync"
 
+    def close(self) -> None:
+        pass
+
     def unit(self, service: DynamoDBService, **options: Any) -> Any:
         return UnitOfWork(service, **options)
 
@@ -63,6 +67,10 @@ class AsyncUnits:
 
     def __init__(self) -> None:
         self._twins: dict[int, tuple[DynamoDBService, AsyncDynamoDBService]] = {}
+        self._runner = asyncio.Runner()  # one event loop for every unit of this test
+
+    def close(self) -> None:
+        self._runner.close()
 
     def twin(self, service: DynamoDBService) -> AsyncDynamoDBService:
         known = self._twins.get(id(service))
@@ -72,19 +80,20 @@ class AsyncUnits:
         return known[1]
 
     def unit(self, service: DynamoDBService, **options: Any) -> Any:
-        return Blocking(AsyncUnitOfWork(self.twin(service), **options))
+        return Blocking(AsyncUnitOfWork(self.twin(service), **options), self._runner)
 
     def read_together(
         self, service: DynamoDBService, keys: Sequence[Any], **options: Any
     ) -> list[Any]:
-        result: list[Any] = Blocking(None).run(
+        result: list[Any] = Blocking(None, self._runner).run(
             read_together_async(self.twin(service), keys, **options)
         )
         return result
 
 
 @pytest.fixture(params=[SyncUnits, AsyncUnits], ids=["sync", "async"])
-def units(request: pytest.FixtureRequest) -> SyncUnits | AsyncUnits:
+def units(request: pytest.FixtureRequest) -> Iterator[SyncUnits | AsyncUnits]:
     """The API a test's units of work use; the test body is the same for both."""
     api: SyncUnits | AsyncUnits = request.param()
-    return api
+    yield api
+    api.close()
