@@ -188,11 +188,14 @@ def test_a_commit_cancelled_in_its_backoff_is_judged_by_the_outcome_rules(
     asyncio.run(scenario())
 
 
-def test_a_cancelled_separate_commit_reports_each_intent() -> None:
-    """atomic=False: the batched puts went through, the create was in flight (unknown),
-    the update never left (not applied); the report says exactly that."""
+@pytest.mark.parametrize("held", ["BatchWriteItem", "PutItem"])
+def test_a_cancelled_separate_commit_reports_each_intent(held: str) -> None:
+    """atomic=False: the batched puts go first, then the create, then the update (one at
+    a time). Cancelled while ``held`` is in flight (it reached the table, its answer did
+    not come back): what went before is applied, ``held`` is unknown, the rest was never
+    sent; the report says exactly that, and the table agrees."""
     recording = RecordingProvider(EmbeddedProvider())
-    gate = Gate(recording, "PutItem", applied=True)
+    gate = Gate(recording, held, applied=True)
 
     async def scenario() -> None:
         service = await _setup(gate, max_workers=1)
@@ -206,18 +209,22 @@ def test_a_cancelled_separate_commit_reports_each_intent() -> None:
         assert uow.state is UnitState.FAILED
         error = uow.error
         assert isinstance(error, UnprocessedItemsError)
-        assert [(r.index, r.outcome) for r in error.unprocessed] == [
-            (2, "unknown"),
-            (3, "not_applied"),
-        ]
-        assert error.details["unknown_indexes"] == [2]
-        unknown, never_sent = error.unprocessed
-        assert unknown.error.code is ErrorCode.OUTCOME_UNKNOWN
-        assert unknown.error.details["operation"] == "PutItem"
-        assert never_sent.error.code is ErrorCode.INTERRUPTED
-        # the truth, read from the table
+        unknown = [0, 1] if held == "BatchWriteItem" else [2]
+        never_sent = [2, 3] if held == "BatchWriteItem" else [3]
+        assert [(r.index, r.outcome) for r in error.unprocessed] == sorted(
+            [(i, "unknown") for i in unknown] + [(i, "not_applied") for i in never_sent]
+        )
+        assert error.details["unknown_indexes"] == unknown
+        for result in error.unprocessed:
+            assert result.error is not None
+            if result.index in unknown:
+                assert result.error.code is ErrorCode.OUTCOME_UNKNOWN
+                assert result.error.details["operation"] == held
+            else:
+                assert result.error.code is ErrorCode.INTERRUPTED
+        # the truth, read from the table: the unknown ones did arrive (settle by reading)
         assert _wallet(recording, "p1") is not None and _wallet(recording, "p2") is not None
-        assert _wallet(recording, "c1") is not None  # the create did arrive: settle by reading
+        assert (_wallet(recording, "c1") is not None) is (held == "PutItem")
         assert _wallet(recording, "s1") is None
         assert "UpdateItem" not in recording.operations
 
