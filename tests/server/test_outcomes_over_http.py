@@ -8,6 +8,7 @@ the caller is told is checked against what moto really stores.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import (
+    AsyncUnitOfWork,
     Entity,
     ErrorCode,
     OutcomeUnknownError,
@@ -28,7 +30,7 @@ from tctf_dynamo import (
 )
 from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
 from tests.server.outcome_fixtures import SLOW_COMMIT, through, truth
-from tests.uow_apis import AsyncUnits, SyncUnits, units
+from tests.uow_apis import AsyncUnits, SyncUnits, async_twin, units
 
 __all__ = ["units"]  # the fixture: units of work below run on both APIs
 Units = SyncUnits | AsyncUnits
@@ -194,3 +196,35 @@ def test_a_plain_add_is_never_resent_after_a_lost_answer(world: SimpleNamespace)
     assert world.proxy.stats("UpdateItem").arrived == 1
     stored = world.clean.get_item(world.models.table, key, consistent=True)
     assert stored is not None and stored["n"] == 1
+
+
+def test_a_commit_cancelled_in_flight_is_unknown_and_its_replay_applies_once(
+    world: SimpleNamespace,
+) -> None:
+    """An async commit whose task is cancelled while the proxy holds its request: the unit
+    is UNKNOWN with its token; once the held request commits, committing the unit again
+    replays it (the proxy answers the first answer) and the wallet is debited once."""
+    fund(world, "a", "100")
+    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    service = async_twin(world.service)
+
+    async def scenario() -> None:
+        uow = AsyncUnitOfWork(service, client_request_token="order-cancel-1")
+        uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+        task = asyncio.create_task(uow.commit())
+        while world.proxy.stats("TransactWriteItems").arrived == 0:
+            await asyncio.sleep(0.01)  # until the request is on the wire
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert uow.state is UnitState.UNKNOWN
+        assert isinstance(uow.error, OutcomeUnknownError)
+        assert uow.error.token == "order-cancel-1"
+        assert uow.error.last_error.code is ErrorCode.INTERRUPTED
+        await asyncio.to_thread(world.proxy.wait_idle, 10)  # the held commit lands
+        assert all(result.applied for result in await uow.commit())
+        assert uow.state is UnitState.COMMITTED
+
+    asyncio.run(scenario())
+    assert world.proxy.stats("TransactWriteItems").replayed == 1
+    assert balance(world, "a") == Decimal("70")  # once
