@@ -288,3 +288,44 @@ def test_a_blocking_commit_interrupted_in_flight_follows_the_same_rule() -> None
     first, replay = recording.requests("TransactWriteItems")
     assert first == replay
     assert _wallet(recording, "u1")["balance"] == {"N": "5"}  # type: ignore[index]
+
+
+class InterruptingUpdate:
+    """A blocking provider: the first UpdateItem is forwarded, then KeyboardInterrupt."""
+
+    def __init__(self, inner: RecordingProvider) -> None:
+        self.inner = inner
+        self.interrupt = True
+
+    def call(self, operation: str, request: Request) -> Response:
+        response = self.inner.call(operation, request)
+        if operation == "UpdateItem" and self.interrupt:
+            self.interrupt = False
+            raise KeyboardInterrupt
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_blocking_separate_commit_interrupted_reports_each_intent() -> None:
+    recording = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(
+        InterruptingUpdate(recording), retry=FAST, sleep=lambda _s: None, max_workers=1
+    )
+    service.create_table(table)
+    uow = UnitOfWork(service, atomic=False)
+    uow.put(Wallet(user_id="p1"))
+    uow.update(Wallet, {"user_id": "s1"}, set={"balance": Decimal(3)}, upsert=True)
+    uow.create(Wallet(user_id="c1"))
+    with pytest.raises(KeyboardInterrupt):
+        uow.commit()
+    assert uow.state is UnitState.FAILED
+    assert isinstance(uow.error, UnprocessedItemsError)
+    assert [(r.index, r.outcome) for r in uow.error.unprocessed] == [
+        (1, "unknown"),
+        (2, "not_applied"),
+    ]
+    assert _wallet(recording, "p1") is not None
+    assert _wallet(recording, "s1") is not None  # it arrived: the unknown was applied
+    assert _wallet(recording, "c1") is None and "PutItem" not in recording.operations
