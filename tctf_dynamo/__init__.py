@@ -15,6 +15,7 @@ from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio import AsyncQuery, AsyncRepository
+    from tctf_dynamo.aio.uow import AsyncUnitOfWork
     from tctf_dynamo.errors import (
         AccessDeniedError,
         CancellationReason,
@@ -84,6 +85,7 @@ __all__ = [
     "AsyncDynamoDBStateStore",
     "AsyncQuery",
     "AsyncRepository",
+    "AsyncUnitOfWork",
     "Boto3Provider",
     "CancellationReason",
     "CircuitBreaker",
@@ -150,6 +152,7 @@ _HOMES: Final = {
     "AsyncDynamoDBStateStore": "tctf_dynamo.resilience",
     "AsyncQuery": "tctf_dynamo.aio.query",
     "AsyncRepository": "tctf_dynamo.aio.repository",
+    "AsyncUnitOfWork": "tctf_dynamo.aio.uow",
     "Boto3Provider": "tctf_dynamo.providers",
     "CancellationReason": "tctf_dynamo.errors",
     "CircuitBreaker": "tctf_dynamo.resilience",

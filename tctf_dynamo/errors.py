@@ -45,6 +45,7 @@ __all__ = [
     "ErrorCode",
     "InvalidInputError",
     "NotFoundError",
+    "OperationInterruptedError",
     "OperationTimeoutError",
     "OutcomeUnknownError",
     "ProviderError",
@@ -104,6 +105,7 @@ class ErrorCode(StrEnum):
     # what became of a write
     OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
     READ_BACK_FAILED = "READ_BACK_FAILED"
+    INTERRUPTED = "INTERRUPTED"
     # refusals by the backend
     ACCESS_DENIED = "ACCESS_DENIED"
     SERVICE_VALIDATION_FAILED = "SERVICE_VALIDATION_FAILED"
@@ -239,6 +241,13 @@ class OutcomeUnknownError(DynamoDBServiceError):
         self.token = token
         self.settle = settle
         self.request: dict[str, Any] | None = dict(request) if request is not None else None
+
+
+class OperationInterruptedError(DynamoDBServiceError):
+    """INTERRUPTED: the caller stopped the operation (a cancelled task, KeyboardInterrupt)
+    before this work was sent, or while its request may have been on its way (then it is
+    the ``last_error`` of an OUTCOME_UNKNOWN). Recorded, never raised: the interruption
+    itself propagates."""
 
 
 class ReadBackFailedError(DynamoDBServiceError):
@@ -383,6 +392,7 @@ _CATEGORY_BY_CODE: dict[ErrorCode, type[DynamoDBServiceError]] = {
     ErrorCode.SERVICE_VALIDATION_FAILED: ServiceValidationError,
     ErrorCode.IDEMPOTENT_PARAMETER_MISMATCH: ServiceValidationError,
     ErrorCode.PROVIDER_ERROR: ProviderError,
+    ErrorCode.INTERRUPTED: OperationInterruptedError,
 }
 
 _EXPLANATIONS: dict[ErrorCode, str] = {

@@ -116,6 +116,9 @@ class Blocking:
     def __iter__(self) -> Iterator[Any]:
         return self._iterate(aiter(self._target))
 
+    def __len__(self) -> int:
+        return len(self._target)
+
     def __enter__(self) -> Self:
         if hasattr(self._target, "__aenter__"):
             self.run(self._target.__aenter__())

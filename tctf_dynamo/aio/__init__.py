@@ -16,13 +16,22 @@ if TYPE_CHECKING:
     from tctf_dynamo.aio.query import AsyncQuery
     from tctf_dynamo.aio.repository import AsyncRepository
     from tctf_dynamo.aio.service import AsyncDynamoDBService
+    from tctf_dynamo.aio.uow import AsyncUnitOfWork, read_together
 
-__all__ = ["AsyncDynamoDBService", "AsyncQuery", "AsyncRepository"]
+__all__ = [
+    "AsyncDynamoDBService",
+    "AsyncQuery",
+    "AsyncRepository",
+    "AsyncUnitOfWork",
+    "read_together",
+]
 
 _HOMES: Final = {
     "AsyncDynamoDBService": "tctf_dynamo.aio.service",
     "AsyncQuery": "tctf_dynamo.aio.query",
     "AsyncRepository": "tctf_dynamo.aio.repository",
+    "AsyncUnitOfWork": "tctf_dynamo.aio.uow",
+    "read_together": "tctf_dynamo.aio.uow",
 }
 
 

@@ -14,99 +14,204 @@ Every intent ends applied or failed with its error; nothing is dropped. The erro
 i.e. when committing the failed intents again may succeed. Intents that
 were not applied are collected into one :class:`~tctf_dynamo.errors.UnprocessedItemsError`
 whose ``unprocessed`` lists them, each with the error that stopped it.
+
+The whole commit is one program (:mod:`tctf_dynamo.core.program`), so both APIs send the
+same requests. Each intent's result is recorded in ``settled`` as soon as it is known,
+so an interruption (a cancelled task, KeyboardInterrupt) between or during requests is
+reported exactly: :func:`interrupted_report` lists each intent as applied, not applied
+(INTERRUPTED: never sent, or handed back unprocessed) or unknown (its request may have
+reached DynamoDB: OUTCOME_UNKNOWN, with the token when it has one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.errors import DynamoDBServiceError, OutcomeUnknownError, UnprocessedItemsError
-from tctf_dynamo.outcomes import Idempotency, unknown
-from tctf_dynamo.sending import send_plan
+from tctf_dynamo.batch._entries import Entry
+from tctf_dynamo.batch._schedule import judge
+from tctf_dynamo.core.concurrency import Concurrently
+from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
+from tctf_dynamo.core.program import Program, Sleep
+from tctf_dynamo.errors import DynamoDBServiceError, TransientError, UnprocessedItemsError
+from tctf_dynamo.limits import MAX_BATCH_WRITE_ITEMS
+from tctf_dynamo.outcomes import Idempotency
+from tctf_dynamo.resilience import UnprocessedItems, publish
+from tctf_dynamo.resilience.observers import scope
+from tctf_dynamo.sending import plan_program
 from tctf_dynamo.transactions import ItemIdentity, action_identity
 from tctf_dynamo.uow._intents import Intent, IntentResult
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.core.service_core import ServiceCore
 
-__all__ = ["send_separately"]
+__all__ = ["interrupted_report", "send_separately_program"]
+
+Settled = dict[int, IntentResult]
 
 
-def send_separately(service: DynamoDBService, intents: Sequence[Intent]) -> list[IntentResult]:
-    """Apply every intent; return their results in order or raise with those not applied."""
+def send_separately_program(
+    service: ServiceCore, intents: Sequence[Intent], settled: Settled
+) -> Program[list[IntentResult]]:
+    """Apply every intent; return their results in order or raise with those not applied.
+
+    ``settled`` receives each intent's result as soon as it is known.
+    """
     bulk = [intent for intent in intents if _batchable(intent)]
     single = [intent for intent in intents if not _batchable(intent)]
-    results = _send_bulk(service, bulk) if bulk else []
+    if bulk:
+        yield from _bulk_program(service, bulk, settled)
     if single:
-        workers = min(service.max_workers, len(single))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results.extend(pool.map(lambda intent: _send_one(service, intent), single))
-    results.sort(key=lambda result: result.index)
+        programs = [_single_program(service, intent, settled) for intent in single]
+        yield Concurrently(service, programs, service.max_workers)
+    results = [settled[intent.index] for intent in intents]
     failed = [result for result in results if not result.applied]
     if failed:
         raise _not_applied(failed, len(results))
     return results
 
 
+def interrupted_report(intents: Sequence[Intent], settled: Settled) -> UnprocessedItemsError | None:
+    """After an interruption: the intents not confirmed applied (those without a result
+    were never sent, or were handed back unprocessed), or None if all were applied."""
+    never_sent = interrupted("UnitOfWork.commit")
+    results = [
+        settled.get(intent.index) or IntentResult.of(intent, applied=False, error=never_sent)
+        for intent in intents
+    ]
+    failed = [result for result in results if not result.applied]
+    return _not_applied(failed, len(results)) if failed else None
+
+
 def _batchable(intent: Intent) -> bool:
     return intent.operation in ("Put", "Delete") and not intent.is_conditional
 
 
-def _send_bulk(service: DynamoDBService, intents: Sequence[Intent]) -> list[IntentResult]:
-    """BatchWriteItem the unconditional puts and deletes; map what failed back to intents."""
-    from tctf_dynamo.batch import bulk_write
-
-    for intent in intents:  # key schemas from the definitions: no DescribeTable needed
-        service.key_schema(intent.plan.entity.__entity_meta__.table)  # type: ignore[union-attr]
-    puts = [(i.plan.table_name, i.plan.body["Item"]) for i in intents if i.operation == "Put"]
-    deletes = [(i.plan.table_name, i.plan.body["Key"]) for i in intents if i.operation == "Delete"]
+def _single_program(service: ServiceCore, intent: Intent, settled: Settled) -> Program[None]:
+    """One intent by the route its kind needs (:func:`~tctf_dynamo.sending.plan_program`)."""
+    watch = WriteWatch()
     try:
-        bulk_write(
-            service, puts=puts, deletes=deletes, max_workers=service.max_workers, validate=False
+        yield from watching(plan_program(service, intent.plan), watch)
+    except DynamoDBServiceError as error:
+        settled[intent.index] = IntentResult.of(intent, applied=False, error=error)
+        return
+    except BaseException:
+        last = watch.last
+        by_token = last is not None and last.operation == "TransactWriteItems"
+        doubt = watch.outcome(Idempotency.BY_TOKEN if by_token else intent.plan.idempotency)
+        if doubt is not None:
+            settled[intent.index] = IntentResult.of(intent, applied=False, error=doubt)
+        raise
+    settled[intent.index] = IntentResult.of(intent)
+
+
+def _bulk_program(
+    service: ServiceCore, intents: Sequence[Intent], settled: Settled
+) -> Program[None]:
+    """BatchWriteItem the unconditional puts and deletes, 25 a request, ``max_workers``
+    requests at once; entries handed back unprocessed are judged by the batch rules
+    (:func:`~tctf_dynamo.batch._schedule.judge`) and resent after a backoff."""
+    with scope("bulk.BatchWriteItem", entries=len(intents)):  # the span bulk jobs have
+        yield from _bulk_rounds(service, intents, settled)
+
+
+def _bulk_rounds(
+    service: ServiceCore, intents: Sequence[Intent], settled: Settled
+) -> Program[None]:
+    by_index = {intent.index: intent for intent in intents}
+    queue = [_entry(intent) for intent in intents]
+    policy = service.pipeline.retry_policy
+    while queue:
+        chunks = [
+            queue[start : start + MAX_BATCH_WRITE_ITEMS]
+            for start in range(0, len(queue), MAX_BATCH_WRITE_ITEMS)
+        ]
+        programs = [_chunk_program(service, chunk, by_index, settled) for chunk in chunks]
+        answers: list[list[Entry] | DynamoDBServiceError] = yield Concurrently(
+            service, programs, service.max_workers
         )
-    except UnprocessedItemsError as error:
-        left = _identities(error.unprocessed, intents)
-        in_doubt = _identities(error.unknown, intents)
-        not_done, doubt = _bulk_errors(error)
-        results = []
-        for i in intents:
-            if i.identity in in_doubt:
-                results.append(IntentResult.of(i, applied=False, error=doubt))
-            elif i.identity in left:
-                results.append(IntentResult.of(i, applied=False, error=not_done))
-            else:
-                results.append(IntentResult.of(i))
-        return results
-    except DynamoDBServiceError as error:
-        # raised before any request was sent (a bulk job reports failures once sending
-        # has begun as UnprocessedItemsError): nothing was applied
-        return [IntentResult.of(i, applied=False, error=error) for i in intents]
-    return [IntentResult.of(i) for i in intents]
+        queue, strikes, stop = [], 0, None
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if isinstance(answer, DynamoDBServiceError):
+                if not isinstance(answer, TransientError):
+                    stop = answer
+                continue
+            verdict = judge(chunk, answer, policy.max_attempts)
+            queue.extend(verdict.retry)
+            strikes = max(strikes, verdict.worst_strikes)
+            _give_up(verdict.given_up, by_index, settled)
+        if stop is not None:  # a refusal that would refuse the rest too: send nothing more
+            for entry in queue:
+                settled[entry.index] = IntentResult.of(
+                    by_index[entry.index], applied=False, error=stop
+                )
+            return
+        if queue:
+            yield Sleep(policy.backoff(max(1, strikes), service.random))
 
 
-def _bulk_errors(
-    error: UnprocessedItemsError,
-) -> tuple[DynamoDBServiceError, DynamoDBServiceError]:
-    """The error of an intent the bulk job did not apply, and of one it left in doubt.
-
-    An intent in doubt always carries an OUTCOME_UNKNOWN error (the job's own cause when
-    it is one); one not applied never does, so ``IntentResult.outcome`` tells them apart.
-    """
-    cause = error.__cause__ if isinstance(error.__cause__, DynamoDBServiceError) else None
-    if isinstance(cause, OutcomeUnknownError):
-        return cause.last_error, cause
-    last = cause or error
-    return last, unknown(Idempotency.NATURAL, None, "BatchWriteItem", last)
+def _entry(intent: Intent) -> Entry:
+    plan = intent.plan
+    if intent.operation == "Put":
+        body: dict[str, Any] = {"PutRequest": {"Item": plan.body["Item"]}}
+    else:
+        body = {"DeleteRequest": {"Key": plan.body["Key"]}}
+    return Entry(intent.index, plan.table_name, intent.identity, body, intent.size)
 
 
-def _send_one(service: DynamoDBService, intent: Intent) -> IntentResult:
+def _chunk_program(
+    service: ServiceCore, chunk: list[Entry], by_index: dict[int, Intent], settled: Settled
+) -> Program[list[Entry] | DynamoDBServiceError]:
+    """One BatchWriteItem: the processed entries are settled applied at once; returns the
+    entries handed back, or the error that failed the whole request (also settled)."""
+    request_items: dict[str, list[Any]] = {}
+    for entry in chunk:
+        request_items.setdefault(entry.table, []).append(entry.body)
+    watch = WriteWatch()
     try:
-        send_plan(service, intent.plan)
+        response = yield from watching(
+            service.execute_program("BatchWriteItem", {"RequestItems": request_items}), watch
+        )
     except DynamoDBServiceError as error:
-        return IntentResult.of(intent, applied=False, error=error)
-    return IntentResult.of(intent)
+        for entry in chunk:
+            settled[entry.index] = IntentResult.of(
+                by_index[entry.index], applied=False, error=error
+            )
+        return error
+    except BaseException:
+        doubt = watch.outcome(Idempotency.NATURAL)
+        if doubt is not None:
+            for entry in chunk:
+                settled[entry.index] = IntentResult.of(
+                    by_index[entry.index], applied=False, error=doubt
+                )
+        raise
+    unprocessed = response.get("UnprocessedItems") or {}
+    for table, writes in unprocessed.items():
+        publish(service.events, UnprocessedItems("BatchWriteItem", table, len(writes)))
+    intents = [by_index[entry.index] for entry in chunk]
+    left = _identities(
+        ((table, write) for table, writes in unprocessed.items() for write in writes), intents
+    )
+    handed_back = []
+    for entry in chunk:
+        if entry.identity in left:
+            handed_back.append(entry)
+        else:
+            settled[entry.index] = IntentResult.of(by_index[entry.index])
+    return handed_back
+
+
+def _give_up(entries: list[Entry], by_index: dict[int, Intent], settled: Settled) -> None:
+    if not entries:
+        return
+    error = UnprocessedItemsError(
+        f"{len(entries)} writes of BatchWriteItem were not processed",
+        [(entry.table, entry.body) for entry in entries],
+        {"operation": "BatchWriteItem"},
+    )
+    for entry in entries:
+        settled[entry.index] = IntentResult.of(by_index[entry.index], applied=False, error=error)
 
 
 def _identities(

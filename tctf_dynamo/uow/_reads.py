@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo import requests
+from tctf_dynamo.core.program import Program
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
@@ -20,9 +21,10 @@ from tctf_dynamo.validation import KeyAttribute
 from tctf_dynamo.writes import KeyLike, key_fields_of
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.service import DynamoDBService
 
-__all__ = ["read_together"]
+__all__ = ["read_together", "read_together_program"]
 
 
 def read_together(
@@ -37,6 +39,16 @@ def read_together(
     order given. The limits are checked before anything is sent. ``on_invalid`` as for
     :meth:`Repository.get <tctf_dynamo.Repository.get>`.
     """
+    return service.run_program(read_together_program(service, keys, on_invalid=on_invalid))
+
+
+def read_together_program(
+    service: ServiceCore,
+    keys: Sequence[tuple[type[Entity], KeyLike]],
+    *,
+    on_invalid: OnInvalid = "raise",
+) -> Program[list[Entity | InvalidItem | None]]:
+    """:func:`read_together` as a program, for both APIs."""
     check_on_invalid(on_invalid)
     actions: list[dict[str, Any]] = []
     schemas: dict[str, Sequence[KeyAttribute]] = {}
@@ -54,7 +66,7 @@ def read_together(
     if not actions:
         return []
     check_transaction_actions(actions, schemas.__getitem__)
-    response = service.execute("TransactGetItems", {"TransactItems": actions})
+    response = yield from service.execute_program("TransactGetItems", {"TransactItems": actions})
     entries = response.get("Responses") or [{} for _ in actions]
     return [
         _parsed(entity, entry, on_invalid) for (entity, _), entry in zip(keys, entries, strict=True)

@@ -12,6 +12,16 @@ never applies the writes twice; while an earlier attempt may still commit, the c
 keeps asking with the same token until DynamoDB answers or the deadline ends, and then
 raises OUTCOME_UNKNOWN carrying the token (docs/outcomes.md).
 
+A commit that ends in doubt (OUTCOME_UNKNOWN at its deadline, or interrupted while its
+request may have reached DynamoDB: a cancelled task, KeyboardInterrupt) leaves the unit
+UNKNOWN with that error in :attr:`UnitCore.error`; committing it again replays the
+identical request with the same token, which settles it. An interruption never leaves
+a unit half-reported: the state and the error are set before the interruption goes on.
+
+The decisions live in :class:`UnitCore` as programs (:mod:`tctf_dynamo.core.program`);
+:class:`UnitOfWork` runs them blocking and
+:class:`~tctf_dynamo.aio.uow.AsyncUnitOfWork` awaits them.
+
 A replay must be the identical request. ``now`` fixes the moment written as
 ``updated_at``/``created_at`` (and so the request): a unit committed again with the
 same caller token and the same ``now`` is recognised by DynamoDB as the same commit.
@@ -25,18 +35,23 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
+from tctf_dynamo.core.program import Program
 from tctf_dynamo.errors import (
+    DynamoDBServiceError,
     ErrorCode,
+    OutcomeUnknownError,
     RetriesExhaustedError,
     TransactionCancelledError,
     error_for,
 )
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
+from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.uow._intents import Intent, IntentLog, IntentResult
-from tctf_dynamo.uow._nonatomic import send_separately
+from tctf_dynamo.uow._nonatomic import interrupted_report, send_separately_program
 from tctf_dynamo.uow._reasons import align_cancellation, align_exhausted
 from tctf_dynamo.uow._state import UnitState, accepts
 from tctf_dynamo.validation import validate_client_request_token
@@ -50,42 +65,23 @@ from tctf_dynamo.writes import (
 )
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.service import DynamoDBService
 
-__all__ = ["UnitOfWork"]
+__all__ = ["UnitCore", "UnitOfWork"]
 
 OPEN = UnitState.OPEN
 COMMITTED = UnitState.COMMITTED
+UNKNOWN = UnitState.UNKNOWN
 
 
-class UnitOfWork:
-    """Writes of several entities committed together.
-
-    ::
-
-        with UnitOfWork(service) as uow:
-            uow.update(Escrow, {"escrow_id": "e1"}, add={"balance": -amount},
-                       condition=attr("status") == "FUNDED")
-            uow.update(Wallet, {"user_id": "u2"}, add={"balance": amount})
-            uow.create(Audit(...))
-
-    On a clean exit of the block the intents are sent as one TransactWriteItems; an
-    exception in the block sends nothing. :meth:`commit` may also be called explicitly,
-    once. A unit of work is meant for one thread.
-
-    ``atomic=False`` gives up atomicity for scale: no 100-intent or 4 MB limit,
-    unconditional puts and deletes are batched, the rest sent one by one, and condition
-    checks are refused (without atomicity they guard nothing). ``return_failed_items``
-    asks DynamoDB for the current item of every failed condition, parsed into the
-    reasons. ``client_request_token`` replaces the random token, e.g. to make a commit
-    idempotent across process restarts (DynamoDB keeps a token for ten minutes); give
-    ``now`` with it when entities keep timestamps, so that a replay sends the identical
-    request (the moment of the business event, e.g. when the order was placed).
-    """
+class UnitCore:
+    """What a unit of work decides, for both APIs: intents, limits, states, and the
+    commit as a program. The shells add only how the program is run."""
 
     def __init__(
         self,
-        service: DynamoDBService,
+        service: ServiceCore,
         *,
         atomic: bool = True,
         return_failed_items: bool = False,
@@ -106,6 +102,7 @@ class UnitOfWork:
         self._log = IntentLog(atomic=atomic)
         self._state = UnitState.OPEN
         self._results: list[IntentResult] = []
+        self._error: DynamoDBServiceError | None = None
 
     # ------------------------------------------------------------------ state
 
@@ -141,6 +138,16 @@ class UnitOfWork:
     def committed(self) -> list[Entity]:
         """The entities the puts stored (new versions and timestamps), in intent order."""
         return [result.written for result in self._results if result.written is not None]
+
+    @property
+    def error(self) -> DynamoDBServiceError | None:
+        """What the last commit ended with, when it did not succeed: the error it raised,
+        or, when it was interrupted (a cancelled task, KeyboardInterrupt), the report of
+        what the interruption left: OUTCOME_UNKNOWN (state UNKNOWN) if the transaction
+        may have been applied, INTERRUPTED (state FAILED) if it cannot have been, and for
+        ``atomic=False`` an UnprocessedItemsError listing each intent not applied or
+        unknown. None while open, once committed, or when discarded."""
+        return self._error
 
     # ------------------------------------------------------------------ intents
 
@@ -227,52 +234,165 @@ class UnitOfWork:
     def _add(self, plan: WritePlan) -> int:
         return self._log.add(plan).index
 
-    # ------------------------------------------------------------------ ending
-
     @accepts(OPEN)
+    def discard(self) -> None:
+        """End the unit without sending anything."""
+        self._state = UnitState.DISCARDED
+
+    # ------------------------------------------------------------------ committing
+
+    def commit_program(self) -> Program[list[IntentResult]]:
+        """The commit: send every intent, then record the outcome in the unit.
+
+        The shells' ``commit`` runs it (and checks the state first: OPEN, or UNKNOWN to
+        replay). The unit's state and :attr:`error` are set before any error or
+        interruption leaves the program, so the unit is never half-reported.
+        """
+        intents = self._log.intents
+        with scope("UnitOfWork.commit", intents=len(intents), atomic=self._atomic):
+            if not intents:
+                results: list[IntentResult] = []
+            elif self._atomic:
+                results = yield from self._transact_program(intents)
+            else:
+                results = yield from self._separately_program(intents)
+        self._results = results
+        self._error = None
+        self._state = UnitState.COMMITTED
+        return list(results)
+
+    def _end(self, state: UnitState, error: DynamoDBServiceError) -> None:
+        self._error = error
+        self._state = state
+
+    def _transact_program(self, intents: tuple[Intent, ...]) -> Program[list[IntentResult]]:
+        actions = self._log.transact_items(return_failed_items=self._return_failed_items)
+        carriers = self._log.action_of()
+        for intent in intents:  # key schemas from the definitions: no DescribeTable needed
+            self._service.known_key_schema(intent.plan.entity.__entity_meta__.table)  # type: ignore[union-attr]
+        watch = WriteWatch()
+        program = self._service.transact_write_program(actions, client_request_token=self._token)
+        try:
+            yield from watching(program, watch)
+        except TransactionCancelledError as error:
+            aligned = align_cancellation(error, intents, carriers)
+            self._end(UnitState.FAILED, aligned)
+            raise aligned from error
+        except RetriesExhaustedError as error:
+            exhausted = align_exhausted(error, intents, carriers)
+            self._end(UnitState.FAILED, exhausted)
+            if exhausted is error:
+                raise
+            raise exhausted from error
+        except OutcomeUnknownError as error:
+            self._end(UNKNOWN, error)
+            raise
+        except DynamoDBServiceError as error:
+            self._end(UnitState.FAILED, error)
+            raise
+        except BaseException:
+            doubt = watch.outcome(Idempotency.BY_TOKEN)
+            if doubt is not None:
+                self._end(UNKNOWN, doubt)
+            else:
+                self._end(UnitState.FAILED, interrupted("TransactWriteItems"))
+            raise
+        return [IntentResult.of(intent) for intent in intents]
+
+    def _separately_program(self, intents: tuple[Intent, ...]) -> Program[list[IntentResult]]:
+        settled: dict[int, IntentResult] = {}
+        try:
+            return (yield from send_separately_program(self._service, intents, settled))
+        except DynamoDBServiceError as error:
+            self._end(UnitState.FAILED, error)
+            raise
+        except BaseException:
+            report = interrupted_report(intents, settled)
+            if report is None:  # everything was applied before the interruption
+                self._results = [settled[intent.index] for intent in intents]
+                self._error = None
+                self._state = COMMITTED
+            else:
+                self._end(UnitState.FAILED, report)
+            raise
+
+    def _commits_on_exit(self, exc_type: type[BaseException] | None) -> bool:
+        """At the end of the block: commit on a clean exit (unless already ended),
+        discard on an exception."""
+        if self._state is not UnitState.OPEN:
+            return False
+        if exc_type is not None:
+            self._state = UnitState.DISCARDED
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        mode = "atomic" if self._atomic else "separate"
+        return f"{type(self).__name__}({len(self._log)} intents, {mode}, {self._state.name})"
+
+
+class UnitOfWork(UnitCore):
+    """Writes of several entities committed together.
+
+    ::
+
+        with UnitOfWork(service) as uow:
+            uow.update(Escrow, {"escrow_id": "e1"}, add={"balance": -amount},
+                       condition=attr("status") == "FUNDED")
+            uow.update(Wallet, {"user_id": "u2"}, add={"balance": amount})
+            uow.create(Audit(...))
+
+    On a clean exit of the block the intents are sent as one TransactWriteItems; an
+    exception in the block sends nothing. :meth:`commit` may also be called explicitly,
+    once (again only to settle a commit that ended UNKNOWN). A unit of work is meant
+    for one thread.
+
+    ``atomic=False`` gives up atomicity for scale: no 100-intent or 4 MB limit,
+    unconditional puts and deletes are batched, the rest sent one by one, and condition
+    checks are refused (without atomicity they guard nothing). ``return_failed_items``
+    asks DynamoDB for the current item of every failed condition, parsed into the
+    reasons. ``client_request_token`` replaces the random token, e.g. to make a commit
+    idempotent across process restarts (DynamoDB keeps a token for ten minutes); give
+    ``now`` with it when entities keep timestamps, so that a replay sends the identical
+    request (the moment of the business event, e.g. when the order was placed).
+    """
+
+    def __init__(
+        self,
+        service: DynamoDBService,
+        *,
+        atomic: bool = True,
+        return_failed_items: bool = False,
+        client_request_token: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        super().__init__(
+            service,
+            atomic=atomic,
+            return_failed_items=return_failed_items,
+            client_request_token=client_request_token,
+            retry=retry,
+            timeout=timeout,
+            now=now,
+        )
+        self._runner: DynamoDBService = self._service  # type: ignore[assignment]
+
+    @accepts(OPEN, UNKNOWN)
     def commit(self) -> list[IntentResult]:
         """Send every intent; returns their results (also in :attr:`results`).
 
         An atomic unit raises TransactionCancelledError with ``reasons[i]`` for intent
         *i* when DynamoDB cancels it (after retries, if only conflicts or throttling
-        cancelled it: then RetriesExhaustedError with that error as ``last_error``).
+        cancelled it: then RetriesExhaustedError with that error as ``last_error``), and
+        OutcomeUnknownError when it may or may not have been applied (the unit is then
+        UNKNOWN: commit it again to replay the identical request and settle it).
         A unit with ``atomic=False`` raises UnprocessedItemsError listing the results of
         exactly the intents that were not applied.
         """
-        intents = self._log.intents
-        try:
-            with scope("UnitOfWork.commit", intents=len(intents), atomic=self._atomic):
-                if not intents:
-                    results: list[IntentResult] = []
-                elif self._atomic:
-                    results = self._transact(intents)
-                else:
-                    results = send_separately(self._service, intents)
-        except BaseException:
-            self._state = UnitState.FAILED
-            raise
-        self._results = results
-        self._state = UnitState.COMMITTED
-        return list(results)
-
-    def _transact(self, intents: tuple[Intent, ...]) -> list[IntentResult]:
-        actions = self._log.transact_items(return_failed_items=self._return_failed_items)
-        carriers = self._log.action_of()
-        try:
-            self._service.transact_write(actions, client_request_token=self._token)
-        except TransactionCancelledError as error:
-            raise align_cancellation(error, intents, carriers) from error
-        except RetriesExhaustedError as error:
-            aligned = align_exhausted(error, intents, carriers)
-            if aligned is error:
-                raise
-            raise aligned from error
-        return [IntentResult.of(intent) for intent in intents]
-
-    @accepts(OPEN)
-    def discard(self) -> None:
-        """End the unit without sending anything."""
-        self._state = UnitState.DISCARDED
+        results: list[IntentResult] = self._runner.run_program(self.commit_program())
+        return results
 
     @accepts(OPEN)
     def __enter__(self) -> Self:
@@ -285,16 +405,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         """Commit on a clean exit (unless already ended); discard on an exception."""
-        if self._state is not UnitState.OPEN:
-            return
-        if exc_type is not None:
-            self._state = UnitState.DISCARDED
-            return
-        self.commit()
-
-    def __repr__(self) -> str:
-        mode = "atomic" if self._atomic else "separate"
-        return f"UnitOfWork({len(self._log)} intents, {mode}, {self._state.name})"
+        if self._commits_on_exit(exc_type):
+            self.commit()
 
 
 def _checked_token(token: str | None) -> str:

@@ -20,10 +20,13 @@ from tctf_dynamo import (
     Repository,
     Table,
     TransactionCancelledError,
-    UnitOfWork,
     Update,
     attr,
 )
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
 
 
 @pytest.fixture
@@ -187,7 +190,7 @@ def test_first_with_a_rare_filter_reads_pages_not_items() -> None:
     assert len(recorder.requests("Query")) == 1
 
 
-def test_folded_write_without_a_condition_is_not_blamed() -> None:
+def test_folded_write_without_a_condition_is_not_blamed(units: Units) -> None:
     service = DynamoDBService.embedded()
     table = Table("fold-blame")
 
@@ -197,7 +200,7 @@ def test_folded_write_without_a_condition_is_not_blamed() -> None:
 
     service.create_table(table)
     Repository(Account, service).create(Account(account_id="1", status="OPEN"))
-    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as uow:
+    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as uow:
         uow.condition_check(Account, {"account_id": "1"}, attr("status") == "CLOSED")
         uow.put(Account(account_id="1", status="X"))
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
@@ -273,7 +276,7 @@ def test_nested_models_in_update_objects_are_stored_as_maps(backend, table_name)
     assert moved.address.city == "Bergen"
 
 
-def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent() -> None:
+def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent(units: Units) -> None:
     service = DynamoDBService.embedded()
     table = Table("fold-missing")
 
@@ -282,7 +285,7 @@ def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent() -> N
         closed: bool = False
 
     service.create_table(table)
-    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as uow:
+    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as uow:
         uow.update(Account, {"account_id": "nobody"}, set={"closed": True})
         uow.condition_check(Account, {"account_id": "nobody"}, attr("closed").not_exists())
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]

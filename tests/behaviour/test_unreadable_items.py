@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import ErrorCode, InvalidInputError, InvalidItem, read_together
+from tctf_dynamo import ErrorCode, InvalidInputError, InvalidItem
 from tests.behaviour.conftest import require
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
+
 
 BAD_KEY = {"PK": "USER#u1", "SK": "ORDER#o2"}
 
@@ -84,7 +89,9 @@ def test_gets_and_batch_gets_take_the_same_choice(orders: Any) -> None:
     assert isinstance(raw[1], InvalidItem) and raw[1].key == BAD_KEY and raw[2] is None
 
 
-def test_read_together_takes_the_same_choice(backend: SimpleNamespace, orders: Any) -> None:
+def test_read_together_takes_the_same_choice(
+    backend: SimpleNamespace, orders: Any, units: Units
+) -> None:
     require(backend, "transactions")
     order = orders.models.Order
     keys = [
@@ -92,8 +99,8 @@ def test_read_together_takes_the_same_choice(backend: SimpleNamespace, orders: A
         (order, {"user_id": "u1", "order_id": "o2"}),
     ]
     with pytest.raises(InvalidInputError):
-        read_together(orders.service, keys)
-    good, raw = read_together(orders.service, keys, on_invalid="raw")
+        units.read_together(orders.service, keys)
+    good, raw = units.read_together(orders.service, keys, on_invalid="raw")
     assert isinstance(good, order) and isinstance(raw, InvalidItem) and raw.key == BAD_KEY
 
 

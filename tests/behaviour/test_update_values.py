@@ -20,11 +20,14 @@ from tctf_dynamo import (
     RecordingProvider,
     Repository,
     Table,
-    UnitOfWork,
     attr,
     if_not_exists,
     list_append,
 )
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
 
 
 class Label(BaseModel):
@@ -101,8 +104,8 @@ def test_an_update_the_model_could_not_read_back_is_refused_and_nothing_is_sent(
     assert shop.repo.get(pid="p1") == shop.Product(pid="p1", label=Label(text="ab"))
 
 
-def test_a_unit_of_work_refuses_the_same_updates_before_committing(shop: Any) -> None:
-    uow = UnitOfWork(shop.repo.service)
+def test_a_unit_of_work_refuses_the_same_updates_before_committing(shop: Any, units: Units) -> None:
+    uow = units.unit(shop.repo.service)
     for _, update in REFUSED:
         with pytest.raises(InvalidInputError):
             uow.update(shop.Product, {"pid": "p1"}, **update)

@@ -28,12 +28,17 @@ from tctf_dynamo import (
     RetryPolicy,
     Table,
     TransientError,
-    UnitOfWork,
+    UnitState,
 )
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers.errors import refusal, transport_failure
 from tests.aio_support import Blocking, ThreadedAsyncProvider, async_twin
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
+
 
 table = Table("outcomes")
 
@@ -197,11 +202,11 @@ SLOW_COMMIT: list[Step] = ["hold", *["in_progress"] * 6, "commit_held"]
 
 
 def test_a_slow_unit_of_work_commit_is_awaited_and_reported_applied(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, units: Units
 ) -> None:
     fund(inner, "a", "100")
     service, provider = scripted(inner, {"TransactWriteItems": list(SLOW_COMMIT)})
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     assert provider.count("TransactWriteItems") == len(SLOW_COMMIT)  # past max_attempts=3
     assert balance(inner, "a") == Decimal("70")
@@ -218,13 +223,13 @@ def test_a_slow_add_update_is_awaited_and_reported_applied(
 
 
 def test_a_commit_still_in_progress_at_the_deadline_is_unknown_with_its_token(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, units: Units
 ) -> None:
     fund(inner, "a", "100")
     service, provider = scripted(
         inner, {"TransactWriteItems": ["hold", *["in_progress"] * 500]}, timeout=2.0
     )
-    uow = UnitOfWork(service, client_request_token="order-7")
+    uow = units.unit(service, client_request_token="order-7")
     uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     with pytest.raises(OutcomeUnknownError) as caught:
         uow.commit()
@@ -233,6 +238,7 @@ def test_a_commit_still_in_progress_at_the_deadline_is_unknown_with_its_token(
     assert error.retryable is False
     assert error.token == "order-7"
     assert "order-7" in error.settle
+    assert uow.state is UnitState.UNKNOWN and uow.error is error
     assert error.last_error.code in {ErrorCode.TRANSACTION_IN_PROGRESS, ErrorCode.TIMEOUT}
     assert provider.count("TransactWriteItems") > 3  # asked past the attempt budget
     # the held request commits later; settling with the token proves it, once
@@ -242,10 +248,12 @@ def test_a_commit_still_in_progress_at_the_deadline_is_unknown_with_its_token(
     assert balance(inner, "a") == Decimal("70")
 
 
-def test_settling_a_commit_that_never_arrived_applies_it_once(inner: EmbeddedProvider) -> None:
+def test_settling_a_commit_that_never_arrived_applies_it_once(
+    inner: EmbeddedProvider, units: Units
+) -> None:
     fund(inner, "a", "100")
     service, _ = scripted(inner, {"TransactWriteItems": ["lost_before"] * 50}, timeout=1.0)
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     uow.update(Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     with pytest.raises(OutcomeUnknownError) as caught:
         uow.commit()
@@ -314,13 +322,13 @@ MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_replaying_a_committed_unit_with_its_caller_token_reports_success_once(
-    inner: EmbeddedProvider,
+    inner: EmbeddedProvider, units: Units
 ) -> None:
     Repository(Account, truth(inner)).create(Account(account_id="acc"))
     service = truth(inner)
 
     def commit_order() -> None:
-        with UnitOfWork(service, client_request_token="order-42", now=MOMENT) as uow:
+        with units.unit(service, client_request_token="order-42", now=MOMENT) as uow:
             uow.update(Account, {"account_id": "acc"}, add={"credits": 5})
 
     commit_order()

@@ -27,6 +27,11 @@ from tctf_dynamo import (
 from tctf_dynamo.providers.base import Provider, Request, Response
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
 from tctf_dynamo.uow import UnitOfWork, read_together
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
+
 
 table = Table("uow-embedded")
 
@@ -62,7 +67,7 @@ def _balance(service: DynamoDBService, user: str) -> Decimal:
 
 
 def test_every_attempt_timing_out_after_commit_still_applies_once(
-    embedded: EmbeddedProvider,
+    embedded: EmbeddedProvider, units: Units
 ) -> None:
     _fund(_service(embedded), {"a": Decimal(100), "b": Decimal(0)})
     faulty = FaultInjectingProvider(
@@ -70,7 +75,7 @@ def test_every_attempt_timing_out_after_commit_still_applies_once(
     )
     recording = RecordingProvider(faulty)
     service = _service(recording, retry=RetryPolicy(max_attempts=4))
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     uow.update(Wallet, {"user_id": "a"}, add={"balance": Decimal(-30)})
     uow.update(Wallet, {"user_id": "b"}, add={"balance": Decimal(30)})
     with pytest.raises(OutcomeUnknownError) as caught:
@@ -102,7 +107,7 @@ def test_without_the_token_the_same_retries_would_apply_every_time(
 
 
 def test_a_timeout_after_commit_on_the_first_attempt_is_a_success(
-    embedded: EmbeddedProvider,
+    embedded: EmbeddedProvider, units: Units
 ) -> None:
     _fund(_service(embedded), {"a": Decimal(100), "b": Decimal(0)})
 
@@ -121,13 +126,13 @@ def test_a_timeout_after_commit_on_the_first_attempt_is_a_success(
         return embedded.call(operation, request)
 
     service = _service(MockProvider(route))
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.update(Wallet, {"user_id": "a"}, add={"balance": Decimal(-40)})
         uow.update(Wallet, {"user_id": "b"}, add={"balance": Decimal(40)})
     assert faulty.injected["timeout_after"] == 1
     assert transacts == 2
     assert uow.state.name == "COMMITTED"
-    found = read_together(service, [(Wallet, {"user_id": "a"}), (Wallet, {"user_id": "b"})])
+    found = units.read_together(service, [(Wallet, {"user_id": "a"}), (Wallet, {"user_id": "b"})])
     assert [w.balance for w in found if isinstance(w, Wallet)] == [Decimal(60), Decimal(40)]
 
 
@@ -182,14 +187,14 @@ def test_concurrent_transfers_conserve_money_and_never_overdraw(
     assert refused  # some transfers met an empty wallet: the guard was exercised
 
 
-def test_optimistic_locking_inside_a_unit_of_work(embedded: EmbeddedProvider) -> None:
+def test_optimistic_locking_inside_a_unit_of_work(embedded: EmbeddedProvider, units: Units) -> None:
     service = _service(embedded)
     _fund(service, {"a": Decimal(10)})
     read = Repository(Wallet, service).get_or_raise(user_id="a")
-    with UnitOfWork(service) as first:
+    with units.unit(service) as first:
         first.put(read.model_copy(update={"balance": Decimal(11)}))
     assert isinstance(first.committed[0], Wallet) and first.committed[0].version == 2
-    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as second:
+    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as second:
         second.create(Wallet(user_id="fresh"))
         second.put(read.model_copy(update={"balance": Decimal(99)}))  # read at version 1
     assert [(r.index, r.code) for r in caught.value.reasons] == [

@@ -21,9 +21,12 @@ from tctf_dynamo import (
     Repository,
     Table,
     TransactionCancelledError,
-    UnitOfWork,
     attr,
 )
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
+__all__ = ["units"]
 
 table = Table("folding")
 
@@ -53,8 +56,8 @@ def service(recorder: RecordingProvider) -> DynamoDBService:
     return service
 
 
-def _release(service: DynamoDBService, *, only_if_amount: int = 250) -> None:
-    with UnitOfWork(service) as uow:
+def _release(service: DynamoDBService, units: Units, *, only_if_amount: int = 250) -> None:
+    with units.unit(service) as uow:
         uow.condition_check(Escrow, {"escrow_id": "e1"}, attr("status") == "FUNDED")
         uow.update(
             Escrow,
@@ -65,9 +68,9 @@ def _release(service: DynamoDBService, *, only_if_amount: int = 250) -> None:
         uow.update(Wallet, {"user_id": "u2"}, add={"balance": Decimal(250)})
 
 
-def test_the_design_example_commits_as_two_actions(service, recorder) -> None:
+def test_the_design_example_commits_as_two_actions(service, recorder, units: Units) -> None:
     recorder.clear()
-    _release(service)
+    _release(service, units)
     (request,) = recorder.requests("TransactWriteItems")
     kinds = [next(iter(action)) for action in request["TransactItems"]]
     assert kinds == ["Update", "Update"]
@@ -78,26 +81,28 @@ def test_the_design_example_commits_as_two_actions(service, recorder) -> None:
     assert Repository(Wallet, service).get_or_raise(user_id="u2").balance == 250
 
 
-def test_a_failed_check_is_reported_on_the_check_intent_only(service) -> None:
-    _release(service)
+def test_a_failed_check_is_reported_on_the_check_intent_only(service, units: Units) -> None:
+    _release(service, units)
     with pytest.raises(TransactionCancelledError) as caught:
-        _release(service)
+        _release(service, units)
     codes = [reason.code for reason in caught.value.reasons]
     assert codes == [ErrorCode.CONDITION_FAILED, None, None]
     assert caught.value.reasons[0].operation == "ConditionCheck"
     assert Repository(Wallet, service).get_or_raise(user_id="u2").balance == 250
 
 
-def test_a_failed_write_condition_is_reported_on_the_write_intent_only(service) -> None:
+def test_a_failed_write_condition_is_reported_on_the_write_intent_only(
+    service, units: Units
+) -> None:
     with pytest.raises(TransactionCancelledError) as caught:
-        _release(service, only_if_amount=999)
+        _release(service, units, only_if_amount=999)
     codes = [reason.code for reason in caught.value.reasons]
     assert codes == [None, ErrorCode.CONDITION_FAILED, None]
     assert Repository(Escrow, service).get_or_raise(escrow_id="e1").status == "FUNDED"
 
 
-def test_two_checks_or_two_writes_of_one_item_are_still_refused(service) -> None:
-    uow = UnitOfWork(service)
+def test_two_checks_or_two_writes_of_one_item_are_still_refused(service, units: Units) -> None:
+    uow = units.unit(service)
     uow.condition_check(Escrow, {"escrow_id": "e1"}, attr("status") == "FUNDED")
     with pytest.raises(Exception) as caught:
         uow.condition_check(Escrow, {"escrow_id": "e1"}, attr("amount") > 0)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import (
+    AsyncUnitOfWork,
     DynamoDBServiceError,
     Entity,
     ErrorCode,
@@ -28,11 +29,16 @@ from tctf_dynamo import (
     Table,
     TransientError,
     UnitOfWork,
+    UnitState,
 )
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tests.aio_support import Blocking, ThreadedAsyncProvider
 from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
 from tests.server.outcome_fixtures import PATIENT, SLOW_COMMIT, through, truth
+from tests.uow_apis import AsyncUnits, SyncUnits, async_twin, units
+
+__all__ = ["units"]  # the fixture: units of work below run on both APIs
+Units = SyncUnits | AsyncUnits
 
 pytestmark = pytest.mark.server
 
@@ -98,10 +104,10 @@ def fund(world: SimpleNamespace, wallet_id: str, amount: str) -> None:
     )
 
 
-def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace) -> None:
+def test_a_slow_commit_is_awaited_not_reported_failed(world: SimpleNamespace, units: Units) -> None:
     fund(world, "a", "100")
     world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
-    with UnitOfWork(world.service) as uow:
+    with units.unit(world.service) as uow:
         uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     assert world.proxy.stats("TransactWriteItems").in_progress >= 1
     assert balance(world, "a") == Decimal("70")
@@ -117,20 +123,28 @@ def test_a_slow_add_update_is_awaited_not_reported_failed(
     assert balance(world, "a") == Decimal("105")
 
 
+@pytest.mark.parametrize("settle_by", ["service.settle", "commit again"])
 def test_a_commit_in_doubt_at_the_deadline_is_unknown_and_settles(
-    world: SimpleNamespace, fault_proxy: FaultProxy
+    world: SimpleNamespace, fault_proxy: FaultProxy, units: Units, settle_by: str
 ) -> None:
     fund(world, "a", "100")
     impatient = through(fault_proxy.endpoint, timeout=0.9)
     fault_proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
-    uow = UnitOfWork(impatient, client_request_token="order-http-1")
+    uow = units.unit(impatient, client_request_token="order-http-1")
     uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
     with pytest.raises(OutcomeUnknownError) as caught:
         uow.commit()
     assert not isinstance(caught.value, TransientError)
     assert caught.value.token == "order-http-1"
+    assert uow.state is UnitState.UNKNOWN and uow.error is caught.value
     fault_proxy.wait_idle(10)  # the held commit lands
-    assert world.service.settle(caught.value) is True
+    if settle_by == "service.settle":
+        assert world.service.settle(caught.value) is True
+    else:  # the unit replays its identical request: DynamoDB answers the first answer
+        replayed = fault_proxy.stats("TransactWriteItems").replayed
+        assert all(result.applied for result in uow.commit())
+        assert uow.state is UnitState.COMMITTED
+        assert fault_proxy.stats("TransactWriteItems").replayed == replayed + 1
     assert balance(world, "a") == Decimal("70")  # once
     impatient.close()
 
@@ -170,13 +184,13 @@ def test_a_committed_add_whose_read_back_fails_is_reported_applied(
 
 
 def test_a_caller_token_replay_of_a_timestamped_unit_reports_success(
-    world: SimpleNamespace,
+    world: SimpleNamespace, units: Units
 ) -> None:
     Account = world.models.Account
     Repository(Account, world.clean).create(Account(account_id="acc"))
     placed_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
     for _ in range(2):
-        with UnitOfWork(world.service, client_request_token="order-99", now=placed_at) as uow:
+        with units.unit(world.service, client_request_token="order-99", now=placed_at) as uow:
             uow.update(Account, {"account_id": "acc"}, add={"credits": 5})
     assert world.proxy.stats("TransactWriteItems").replayed == 1
     stored = Repository(Account, world.clean).get_or_raise(account_id="acc", consistent=True)
@@ -323,3 +337,35 @@ def test_a_token_protected_create_that_lost_the_race_is_not_applied_never_unknow
         Repository(Marker, world.service).create(Marker(message_id="t2"), idempotent=True)
     assert caught.value.code is ErrorCode.CONDITION_FAILED
     assert not isinstance(caught.value, OutcomeUnknownError)
+
+
+def test_a_commit_cancelled_in_flight_is_unknown_and_its_replay_applies_once(
+    world: SimpleNamespace,
+) -> None:
+    """An async commit whose task is cancelled while the proxy holds its request: the unit
+    is UNKNOWN with its token; once the held request commits, committing the unit again
+    replays it (the proxy answers the first answer) and the wallet is debited once."""
+    fund(world, "a", "100")
+    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    service = async_twin(world.service)
+
+    async def scenario() -> None:
+        uow = AsyncUnitOfWork(service, client_request_token="order-cancel-1")
+        uow.update(world.models.Wallet, {"wallet_id": "a"}, add={"balance": Decimal("-30")})
+        task = asyncio.create_task(uow.commit())
+        while world.proxy.stats("TransactWriteItems").arrived == 0:
+            await asyncio.sleep(0.01)  # until the request is on the wire
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert uow.state is UnitState.UNKNOWN
+        assert isinstance(uow.error, OutcomeUnknownError)
+        assert uow.error.token == "order-cancel-1"
+        assert uow.error.last_error.code is ErrorCode.INTERRUPTED
+        await asyncio.to_thread(world.proxy.wait_idle, 10)  # the held commit lands
+        assert all(result.applied for result in await uow.commit())
+        assert uow.state is UnitState.COMMITTED
+
+    asyncio.run(scenario())
+    assert world.proxy.stats("TransactWriteItems").replayed == 1
+    assert balance(world, "a") == Decimal("70")  # once

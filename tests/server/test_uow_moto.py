@@ -28,8 +28,12 @@ from tctf_dynamo import (
     TransactionCancelledError,
     attr,
 )
-from tctf_dynamo.uow import UnitOfWork, read_together
+from tctf_dynamo.uow import UnitOfWork
 from tests import servers
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+__all__ = ["units"]  # the fixture: units of work below run on both APIs
+Units = SyncUnits | AsyncUnits
 
 pytestmark = pytest.mark.server
 
@@ -62,12 +66,12 @@ def service(moto_endpoint: str) -> Iterator[DynamoDBService]:
         yield connected
 
 
-def test_a_commit_applies_every_intent(service: DynamoDBService) -> None:
-    with UnitOfWork(service) as uow:
+def test_a_commit_applies_every_intent(service: DynamoDBService, units: Units) -> None:
+    with units.unit(service) as uow:
         uow.create(Wallet(user_id="a", balance=Decimal(10)))
         uow.create(Wallet(user_id="b"))
         uow.create(Ledger(user_id="a", entry_id="e1", amount=Decimal(10)))
-    found = read_together(
+    found = units.read_together(
         service,
         [
             (Wallet, {"user_id": "a"}),
@@ -80,10 +84,12 @@ def test_a_commit_applies_every_intent(service: DynamoDBService) -> None:
     assert found[2] is None
 
 
-def test_reasons_from_the_server_are_aligned_to_the_intents(service: DynamoDBService) -> None:
+def test_reasons_from_the_server_are_aligned_to_the_intents(
+    service: DynamoDBService, units: Units
+) -> None:
     with UnitOfWork(service) as setup:
         setup.create(Wallet(user_id="a", balance=Decimal(5)))
-    uow = UnitOfWork(service, return_failed_items=True)
+    uow = units.unit(service, return_failed_items=True)
     uow.create(Ledger(user_id="a", entry_id="e2", amount=Decimal(7)))
     uow.update(
         Wallet, {"user_id": "a"}, add={"balance": Decimal(-7)}, condition=attr("balance") >= 7
@@ -98,7 +104,9 @@ def test_reasons_from_the_server_are_aligned_to_the_intents(service: DynamoDBSer
     assert reasons[1].item == Wallet(user_id="a", balance=Decimal(5), version=1)
 
 
-def test_the_token_is_sent_and_the_limits_hold_before_sending(moto_endpoint: str) -> None:
+def test_the_token_is_sent_and_the_limits_hold_before_sending(
+    moto_endpoint: str, units: Units
+) -> None:
     servers.reset_moto(moto_endpoint)
     with _connect(moto_endpoint) as plain:
         plain.create_table(table)
@@ -106,7 +114,7 @@ def test_the_token_is_sent_and_the_limits_hold_before_sending(moto_endpoint: str
         service = DynamoDBService(recording)
         service.create_table(table)
         recording.clear()
-        uow = UnitOfWork(service)
+        uow = units.unit(service)
         uow.create(Wallet(user_id="t1"))
         with pytest.raises(InvalidInputError):
             uow.delete(Wallet, {"user_id": "t1"})

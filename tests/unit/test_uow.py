@@ -7,8 +7,10 @@ token changes between attempts.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,10 +32,15 @@ from tctf_dynamo import (
     TransactionCancelledError,
     attr,
 )
+from tctf_dynamo.aio import AsyncUnitOfWork
 from tctf_dynamo.errors import CancellationReason, DynamoDBServiceError, error_for
 from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS
 from tctf_dynamo.providers.base import Provider, Request, Response
-from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState, read_together
+from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState
+from tests.uow_apis import AsyncUnits, SyncUnits, units
+
+__all__ = ["units"]  # the fixture: every test below runs on both APIs
+Units = SyncUnits | AsyncUnits
 
 table = Table("uow-unit")
 
@@ -119,9 +126,9 @@ KEY_U1 = {"PK": {"S": "USER#u1"}, "SK": {"S": "WALLET"}}
 
 
 def test_one_transaction_with_the_intents_in_call_order(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.condition_check(Account, {"user_id": "u9"}, attr("status").not_exists())
         uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(5)})
         uow.put(Wallet(user_id="u2", balance=Decimal(7)))
@@ -178,8 +185,10 @@ def test_one_transaction_with_the_intents_in_call_order(
     ]
 
 
-def test_intent_methods_return_the_index_of_their_reason(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_intent_methods_return_the_index_of_their_reason(
+    units: Units, service: DynamoDBService
+) -> None:
+    uow = units.unit(service)
     assert uow.put(Wallet(user_id="a")) == 0
     assert uow.create(Wallet(user_id="b")) == 1
     assert uow.update(Wallet, {"user_id": "u1"}, set={"balance": Decimal(1)}) == 2
@@ -190,41 +199,41 @@ def test_intent_methods_return_the_index_of_their_reason(service: DynamoDBServic
 
 
 def test_each_unit_draws_its_own_uuid4_token_unless_given_one(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    first, second = UnitOfWork(service), UnitOfWork(service)
+    first, second = units.unit(service), units.unit(service)
     assert first.client_request_token != second.client_request_token
     assert uuid.UUID(first.client_request_token).version == 4
-    with UnitOfWork(service, client_request_token="order-42-payment") as uow:
+    with units.unit(service, client_request_token="order-42-payment") as uow:
         uow.put(Wallet(user_id="u3"))
     assert _transactions(recording)[0]["ClientRequestToken"] == "order-42-payment"
     with pytest.raises(InvalidInputError) as caught:
-        UnitOfWork(service, client_request_token="x" * 37)
+        units.unit(service, client_request_token="x" * 37)
     assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
 
 
 def test_an_instance_of_a_versioned_entity_guards_its_version(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.create(Account(user_id="u1"))
     stored = uow.committed[0]
     assert isinstance(stored, Account) and stored.version == 1
     recording.clear()
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.update(Account, stored, set={"status": "LOCKED"})
     body = _transactions(recording)[0]["TransactItems"][0]["Update"]
     assert body["ConditionExpression"] == "attribute_exists(#n0) AND #n1 = :v0"
     assert body["ExpressionAttributeNames"]["#n1"] == "version"
     assert body["ExpressionAttributeValues"][":v0"] == {"N": "1"}
 
-    with pytest.raises(TransactionCancelledError) as caught, UnitOfWork(service) as stale:
+    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as stale:
         stale.delete(Account, stored)  # still version 1; the item is at 2 now
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED]
 
 
-def test_committed_holds_the_puts_as_stored(service: DynamoDBService) -> None:
-    with UnitOfWork(service) as uow:
+def test_committed_holds_the_puts_as_stored(units: Units, service: DynamoDBService) -> None:
+    with units.unit(service) as uow:
         uow.create(Account(user_id="v1"))
         uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(1)})
         uow.put(Wallet(user_id="v2"))
@@ -235,13 +244,68 @@ def test_committed_holds_the_puts_as_stored(service: DynamoDBService) -> None:
     assert uow.results[1].written is None
 
 
+def _mixed_unit(uow: Any) -> None:
+    uow.condition_check(Account, {"user_id": "u9"}, attr("status").not_exists())
+    uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(5)})
+    uow.create(Account(user_id="m1"))
+    uow.delete(Blob, {"blob_id": "b1"})
+
+
+@pytest.mark.parametrize("atomic", [True, False], ids=["atomic", "separate"])
+def test_both_apis_send_identical_requests_and_tokens(
+    recording: RecordingProvider, atomic: bool
+) -> None:
+    """The same unit, built once per API with one token and one ``now``: the requests that
+    cross the provider boundary are identical, so the async path cannot drift."""
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    sent: list[list[tuple[str, Request]]] = []
+    for api in (SyncUnits(), AsyncUnits()):
+        service = _service(recording)
+        service.put_item(
+            table, {"PK": "USER#u1", "SK": "WALLET", "_type": "Wallet", "user_id": "u1"}
+        )
+        recording.clear()
+        token = "same-token" if atomic else None
+        with api.unit(service, atomic=atomic, client_request_token=token, now=moment) as uow:
+            if atomic:
+                _mixed_unit(uow)
+            else:
+                uow.put(Wallet(user_id="p1"))
+                uow.update(Wallet, {"user_id": "u1"}, set={"balance": Decimal(2)})
+                uow.create(Account(user_id="m1"))
+        calls = [(call.operation, call.request) for call in recording.calls]
+        # separate intents go concurrently: their order between requests is not kept
+        sent.append(calls if atomic else sorted(calls, key=lambda c: json.dumps(c, sort_keys=True)))
+        service.delete_table(table)
+        api.close()
+    assert sent[0] == sent[1]
+    if atomic:
+        assert [operation for operation, _ in sent[0]] == ["TransactWriteItems"]
+        assert sent[0][0][1]["ClientRequestToken"] == "same-token"
+    else:
+        assert sorted(operation for operation, _ in sent[0]) == [
+            "BatchWriteItem",
+            "PutItem",
+            "UpdateItem",
+        ]
+
+
+def test_the_async_unit_is_the_shared_core_and_its_shell() -> None:
+    """AsyncUnitOfWork shares UnitCore with UnitOfWork: nothing but the shell differs."""
+    from tctf_dynamo.uow._unit import UnitCore
+
+    assert AsyncUnitOfWork.__mro__[1] is UnitCore and UnitOfWork.__mro__[1] is UnitCore
+    own = set(vars(AsyncUnitOfWork)) - {"__doc__", "__module__", "__init__", "__annotations__"}
+    assert own == {"commit", "__aenter__", "__aexit__"}
+
+
 # ---------------------------------------------------------------- nothing sent
 
 
 def test_an_empty_unit_sends_nothing(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         pass
     assert recording.calls == []
     assert uow.state is UnitState.COMMITTED
@@ -249,9 +313,9 @@ def test_an_empty_unit_sends_nothing(
 
 
 def test_an_exception_in_the_block_sends_nothing_and_propagates(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with pytest.raises(KeyError), UnitOfWork(service) as uow:
+    with pytest.raises(KeyError), units.unit(service) as uow:
         uow.put(Wallet(user_id="u5"))
         raise KeyError("boom")
     assert recording.calls == []
@@ -259,9 +323,9 @@ def test_an_exception_in_the_block_sends_nothing_and_propagates(
 
 
 def test_the_101st_intent_is_refused_before_sending(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     for n in range(MAX_TRANSACTION_ACTIONS):
         uow.put(Wallet(user_id=f"w{n}"))
     with pytest.raises(InvalidInputError) as caught:
@@ -274,9 +338,9 @@ def test_the_101st_intent_is_refused_before_sending(
 
 
 def test_more_than_4_mb_is_refused_at_the_intent_that_passes_it(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     big = "x" * 390_000
     with pytest.raises(InvalidInputError) as caught:
         for n in range(20):
@@ -290,9 +354,9 @@ def test_more_than_4_mb_is_refused_at_the_intent_that_passes_it(
 
 @pytest.mark.parametrize("first", ["put", "delete"])
 def test_a_second_intent_on_one_item_names_both_indexes(
-    service: DynamoDBService, recording: RecordingProvider, first: str
+    units: Units, service: DynamoDBService, recording: RecordingProvider, first: str
 ) -> None:
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     uow.put(Wallet(user_id="other"))
     if first == "put":
         uow.put(Wallet(user_id="u1"))
@@ -307,8 +371,8 @@ def test_a_second_intent_on_one_item_names_both_indexes(
     assert recording.calls == []
 
 
-def test_an_invalid_intent_is_refused_when_added(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_an_invalid_intent_is_refused_when_added(units: Units, service: DynamoDBService) -> None:
+    uow = units.unit(service)
     with pytest.raises(DynamoDBServiceError):
         uow.update(Wallet, {"user_id": "u1"}, set={"no_such_field": 1})
     with pytest.raises(DynamoDBServiceError) as caught:
@@ -320,8 +384,8 @@ def test_an_invalid_intent_is_refused_when_added(service: DynamoDBService) -> No
 # ---------------------------------------------------------------- states
 
 
-def test_use_after_commit_is_invalid_state(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_use_after_commit_is_invalid_state(units: Units, service: DynamoDBService) -> None:
+    uow = units.unit(service)
     uow.put(Wallet(user_id="s1"))
     uow.commit()
     for use in (
@@ -339,8 +403,8 @@ def test_use_after_commit_is_invalid_state(service: DynamoDBService) -> None:
         assert caught.value.details["state"] == "COMMITTED"
 
 
-def test_use_after_a_failed_commit_is_invalid_state(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_use_after_a_failed_commit_is_invalid_state(units: Units, service: DynamoDBService) -> None:
+    uow = units.unit(service)
     uow.create(Wallet(user_id="u1"))  # exists: the commit is cancelled
     with pytest.raises(TransactionCancelledError):
         uow.commit()
@@ -351,8 +415,8 @@ def test_use_after_a_failed_commit_is_invalid_state(service: DynamoDBService) ->
         assert caught.value.details["state"] == "FAILED"
 
 
-def test_results_are_available_only_once_committed(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_results_are_available_only_once_committed(units: Units, service: DynamoDBService) -> None:
+    uow = units.unit(service)
     with pytest.raises(InvalidInputError) as caught:
         _ = uow.committed
     assert caught.value.code is ErrorCode.INVALID_STATE
@@ -361,26 +425,30 @@ def test_results_are_available_only_once_committed(service: DynamoDBService) -> 
 
 
 def test_an_explicit_commit_in_the_block_is_not_repeated_at_exit(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.put(Wallet(user_id="x1"))
         uow.commit()
     assert recording.operations == ["TransactWriteItems"]
 
 
-def test_each_method_declares_the_states_it_accepts() -> None:
+@pytest.mark.parametrize("unit_class", [UnitOfWork, AsyncUnitOfWork])
+def test_each_method_declares_the_states_it_accepts(unit_class: type[Any]) -> None:
     open_only = {UnitState.OPEN}
-    for name in ("put", "create", "update", "delete", "condition_check", "commit", "discard"):
-        assert getattr(UnitOfWork, name).__accepts__ == open_only, name
+    for name in ("put", "create", "update", "delete", "condition_check", "discard"):
+        assert getattr(unit_class, name).__accepts__ == open_only, name
+    assert unit_class.commit.__accepts__ == {UnitState.OPEN, UnitState.UNKNOWN}
     assert UnitOfWork.results.fget.__accepts__ == {UnitState.COMMITTED}  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- failures
 
 
-def test_cancellation_reasons_are_aligned_to_the_intents(service: DynamoDBService) -> None:
-    uow = UnitOfWork(service)
+def test_cancellation_reasons_are_aligned_to_the_intents(
+    units: Units, service: DynamoDBService
+) -> None:
+    uow = units.unit(service)
     uow.put(Wallet(user_id="new"))
     uow.create(Wallet(user_id="u1", balance=Decimal("123.45")))
     uow.update(Account, {"user_id": "nobody"}, set={"status": "X"})
@@ -402,9 +470,9 @@ def test_cancellation_reasons_are_aligned_to_the_intents(service: DynamoDBServic
 
 
 def test_return_failed_items_parses_the_item_that_failed(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    uow = UnitOfWork(service, return_failed_items=True)
+    uow = units.unit(service, return_failed_items=True)
     uow.put(Wallet(user_id="p1"))
     uow.update(
         Wallet, {"user_id": "u1"}, set={"balance": Decimal(1)}, condition=attr("balance") > 10
@@ -428,9 +496,9 @@ def _scripted(script: list[str], **options: Any) -> tuple[DynamoDBService, Recor
     return service, recording
 
 
-def test_conflicts_are_retried_with_the_same_token_and_request() -> None:
+def test_conflicts_are_retried_with_the_same_token_and_request(units: Units) -> None:
     service, recording = _scripted(["conflict", "conflict"])
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.put(Wallet(user_id="r1"))
         uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(2)})
     sent = _transactions(recording)
@@ -442,9 +510,9 @@ def test_conflicts_are_retried_with_the_same_token_and_request() -> None:
     assert wallet is not None and wallet["balance"] == 2
 
 
-def test_conflicts_until_retries_run_out_keep_the_aligned_reasons() -> None:
+def test_conflicts_until_retries_run_out_keep_the_aligned_reasons(units: Units) -> None:
     service, recording = _scripted(["conflict"] * 3, retry=RetryPolicy(max_attempts=3))
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     uow.put(Wallet(user_id="r1"))
     uow.put(Wallet(user_id="r2"))
     with pytest.raises(RetriesExhaustedError) as caught:
@@ -461,16 +529,18 @@ def test_conflicts_until_retries_run_out_keep_the_aligned_reasons() -> None:
 
 
 def test_condition_failures_are_not_retried(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with pytest.raises(TransactionCancelledError), UnitOfWork(service) as uow:
+    with pytest.raises(TransactionCancelledError), units.unit(service) as uow:
         uow.create(Wallet(user_id="u1"))
     assert len(_transactions(recording)) == 1
 
 
-def test_a_timeout_after_commit_is_retried_with_the_same_token_and_applied_once() -> None:
+def test_a_timeout_after_commit_is_retried_with_the_same_token_and_applied_once(
+    units: Units,
+) -> None:
     service, recording = _scripted(["timeout_after"])
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.update(Wallet, {"user_id": "u1"}, add={"balance": Decimal(10)})
         uow.put(Wallet(user_id="u2", balance=Decimal(1)))
     sent = _transactions(recording)
@@ -487,12 +557,12 @@ def test_a_timeout_after_commit_is_retried_with_the_same_token_and_applied_once(
 
 
 def test_read_together_reads_several_types_in_one_request(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service) as uow:
+    with units.unit(service) as uow:
         uow.create(Account(user_id="u1"))
     recording.clear()
-    found = read_together(
+    found = units.read_together(
         service,
         [(Wallet, {"user_id": "u1"}), (Account, {"user_id": "u1"}), (Wallet, {"user_id": "no"})],
     )
@@ -503,18 +573,18 @@ def test_read_together_reads_several_types_in_one_request(
     assert recording.requests("TransactGetItems")[0]["TransactItems"][0] == {
         "Get": {"TableName": "uow-unit", "Key": KEY_U1}
     }
-    assert read_together(service, []) == []
+    assert units.read_together(service, []) == []
 
 
 def test_read_together_checks_the_limits_before_sending(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
     too_many = [(Wallet, {"user_id": f"u{n}"}) for n in range(MAX_TRANSACTION_ACTIONS + 1)]
     with pytest.raises(InvalidInputError) as caught:
-        read_together(service, too_many)
+        units.read_together(service, too_many)
     assert caught.value.code is ErrorCode.TRANSACTION_TOO_LARGE
     with pytest.raises(InvalidInputError) as caught:
-        read_together(service, [(Wallet, {"user_id": "a"}), (Wallet, Wallet(user_id="a"))])
+        units.read_together(service, [(Wallet, {"user_id": "a"}), (Wallet, Wallet(user_id="a"))])
     assert caught.value.code is ErrorCode.DUPLICATE_ITEM_IN_REQUEST
     assert recording.calls == []
 
@@ -553,9 +623,10 @@ class HoldBack:
 
 
 def test_without_atomicity_a_condition_check_is_refused_when_added(
+    units: Units,
     service: DynamoDBService,
 ) -> None:
-    uow = UnitOfWork(service, atomic=False)
+    uow = units.unit(service, atomic=False)
     with pytest.raises(InvalidInputError) as caught:
         uow.condition_check(Wallet, {"user_id": "u1"}, attr("balance") > 0)
     assert caught.value.code is ErrorCode.INVALID_STATE
@@ -564,9 +635,9 @@ def test_without_atomicity_a_condition_check_is_refused_when_added(
 
 
 def test_without_atomicity_puts_and_deletes_are_batched_and_others_sent_alone(
-    service: DynamoDBService, recording: RecordingProvider
+    units: Units, service: DynamoDBService, recording: RecordingProvider
 ) -> None:
-    with UnitOfWork(service, atomic=False) as uow:
+    with units.unit(service, atomic=False) as uow:
         for n in range(130):  # past the 100 a transaction could hold
             uow.put(Wallet(user_id=f"b{n}"))
         uow.delete(Wallet, {"user_id": "gone"})
@@ -588,11 +659,11 @@ def test_without_atomicity_puts_and_deletes_are_batched_and_others_sent_alone(
     assert service.get_item(table, {"PK": "USER#b129", "SK": "WALLET"}) is not None
 
 
-def test_without_atomicity_the_error_lists_exactly_the_intents_not_applied() -> None:
+def test_without_atomicity_the_error_lists_exactly_the_intents_not_applied(units: Units) -> None:
     provider = RecordingProvider(HoldBack(EmbeddedProvider()))
     service = _service(provider, retry=RetryPolicy(max_attempts=2))
     service.put_item(table, {"PK": "USER#u1", "SK": "WALLET", "_type": "Wallet", "user_id": "u1"})
-    uow = UnitOfWork(service, atomic=False)
+    uow = units.unit(service, atomic=False)
     uow.put(Wallet(user_id="ok-1"))
     uow.put(Wallet(user_id="stuck-1"))
     uow.create(Wallet(user_id="u1"))  # exists: its condition fails
@@ -633,7 +704,7 @@ def _answering_mock(sent: list[Request]) -> MockProvider:
     return MockProvider(handle)
 
 
-def _add(uow: UnitOfWork, operation: str, key: dict[str, str]) -> None:
+def _add(uow: Any, operation: str, key: dict[str, str]) -> None:
     if operation == "put":
         uow.put(Wallet(**key))
     elif operation == "update":
@@ -647,16 +718,25 @@ def _add(uow: UnitOfWork, operation: str, key: dict[str, str]) -> None:
 OPERATIONS = st.sampled_from(["put", "update", "delete", "check"])
 
 
+@pytest.mark.parametrize("api", [SyncUnits, AsyncUnits], ids=["sync", "async"])
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(OPERATIONS, st.integers(0, 12)), min_size=1, max_size=20))
 def test_intents_are_sent_in_order_folded_or_the_repeat_is_named(
-    steps: list[tuple[str, int]],
+    api: type[Units], steps: list[tuple[str, int]]
 ) -> None:
     """Each item gets one action, at the place of its first intent; a condition check and
     one write of an item share it (the write's kind), any other repeat is refused."""
+    units = api()
+    try:
+        _check_order(units, steps)
+    finally:
+        units.close()
+
+
+def _check_order(units: Units, steps: list[tuple[str, int]]) -> None:
     sent: list[Request] = []
     service = _service(_answering_mock(sent))
-    uow = UnitOfWork(service)
+    uow = units.unit(service)
     first_of: dict[int, int] = {}
     operations_of: dict[int, list[str]] = {}
     order: list[int] = []
