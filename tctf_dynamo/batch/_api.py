@@ -285,7 +285,7 @@ def _run(
             entries,
             workers=workers,
             policy=retry if retry is not None else service.pipeline.retry_policy,
-            sleep=service.sleep,
+            run=service.run_program,
             random=service.random,
             on_progress=on_progress,
         )

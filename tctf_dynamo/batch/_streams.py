@@ -65,7 +65,7 @@ def stream_writes(
         entries(),
         workers=workers,
         policy=retry if retry is not None else service.pipeline.retry_policy,
-        sleep=service.sleep,
+        run=service.run_program,
         random=service.random,
         on_progress=on_progress,
         dedup=True,
@@ -111,7 +111,7 @@ def stream_gets(
         entries(),
         workers=workers,
         policy=retry if retry is not None else service.pipeline.retry_policy,
-        sleep=service.sleep,
+        run=service.run_program,
         random=service.random,
         on_progress=on_progress,
     )
