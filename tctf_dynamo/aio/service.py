@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
 from tctf_dynamo.core.program import Program
 from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, ServiceCore, TableRef
@@ -32,7 +33,7 @@ __all__ = ["AsyncDynamoDBService"]
 T = TypeVar("T")
 
 
-class AsyncDynamoDBService(ServiceCore, AsyncClosing):
+class AsyncDynamoDBService(ServiceCore, AsyncBatchOperations, AsyncClosing):
     """Validated, resilient async access to one DynamoDB backend.
 
     ``async with AsyncDynamoDBService(provider) as service:`` closes the provider on the

@@ -71,6 +71,7 @@ __all__ = [
     "finish_job",
     "run_job",
     "start_job",
+    "unprocessed_error",
 ]
 
 Progress = Callable[[int, int], object]
@@ -297,6 +298,16 @@ def finish_job(runner: Runner) -> None:
         raise _unprocessed(runner.job, not_done, schedule, runner.last_error)
     if schedule.planning_error is not None:
         raise _stopped_at(schedule)
+
+
+def unprocessed_error(runner: Runner) -> UnprocessedItemsError | None:
+    """What a job that ends now leaves not done (None if nothing): the report of a
+    cancelled job."""
+    schedule = runner.schedule
+    not_done = schedule.finish()
+    if not not_done:
+        return None
+    return _unprocessed(runner.job, not_done, schedule, runner.last_error)
 
 
 def _stopped_at(schedule: Schedule) -> DynamoDBServiceError:
