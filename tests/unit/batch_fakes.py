@@ -16,7 +16,9 @@ import pytest
 
 from tctf_dynamo import batch
 from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.aio import _streams as async_streams
 from tctf_dynamo.aio import batch as async_batch
+from tctf_dynamo.batch import _streams as streams
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers import MockProvider, RecordingProvider
 from tctf_dynamo.resilience import RetryPolicy
@@ -159,6 +161,8 @@ class Api:
         self.name = name
         self._runner = asyncio.Runner()
         self._functions: Any = batch if name == "sync" else Blocking(async_batch, self._runner)
+        self.streams: Any = streams if name == "sync" else Blocking(async_streams, self._runner)
+        """The streamed bulk jobs repositories run on."""
 
     def service(
         self,
