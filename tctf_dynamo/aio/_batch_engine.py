@@ -1,12 +1,15 @@
 """Running a batch job on an event loop: chunk programs as tasks, bounded concurrency.
 
-The async shell of :mod:`tctf_dynamo.batch._engine`: the same coordinator
+The async shell of :mod:`tctf_dynamo.batch._engine`: the same coordinator state
 (:class:`~tctf_dynamo.batch._engine.Runner`) hands out chunks and absorbs their outcomes,
-the same chunk program sends, judges and backs off; only here each chunk program is
-awaited as a task, at most ``workers`` at a time. Planning streams into sending: the
-first request leaves once its chunk is planned, and while requests are in flight the
-coordinator plans one request's worth ahead, then lets the loop run, within the
-schedule's bounded window.
+the same chunk program sends, judges and backs off; only here ``workers`` worker tasks
+each take the next chunk, await its program and absorb its outcome, then take the next.
+A worker sends its next request as soon as it has read its last answer, so the reading
+of answers (CPU) staggers into the other requests' round trips instead of the whole
+pool waiting for the slowest reader of a wave. Planning streams into sending: a worker
+plans the chunk it is about to send, so the first request leaves once its chunk is
+planned, within the schedule's bounded window. Everything runs on one event loop, so
+the schedule is only ever touched between awaits.
 
 Cancellation. Cancelling the job cancels every request in flight and waits for them to
 end, so no task outlives the call. The ``CancelledError`` then carries, as its
@@ -61,76 +64,70 @@ async def run_job_async(
         on_progress=on_progress,
         dedup=dedup,
     )
-    in_flight: dict[asyncio.Future[Outcome], list[Entry]] = {}
+    pool = _Pool(runner, run)
+    count = 1 if inline(runner, workers) else workers
     try:
-        if inline(runner, workers):
-            await _run_inline(runner, run, in_flight)
-        else:
-            await _run_tasks(runner, workers, run, in_flight)
+        await pool.run(count)
     except asyncio.CancelledError as cancelled:
-        await _stop(in_flight)
-        _abandon(runner, in_flight)
+        await pool.stop()
+        pool.abandon()
         cancelled.__cause__ = unprocessed_error(runner)
         raise
     finish_job(runner)
 
 
-async def _run_inline(
-    runner: Runner, run: RunAsync, in_flight: dict[asyncio.Future[Outcome], list[Entry]]
-) -> None:
-    while (chunk := runner.next_chunk()) is not None:
-        task = asyncio.ensure_future(run(runner.chunk_program(chunk)))
-        in_flight[task] = chunk
-        outcome = await task
-        del in_flight[task]
-        runner.absorb(outcome)
+class _Pool:
+    """The worker tasks of one job and the chunk each one holds."""
 
+    def __init__(self, runner: Runner, run: RunAsync) -> None:
+        self.runner = runner
+        self.run_program = run
+        self.holding: dict[int, list[Entry]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.wake = asyncio.Event()
 
-async def _run_tasks(
-    runner: Runner,
-    workers: int,
-    run: RunAsync,
-    in_flight: dict[asyncio.Future[Outcome], list[Entry]],
-) -> None:
-    schedule = runner.schedule
-    plan_ahead = runner.job.max_count
-    while True:
-        while len(in_flight) < workers and (chunk := runner.next_chunk()) is not None:
-            in_flight[asyncio.ensure_future(run(runner.chunk_program(chunk)))] = chunk
-        if not in_flight:
-            return
-        if not runner.stopped and schedule.wants_planning():
-            schedule.plan(plan_ahead)  # overlap planning with the round trips
-            await asyncio.sleep(0)  # let answers that came in be read
-            finished = [task for task in in_flight if task.done()]
-        else:
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            finished = list(done)
-        for task in finished:
-            del in_flight[task]
-            runner.absorb(task.result())
+    async def run(self, count: int) -> None:
+        self.tasks = [asyncio.ensure_future(self.worker(number)) for number in range(count)]
+        done, pending = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_EXCEPTION)
+        failed = [task for task in done if task.exception() is not None]
+        if failed:  # a bug, not a request's failure (those are outcomes): stop the rest
+            await self.stop()
+            raise failed[0].exception()  # type: ignore[misc]
+        assert not pending
 
+    async def worker(self, number: int) -> None:
+        runner = self.runner
+        while True:
+            chunk = runner.next_chunk()
+            if chunk is None:
+                if not self.holding:
+                    self.wake.set()  # nothing can come back: let idle workers end too
+                    return
+                self.wake.clear()
+                await self.wake.wait()  # a request in flight may hand entries back
+                continue
+            self.holding[number] = chunk
+            outcome = await self.run_program(runner.chunk_program(chunk))
+            del self.holding[number]
+            runner.absorb(outcome)
+            self.wake.set()
 
-async def _stop(in_flight: dict[asyncio.Future[Outcome], list[Entry]]) -> None:
-    """Cancel every request in flight and wait until each has ended."""
-    for task in in_flight:
-        task.cancel()
-    pending = set(in_flight)
-    while pending:
-        try:
-            _, pending = await asyncio.wait(pending)
-        except asyncio.CancelledError:  # cancelled again: keep waiting, none is left behind
-            continue
+    async def stop(self) -> None:
+        """Cancel every worker (and so its request in flight) and wait until each ended."""
+        for task in self.tasks:
+            task.cancel()
+        pending = {task for task in self.tasks if not task.done()}
+        while pending:
+            try:
+                _, pending = await asyncio.wait(pending)
+            except asyncio.CancelledError:  # cancelled again: keep waiting, none is left behind
+                continue
 
-
-def _abandon(runner: Runner, in_flight: dict[asyncio.Future[Outcome], list[Entry]]) -> None:
-    """Settle what the cancelled job leaves: a finished request's outcome counts; a
-    write whose request was cut off may have been applied (unknown)."""
-    in_doubt = runner.job.operation == "BatchWriteItem"
-    for task, chunk in in_flight.items():
-        if task.cancelled() or task.exception() is not None:
-            runner.schedule.fail(chunk, in_doubt=in_doubt)
-        else:
-            runner.absorb(task.result())
-    in_flight.clear()
-    runner.stopped = True
+    def abandon(self) -> None:
+        """Settle what the cancelled job leaves: a write whose request was cut off may
+        have been applied (unknown); a get cut off was not read."""
+        in_doubt = self.runner.job.operation == "BatchWriteItem"
+        for chunk in self.holding.values():
+            self.runner.schedule.fail(chunk, in_doubt=in_doubt)
+        self.holding.clear()
+        self.runner.stopped = True
