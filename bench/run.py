@@ -17,7 +17,7 @@ from types import ModuleType
 
 from bench.harness import Report, ScenarioResult, machine_info
 
-SCENARIOS = ("codec", "e2e", "batch", "coldstart", "memory", "tracing")
+SCENARIOS = ("codec", "e2e", "batch", "aio_batch", "coldstart", "memory", "tracing")
 RESULTS_DIRECTORY = Path(__file__).resolve().parent / "results"
 
 

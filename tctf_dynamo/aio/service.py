@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
 from tctf_dynamo.aio.items import AsyncPlainItemOperations
 from tctf_dynamo.core.program import Program
@@ -33,7 +34,7 @@ __all__ = ["AsyncDynamoDBService"]
 T = TypeVar("T")
 
 
-class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncClosing):
+class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, AsyncClosing):
     """Validated, resilient async access to one DynamoDB backend.
 
     ``async with AsyncDynamoDBService(provider) as service:`` closes the provider on the

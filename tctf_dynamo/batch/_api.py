@@ -14,6 +14,8 @@ from tctf_dynamo.batch._engine import Progress, check_workers, run_job
 from tctf_dynamo.batch._entries import (
     Duplicates,
     Entry,
+    Identity,
+    Lookups,
     WireItem,
     prepare_gets,
     prepare_writes,
@@ -28,6 +30,7 @@ from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.validation import KeyAttribute, validate_batch_size
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.service import DynamoDBService
 
 __all__ = [
@@ -37,7 +40,11 @@ __all__ = [
     "bulk_get_items",
     "bulk_write",
     "bulk_write_items",
+    "found_in_order",
+    "get_plan",
+    "job_policy",
     "write_arguments",
+    "write_plan",
 ]
 
 TableWire = tuple[str, WireItem]
@@ -89,15 +96,7 @@ def batch_write(
     with backoff until done or the retry budget is spent (UNPROCESSED_ITEMS).
     """
     validate_batch_size(len(puts) + len(deletes), MAX_BATCH_WRITE_ITEMS, "BatchWriteItem")
-    entries, identities = prepare_writes(service, puts, deletes, duplicates="error")
-    total = sum(entry.size for entry in entries)
-    if total > MAX_BATCH_WRITE_BYTES:
-        raise error_for(
-            ErrorCode.BATCH_SIZE_EXCEEDED,
-            f"BatchWriteItem carries at most {MAX_BATCH_WRITE_BYTES} bytes; got {total}",
-            {"size": total, "limit": MAX_BATCH_WRITE_BYTES, "operation": "BatchWriteItem"},
-        )
-    job = WriteJob(service, identities, retry=retry)
+    job, entries = write_plan(service, puts, deletes, duplicates="error", retry=retry)
     _run(service, job, entries, workers=1, retry=retry, on_progress=None)
 
 
@@ -158,10 +157,9 @@ def bulk_write(
     BatchWriteItem applies no order within a request.
     """
     workers = check_workers(max_workers, service.max_workers)
-    entries, identities = prepare_writes(
-        service, puts, deletes, duplicates="merge", validate=validate
+    job, entries = write_plan(
+        service, puts, deletes, duplicates="merge", retry=retry, validate=validate
     )
-    job = WriteJob(service, identities, retry=retry)
     _run(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
 
 
@@ -247,13 +245,72 @@ def _get(
     on_progress: Progress | None,
     validate: bool = True,
 ) -> list[WireItem | None]:
-    entries, positions, identity_of, schema = prepare_gets(
-        service, table, keys, duplicates=duplicates, validate=validate
-    )
-    job = GetJob(
-        service, table, identity_of, _get_settings(consistent, projection, schema), retry=retry
+    job, entries, positions = get_plan(
+        service,
+        table,
+        keys,
+        duplicates=duplicates,
+        consistent=consistent,
+        projection=projection,
+        retry=retry,
+        validate=validate,
     )
     _run(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
+    return found_in_order(job, positions)
+
+
+# ---------------------------------------------------------------- plans (both APIs)
+
+
+def write_plan(
+    service: ServiceCore,
+    puts: Iterable[TableWire],
+    deletes: Iterable[TableWire],
+    *,
+    duplicates: Duplicates,
+    retry: RetryPolicy | None,
+    validate: bool = True,
+    lookups: Lookups | None = None,
+) -> tuple[WriteJob, list[Entry]]:
+    """The job and entries of a write; a single request (``duplicates="error"``) is also
+    held to its 16 MB. Pure given ``lookups`` (the async API's come from
+    ``checked_program``); the blocking service's own by default."""
+    entries, identities = prepare_writes(
+        service, puts, deletes, duplicates=duplicates, validate=validate, lookups=lookups
+    )
+    if duplicates == "error":
+        total = sum(entry.size for entry in entries)
+        if total > MAX_BATCH_WRITE_BYTES:
+            raise error_for(
+                ErrorCode.BATCH_SIZE_EXCEEDED,
+                f"BatchWriteItem carries at most {MAX_BATCH_WRITE_BYTES} bytes; got {total}",
+                {"size": total, "limit": MAX_BATCH_WRITE_BYTES, "operation": "BatchWriteItem"},
+            )
+    return WriteJob(service, identities, retry=retry), entries
+
+
+def get_plan(
+    service: ServiceCore,
+    table: str,
+    keys: Iterable[WireItem],
+    *,
+    duplicates: Duplicates,
+    consistent: bool,
+    projection: Projection | None,
+    retry: RetryPolicy | None,
+    validate: bool = True,
+    lookups: Lookups | None = None,
+) -> tuple[GetJob, list[Entry], list[Identity]]:
+    """The job, entries and per-position identities of a read (see :func:`write_plan`)."""
+    entries, positions, identity_of, schema = prepare_gets(
+        service, table, keys, duplicates=duplicates, validate=validate, lookups=lookups
+    )
+    settings = _get_settings(consistent, projection, schema)
+    return GetJob(service, table, identity_of, settings, retry=retry), entries, positions
+
+
+def found_in_order(job: GetJob, positions: list[Identity]) -> list[WireItem | None]:
+    """The items found by a read, one per position asked (None where there is none)."""
     found = job.found
     return [found.get(identity) for identity in positions]
 
@@ -284,8 +341,13 @@ def _run(
             job,
             entries,
             workers=workers,
-            policy=retry if retry is not None else service.pipeline.retry_policy,
-            sleep=service.sleep,
+            policy=job_policy(service, retry),
+            run=service.run_program,
             random=service.random,
             on_progress=on_progress,
         )
+
+
+def job_policy(service: ServiceCore, retry: RetryPolicy | None) -> RetryPolicy:
+    """The retry budget of a job's unprocessed entries: ``retry`` or the service's."""
+    return retry if retry is not None else service.pipeline.retry_policy

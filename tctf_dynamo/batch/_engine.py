@@ -51,6 +51,7 @@ from typing import Protocol
 
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
+from tctf_dynamo.core.program import Program, Sleep
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -61,7 +62,17 @@ from tctf_dynamo.errors import (
 )
 from tctf_dynamo.resilience import RetryPolicy
 
-__all__ = ["Job", "Progress", "check_workers", "run_job"]
+__all__ = [
+    "Job",
+    "Outcome",
+    "Progress",
+    "Runner",
+    "check_workers",
+    "finish_job",
+    "run_job",
+    "start_job",
+    "unprocessed_error",
+]
 
 Progress = Callable[[int, int], object]
 LOOKAHEAD_REQUESTS = 2
@@ -77,12 +88,12 @@ class Job(Protocol):
     max_count: int
     max_bytes: int
 
-    def send(self, chunk: list[Entry]) -> list[Entry]:
+    def send_program(self, chunk: list[Entry]) -> Program[list[Entry]]:
         """Send ``chunk`` as one request; return the entries DynamoDB did not process."""
         ...
 
 
-class _Outcome:
+class Outcome:
     __slots__ = ("chunk", "error", "verdict")
 
     def __init__(
@@ -93,8 +104,11 @@ class _Outcome:
         self.error = error
 
 
-class _Runner:
-    """The shell of one job run: sends on threads, sleeps backoffs, reports progress."""
+class Runner:
+    """The coordinator of one job run, whatever performs its chunk programs: it hands
+    out chunks, absorbs their outcomes into the schedule and reports progress. The
+    blocking shell (:func:`run_job`) runs chunk programs on threads; the async one
+    (:mod:`tctf_dynamo.aio.batch`) as tasks."""
 
     def __init__(
         self,
@@ -102,14 +116,12 @@ class _Runner:
         schedule: Schedule,
         *,
         policy: RetryPolicy,
-        sleep: Callable[[float], object],
         random: Callable[[], float],
         on_progress: Progress | None,
     ) -> None:
         self.job = job
         self.schedule = schedule
         self.policy = policy
-        self.sleep = sleep
         self.random = random
         self.on_progress = on_progress
         self.last_error: DynamoDBServiceError | None = None
@@ -117,20 +129,22 @@ class _Runner:
 
     # ------------------------------------------------------------ workers
 
-    def attempt(self, chunk: list[Entry]) -> _Outcome:
-        """Send one chunk; never raises a library error, reports it instead."""
+    def chunk_program(self, chunk: list[Entry]) -> Program[Outcome]:
+        """Send one chunk, judge the answer, sleep the backoff before its resends are
+        due; never raises a library error, reports it instead. The sleeping sender is
+        one sender fewer while throttled, which is the point."""
         try:
-            unprocessed = self.job.send(chunk)
+            unprocessed = yield from self.job.send_program(chunk)
         except DynamoDBServiceError as error:
-            return _Outcome(chunk, None, error)
+            return Outcome(chunk, None, error)
         verdict = judge(chunk, unprocessed, self.policy.max_attempts)
         if verdict.retry:
-            self.sleep(self.policy.backoff(max(1, verdict.worst_strikes), self.random))
-        return _Outcome(chunk, verdict, None)
+            yield Sleep(self.policy.backoff(max(1, verdict.worst_strikes), self.random))
+        return Outcome(chunk, verdict, None)
 
     # ------------------------------------------------------------ coordinator
 
-    def absorb(self, outcome: _Outcome) -> None:
+    def absorb(self, outcome: Outcome) -> None:
         schedule = self.schedule
         if outcome.verdict is None:
             error = outcome.error
@@ -157,29 +171,31 @@ class _Runner:
             raise schedule.planning_error  # found before any request: nothing is sent
         return chunk
 
-    def run_inline(self) -> None:
-        while (chunk := self.next_chunk()) is not None:
-            self.absorb(self.attempt(chunk))
 
-    def run_parallel(self, workers: int) -> None:
-        schedule = self.schedule
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tctf-batch") as pool:
-            in_flight: set[Future[_Outcome]] = set()
-            while True:
-                while len(in_flight) < workers and (chunk := self.next_chunk()) is not None:
-                    # each worker runs in the caller's context: its spans, its trace
-                    context = contextvars.copy_context()
-                    in_flight.add(pool.submit(context.run, self.attempt, chunk))
-                if not in_flight:
-                    return
-                if not self.stopped and schedule.wants_planning():
-                    schedule.plan(self.job.max_count)  # overlap planning with the round trips
-                    finished = {future for future in in_flight if future.done()}
-                else:
-                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                in_flight -= finished
-                for future in finished:
-                    self.absorb(future.result())
+def _run_inline(runner: Runner, run: Callable[[Program[Outcome]], Outcome]) -> None:
+    while (chunk := runner.next_chunk()) is not None:
+        runner.absorb(run(runner.chunk_program(chunk)))
+
+
+def _run_parallel(runner: Runner, workers: int, run: Callable[[Program[Outcome]], Outcome]) -> None:
+    schedule = runner.schedule
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tctf-batch") as pool:
+        in_flight: set[Future[Outcome]] = set()
+        while True:
+            while len(in_flight) < workers and (chunk := runner.next_chunk()) is not None:
+                # each worker runs in the caller's context: its spans, its trace
+                context = contextvars.copy_context()
+                in_flight.add(pool.submit(context.run, run, runner.chunk_program(chunk)))
+            if not in_flight:
+                return
+            if not runner.stopped and schedule.wants_planning():
+                schedule.plan(runner.job.max_count)  # overlap planning with the round trips
+                finished = {future for future in in_flight if future.done()}
+            else:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            in_flight -= finished
+            for future in finished:
+                runner.absorb(future.result())
 
 
 def _passing(error: DynamoDBServiceError) -> bool:
@@ -208,7 +224,7 @@ def run_job(
     *,
     workers: int,
     policy: RetryPolicy,
-    sleep: Callable[[float], object],
+    run: Callable[[Program[Outcome]], Outcome],
     random: Callable[[], float],
     on_progress: Progress | None = None,
     dedup: bool = False,
@@ -217,10 +233,45 @@ def run_job(
 
     ``entries`` is a list prepared up front, or an iterator that plans each entry when it
     is pulled (then planning overlaps sending; ``dedup`` merges repeated keys as
-    :mod:`~tctf_dynamo.batch._schedule` describes). ``on_progress(done, total)`` is called
-    in the calling thread: once at the start, then after every request that processed
-    something; ``total`` counts the distinct entries planned so far.
+    :mod:`~tctf_dynamo.batch._schedule` describes). ``run`` is the service's blocking
+    driver of chunk programs. ``on_progress(done, total)`` is called in the calling
+    thread: once at the start, then after every request that processed something;
+    ``total`` counts the distinct entries planned so far.
     """
+    runner = start_job(
+        job,
+        entries,
+        workers=workers,
+        policy=policy,
+        random=random,
+        on_progress=on_progress,
+        dedup=dedup,
+    )
+    if inline(runner, workers):
+        _run_inline(runner, run)
+    else:
+        _run_parallel(runner, workers, run)
+    finish_job(runner)
+
+
+def inline(runner: Runner, workers: int) -> bool:
+    """Whether the job is sent one request at a time (one worker, or one request)."""
+    schedule = runner.schedule
+    return workers == 1 or (schedule.planning_ended and schedule.planned <= runner.job.max_count)
+
+
+def start_job(
+    job: Job,
+    entries: Iterable[Entry],
+    *,
+    workers: int,
+    policy: RetryPolicy,
+    random: Callable[[], float],
+    on_progress: Progress | None = None,
+    dedup: bool = False,
+) -> Runner:
+    """Plan the first request (raising an invalid item's error before anything is sent)
+    and report the start; the coordinator of the job."""
     schedule = Schedule(
         entries,
         max_count=job.max_count,
@@ -234,19 +285,29 @@ def run_job(
         schedule.plan(job.max_count + 1)  # enough to tell whether one request holds it all
     if schedule.planning_error is not None:
         raise schedule.planning_error
-    runner = _Runner(
-        job, schedule, policy=policy, sleep=sleep, random=random, on_progress=on_progress
-    )
+    runner = Runner(job, schedule, policy=policy, random=random, on_progress=on_progress)
     runner.report()
-    if workers == 1 or (schedule.planning_ended and schedule.planned <= job.max_count):
-        runner.run_inline()
-    else:
-        runner.run_parallel(workers)
+    return runner
+
+
+def finish_job(runner: Runner) -> None:
+    """Raise what the ended job leaves: the entries not done, or an invalid item's error."""
+    schedule = runner.schedule
     not_done = schedule.finish()
     if not_done:
-        raise _unprocessed(job, not_done, schedule, runner.last_error)
+        raise _unprocessed(runner.job, not_done, schedule, runner.last_error)
     if schedule.planning_error is not None:
         raise _stopped_at(schedule)
+
+
+def unprocessed_error(runner: Runner) -> UnprocessedItemsError | None:
+    """What a job that ends now leaves not done (None if nothing): the report of a
+    cancelled job."""
+    schedule = runner.schedule
+    not_done = schedule.finish()
+    if not not_done:
+        return None
+    return _unprocessed(runner.job, not_done, schedule, runner.last_error)
 
 
 def _stopped_at(schedule: Schedule) -> DynamoDBServiceError:

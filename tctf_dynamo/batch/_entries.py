@@ -9,7 +9,7 @@ made per item and the only mutable field (``strikes``) changes while a job runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from tctf_dynamo.codec import item_size
@@ -19,6 +19,7 @@ from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, validate_item, validate_key
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.service import DynamoDBService
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Entry",
     "Identity",
     "IdentityOf",
+    "Lookups",
     "WireItem",
     "identity_function",
     "prepare_gets",
@@ -34,6 +36,9 @@ __all__ = [
 ]
 
 Duplicates = Literal["error", "merge"]
+Lookups = tuple[Callable[[str], list[KeyAttribute]], Callable[[str], IndexSchemas]]
+"""How preparation learns a table's key schema and index schemas: a blocking service's
+``key_schema``/``index_schemas``, or the pure lookups of ``ServiceCore.checked_program``."""
 
 
 class Entry:
@@ -67,22 +72,22 @@ class Entry:
 class _Tables:
     """Key schema and identity function of each table a call touches, looked up once."""
 
-    def __init__(self, service: DynamoDBService) -> None:
-        self._service = service
+    def __init__(self, lookups: Lookups) -> None:
+        self._key_schema, self._index_schemas = lookups
         self._known: dict[str, tuple[list[KeyAttribute], IdentityOf]] = {}
         self._indexes: dict[str, IndexSchemas] = {}
 
     def __getitem__(self, table: str) -> tuple[list[KeyAttribute], IdentityOf]:
         known = self._known.get(table)
         if known is None:
-            schema = self._service.key_schema(table)
+            schema = self._key_schema(table)
             known = self._known[table] = (schema, identity_function(table, schema))
         return known
 
     def indexes(self, table: str) -> IndexSchemas:
         indexes = self._indexes.get(table)
         if indexes is None:
-            indexes = self._indexes[table] = self._service.index_schemas(table)
+            indexes = self._indexes[table] = self._index_schemas(table)
         return indexes
 
     def identity_functions(self) -> dict[str, IdentityOf]:
@@ -91,7 +96,7 @@ class _Tables:
 
 def table_key(service: DynamoDBService, table: str) -> tuple[list[KeyAttribute], IdentityOf]:
     """The key schema of ``table`` and the identity function of its items."""
-    return _Tables(service)[table]
+    return _Tables((service.key_schema, service.index_schemas))[table]
 
 
 def _duplicate(operation: str, table: str, index: int, first_index: int) -> Exception:
@@ -106,12 +111,13 @@ def _duplicate(operation: str, table: str, index: int, first_index: int) -> Exce
 
 
 def prepare_writes(
-    service: DynamoDBService,
+    service: ServiceCore,
     puts: Iterable[tuple[str, WireItem]],
     deletes: Iterable[tuple[str, WireItem]],
     *,
     duplicates: Duplicates,
     validate: bool = True,
+    lookups: Lookups | None = None,
 ) -> tuple[list[Entry], dict[str, IdentityOf]]:
     """Validate every put and delete, then remove duplicates.
 
@@ -121,9 +127,9 @@ def prepare_writes(
     ``validate=False`` trusts items the caller validated already (sizes are then taken
     as the item limit, a bound that never changes how writes are split).
     Returns the entries, in the order of their first occurrence, and the identity
-    function of each table.
+    function of each table. ``lookups`` default to the (blocking) service's own.
     """
-    tables = _Tables(service)
+    tables = _Tables(lookups or _blocking_lookups(service))
     policy = service.unsafe_values
     seen: dict[Identity, Entry] = {}
     index = 0
@@ -161,12 +167,13 @@ def prepare_writes(
 
 
 def prepare_gets(
-    service: DynamoDBService,
+    service: ServiceCore,
     table: str,
     keys: Iterable[WireItem],
     *,
     duplicates: Duplicates,
     validate: bool = True,
+    lookups: Lookups | None = None,
 ) -> tuple[list[Entry], list[Identity], IdentityOf, list[KeyAttribute]]:
     """Validate every key; returns the distinct entries, the identity of every position
     (so results can be handed back in request order), the identity function and schema.
@@ -175,7 +182,7 @@ def prepare_gets(
     DUPLICATE_ITEM_IN_REQUEST, as DynamoDB would answer. ``validate=False`` trusts keys
     the caller built and validated already.
     """
-    schema, identity_of = _Tables(service)[table]
+    schema, identity_of = _Tables(lookups or _blocking_lookups(service))[table]
     positions: list[Identity] = []
     seen: dict[Identity, Entry] = {}
     for index, key in enumerate(keys):
@@ -190,3 +197,8 @@ def prepare_gets(
             continue
         seen[identity] = Entry(index, table, identity, key, 0)
     return list(seen.values()), positions, identity_of, schema
+
+
+def _blocking_lookups(service: ServiceCore) -> Lookups:
+    blocking: DynamoDBService = service  # type: ignore[assignment]
+    return blocking.key_schema, blocking.index_schemas

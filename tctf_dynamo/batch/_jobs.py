@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.batch._entries import Entry, Identity, IdentityOf, WireItem
+from tctf_dynamo.core.program import Program
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.limits import (
     MAX_BATCH_GET_KEYS,
@@ -22,7 +23,7 @@ from tctf_dynamo.outcomes import watch_doubt
 from tctf_dynamo.resilience import RetryPolicy, UnprocessedItems, publish
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.core.service_core import ServiceCore
 
 __all__ = ["DecodeFailure", "GetJob", "WriteJob"]
 
@@ -56,7 +57,7 @@ class WriteJob:
 
     def __init__(
         self,
-        service: DynamoDBService,
+        service: ServiceCore,
         identities: Mapping[str, IdentityOf],
         *,
         retry: RetryPolicy | None = None,
@@ -67,12 +68,12 @@ class WriteJob:
         self._retry = retry
         self._timeout = timeout
 
-    def send(self, chunk: list[Entry]) -> list[Entry]:
+    def send_program(self, chunk: list[Entry]) -> Program[list[Entry]]:
         """Send ``chunk``; the entries handed back. An answer that came after an
         ambiguous attempt proves what it processed, not what it handed back: those
         entries are marked in doubt (an earlier attempt may have written them)."""
         with watch_doubt() as watch:
-            response = self._service.execute(
+            response = yield from self._service.execute_program(
                 self.operation,
                 {"RequestItems": _by_table(chunk)},
                 retry=self._retry,
@@ -140,7 +141,7 @@ class GetJob:
 
     def __init__(
         self,
-        service: DynamoDBService,
+        service: ServiceCore,
         table: str,
         identity_of: IdentityOf,
         settings: Mapping[str, Any],
@@ -158,9 +159,10 @@ class GetJob:
         self._decode = decode
         self.found: dict[Identity, Any] = {}
 
-    def send(self, chunk: list[Entry]) -> list[Entry]:
+    def send_program(self, chunk: list[Entry]) -> Program[list[Entry]]:
+        """Send ``chunk``; found items land in ``found``; the keys handed back."""
         keys = {"Keys": [entry.body for entry in chunk], **self._settings}
-        response = self._service.execute(
+        response = yield from self._service.execute_program(
             self.operation,
             {"RequestItems": {self._table: keys}},
             retry=self._retry,

@@ -17,16 +17,33 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from tctf_dynamo.batch._engine import Progress, check_workers, run_job
-from tctf_dynamo.batch._entries import Entry, Identity, WireItem, table_key
+from tctf_dynamo.batch._entries import (
+    Entry,
+    Identity,
+    IdentityOf,
+    WireItem,
+    identity_function,
+    table_key,
+)
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.resilience import RetryPolicy
-from tctf_dynamo.validation import validate_item, validate_key
+from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.service import DynamoDBService
 
-__all__ = ["stream_gets", "stream_writes"]
+__all__ = [
+    "decoded_in_order",
+    "get_stream",
+    "stream_gets",
+    "stream_writes",
+    "table_key_of",
+    "write_stream",
+]
+
+Kind = Literal["put", "delete"]
 
 
 def stream_writes(
@@ -34,7 +51,7 @@ def stream_writes(
     table: str,
     items: Iterable[WireItem],
     *,
-    kind: Literal["put", "delete"] = "put",
+    kind: Kind = "put",
     max_workers: int | None = None,
     on_progress: Progress | None = None,
     retry: RetryPolicy | None = None,
@@ -45,27 +62,16 @@ def stream_writes(
     ``validate=False`` trusts items validated already (a repository's plans are).
     """
     workers = check_workers(max_workers, service.max_workers)
-    schema, identity_of = table_key(service, table)
-    policy = service.unsafe_values
-
-    def entries() -> Iterator[Entry]:
-        for index, item in enumerate(items):
-            if kind == "put":
-                size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
-                body: Any = {"PutRequest": {"Item": item}}
-            else:
-                if validate:
-                    validate_key(item, schema)
-                size, body = MAX_ITEM_SIZE_BYTES, {"DeleteRequest": {"Key": item}}
-            yield Entry(index, table, identity_of(item), body, size)
-
-    job = WriteJob(service, {table: identity_of}, retry=retry)
+    key = table_key(service, table)
+    job, entries = write_stream(
+        service, table, key, items, kind=kind, retry=retry, validate=validate
+    )
     run_job(
         job,
-        entries(),
+        entries,
         workers=workers,
         policy=retry if retry is not None else service.pipeline.retry_policy,
-        sleep=service.sleep,
+        run=service.run_program,
         random=service.random,
         on_progress=on_progress,
         dedup=True,
@@ -90,31 +96,95 @@ def stream_gets(
     ``decode`` refuses one, its error is raised (the first in key order) once the job ends.
     """
     workers = check_workers(max_workers, service.max_workers)
-    schema, identity_of = table_key(service, table)
+    key = table_key(service, table)
+    job, entries, positions = get_stream(
+        service, table, key, keys, decode, consistent=consistent, retry=retry, validate=validate
+    )
+    run_job(
+        job,
+        entries,
+        workers=workers,
+        policy=retry if retry is not None else service.pipeline.retry_policy,
+        run=service.run_program,
+        random=service.random,
+        on_progress=on_progress,
+    )
+    return decoded_in_order(job, positions)
+
+
+# ---------------------------------------------------------------- plans (both APIs)
+
+TableKey = tuple[list[KeyAttribute], IdentityOf]
+
+
+def table_key_of(table: str, schema: list[KeyAttribute]) -> TableKey:
+    """The key schema of ``table`` and the identity function of its items."""
+    return schema, identity_function(table, schema)
+
+
+def write_stream(
+    service: ServiceCore,
+    table: str,
+    key: TableKey,
+    items: Iterable[WireItem],
+    *,
+    kind: Kind,
+    retry: RetryPolicy | None,
+    validate: bool,
+) -> tuple[WriteJob, Iterator[Entry]]:
+    """The job and the lazily planned entries of a streamed write."""
+    schema, identity_of = key
+    policy = service.unsafe_values
+
+    def entries() -> Iterator[Entry]:
+        for index, item in enumerate(items):
+            if kind == "put":
+                size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
+                body: Any = {"PutRequest": {"Item": item}}
+            else:
+                if validate:
+                    validate_key(item, schema)
+                size, body = MAX_ITEM_SIZE_BYTES, {"DeleteRequest": {"Key": item}}
+            yield Entry(index, table, identity_of(item), body, size)
+
+    return WriteJob(service, {table: identity_of}, retry=retry), entries()
+
+
+def get_stream(
+    service: ServiceCore,
+    table: str,
+    key: TableKey,
+    keys: Iterable[WireItem],
+    decode: Callable[[WireItem], Any],
+    *,
+    consistent: bool,
+    retry: RetryPolicy | None,
+    validate: bool,
+) -> tuple[GetJob, Iterator[Entry], list[Identity]]:
+    """The job, lazily planned entries and (filled as they are planned) the identity of
+    every position of a streamed read."""
+    schema, identity_of = key
     positions: list[Identity] = []
 
     def entries() -> Iterator[Entry]:
         seen: set[Identity] = set()
-        for index, key in enumerate(keys):
+        for index, wire_key in enumerate(keys):
             if validate:
-                validate_key(key, schema)
-            identity = identity_of(key)
+                validate_key(wire_key, schema)
+            identity = identity_of(wire_key)
             positions.append(identity)
             if identity not in seen:
                 seen.add(identity)
-                yield Entry(index, table, identity, key, 0)
+                yield Entry(index, table, identity, wire_key, 0)
 
     settings = {"ConsistentRead": True} if consistent else {}
     job = GetJob(service, table, identity_of, settings, retry=retry, decode=decode)
-    run_job(
-        job,
-        entries(),
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        sleep=service.sleep,
-        random=service.random,
-        on_progress=on_progress,
-    )
+    return job, entries(), positions
+
+
+def decoded_in_order(job: GetJob, positions: list[Identity]) -> list[Any]:
+    """The decoded item of every position; a refused item's error, the first in key
+    order, is raised."""
     found = job.found
     results = [found.get(identity) for identity in positions]
     for result in results:

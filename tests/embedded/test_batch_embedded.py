@@ -1,17 +1,23 @@
-"""Bulk batches on the in-process backend, with and without injected faults."""
+"""Bulk batches on the in-process backend, with and without injected faults; the fault
+tests run on the sync API and the async one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table
-from tctf_dynamo.batch import batch_get, batch_write, bulk_get, bulk_write
+from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, batch
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.aio import batch as async_batch
+from tctf_dynamo.batch import bulk_write
 from tctf_dynamo.errors import ErrorCode, UnprocessedItemsError
 from tctf_dynamo.providers import EmbeddedProvider
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 
 TABLE = Table("batch-embedded")
 
@@ -52,9 +58,27 @@ def inner() -> Iterator[EmbeddedProvider]:
     yield provider
 
 
-def _faulty(inner: EmbeddedProvider, rates: FaultRates, **options: Any) -> DynamoDBService:
-    provider = FaultInjectingProvider(inner, seed=11, rates=rates)
-    return DynamoDBService(provider, sleep=lambda _: None, **options)
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> SimpleNamespace:
+    """The batch functions of one API, and ``faulty(inner, rates, **options)``: a service
+    of that API over a FaultInjectingProvider (kept as ``api.faults``)."""
+    namespace = SimpleNamespace(functions=batch, faults=None)
+    runner = asyncio.Runner()
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    def faulty(inner: EmbeddedProvider, rates: FaultRates, **options: Any) -> Any:
+        namespace.faults = FaultInjectingProvider(inner, seed=11, rates=rates)
+        if request.param == "sync":
+            return DynamoDBService(namespace.faults, sleep=lambda _: None, **options)
+        provider = ThreadedAsyncProvider(namespace.faults)
+        return Blocking(AsyncDynamoDBService(provider, sleep=no_sleep, **options), runner)
+
+    namespace.faulty = faulty
+    if request.param == "async":
+        namespace.functions = Blocking(async_batch, runner)
+    return namespace
 
 
 def test_repository_batch_operations_round_trip(inner: EmbeddedProvider) -> None:
@@ -69,37 +93,39 @@ def test_repository_batch_operations_round_trip(inner: EmbeddedProvider) -> None
     assert sum(item is not None for item in repository.batch_get(keys)) == 60
 
 
-def test_ten_thousand_writes_land_exactly_once_through_faults(inner: EmbeddedProvider) -> None:
+def test_ten_thousand_writes_land_exactly_once_through_faults(
+    inner: EmbeddedProvider, api: Any
+) -> None:
     rates = FaultRates(unprocessed=0.3, throttle=0.05, server_error=0.05, timeout_after=0.02)
-    service = _faulty(
+    service = api.faulty(
         inner, rates, retry=RetryPolicy(max_attempts=25, base_delay=0.0), max_workers=8
     )
-    bulk_write(service, puts=[("batch-embedded", _item(i)) for i in range(10_000)])
+    api.functions.bulk_write(service, puts=[("batch-embedded", _item(i)) for i in range(10_000)])
     stored = _scan_all(DynamoDBService(inner))
     assert len(stored) == 10_000
     assert sorted(int(item["value"]["N"]) for item in stored) == list(range(10_000))
-    injected = service.provider.injected  # type: ignore[attr-defined]
+    injected = api.faults.injected
     assert injected["unprocessed"] > 0
     assert injected["throttle"] > 0
     assert injected["server_error"] > 0
 
 
-def test_bulk_get_through_faults_returns_everything(inner: EmbeddedProvider) -> None:
+def test_bulk_get_through_faults_returns_everything(inner: EmbeddedProvider, api: Any) -> None:
     bulk_write(DynamoDBService(inner), puts=[("batch-embedded", _item(i)) for i in range(1_000)])
     rates = FaultRates(unprocessed=0.4, throttle=0.1, server_error=0.05)
-    service = _faulty(inner, rates, retry=RetryPolicy(max_attempts=25, base_delay=0.0))
+    service = api.faulty(inner, rates, retry=RetryPolicy(max_attempts=25, base_delay=0.0))
     keys = [_key(i) for i in range(1_100)]
-    found = bulk_get(service, "batch-embedded", keys)
+    found = api.functions.bulk_get(service, "batch-embedded", keys)
     assert [int(item["value"]["N"]) if item else None for item in found] == [
         *range(1_000),
         *([None] * 100),
     ]
 
 
-def test_exhaustion_names_exactly_the_items_not_written(inner: EmbeddedProvider) -> None:
-    service = _faulty(inner, FaultRates(unprocessed=1.0), retry=RetryPolicy(max_attempts=2))
+def test_exhaustion_names_exactly_the_items_not_written(inner: EmbeddedProvider, api: Any) -> None:
+    service = api.faulty(inner, FaultRates(unprocessed=1.0), retry=RetryPolicy(max_attempts=2))
     with pytest.raises(UnprocessedItemsError) as caught:
-        bulk_write(service, puts=[("batch-embedded", _item(i)) for i in range(500)])
+        api.functions.bulk_write(service, puts=[("batch-embedded", _item(i)) for i in range(500)])
     assert caught.value.code is ErrorCode.UNPROCESSED_ITEMS
     unprocessed = {
         (table, request["PutRequest"]["Item"]["SK"]["S"])
@@ -112,10 +138,10 @@ def test_exhaustion_names_exactly_the_items_not_written(inner: EmbeddedProvider)
     assert len(caught.value.unprocessed) == len(unprocessed)
 
 
-def test_single_requests_retry_unprocessed_work(inner: EmbeddedProvider) -> None:
-    service = _faulty(
+def test_single_requests_retry_unprocessed_work(inner: EmbeddedProvider, api: Any) -> None:
+    service = api.faulty(
         inner, FaultRates(unprocessed=0.5), retry=RetryPolicy(max_attempts=20, base_delay=0.0)
     )
-    batch_write(service, puts=[("batch-embedded", _item(i)) for i in range(25)])
-    found = batch_get(service, "batch-embedded", [_key(i) for i in range(25)])
+    api.functions.batch_write(service, puts=[("batch-embedded", _item(i)) for i in range(25)])
+    found = api.functions.batch_get(service, "batch-embedded", [_key(i) for i in range(25)])
     assert [int(item["value"]["N"]) for item in found if item] == list(range(25))

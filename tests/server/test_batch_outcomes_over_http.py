@@ -3,11 +3,13 @@
 A BatchWriteItem whose every attempt is applied and then loses its answer (the proxy
 forwards it to moto server, then resets the connection) ends in doubt: its entries are
 reported *unknown*, never "not written". Entries refused before reaching the server are
-reported unprocessed, and the table holds exactly what each report says.
+reported unprocessed, and the table holds exactly what each report says, through the
+sync API and the async one alike.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -15,9 +17,12 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import Table, UnitOfWork, UnprocessedItemsError
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.aio import batch as async_batch
 from tctf_dynamo.batch import bulk_get_items, bulk_write_items
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 from tests.faultproxy import RESET_AFTER, THROTTLE, Fault, FaultProxy, RequestInfo
-from tests.server.outcome_fixtures import through, truth
+from tests.server.outcome_fixtures import PATIENT, through, truth
 
 pytestmark = pytest.mark.server
 
@@ -36,6 +41,20 @@ def world(
     clean.delete_table(table, missing_ok=True)
     service.close()
     clean.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest, world: SimpleNamespace) -> SimpleNamespace:
+    """The bulk write of one API and a service of it through the proxy."""
+    if request.param == "sync":
+        return SimpleNamespace(service=world.service, bulk_write_items=bulk_write_items)
+    runner = asyncio.Runner()
+    provider = ThreadedAsyncProvider(world.service.provider)
+    service = AsyncDynamoDBService(provider, retry=PATIENT, timeout=6.0)
+    functions = Blocking(async_batch, runner)
+    return SimpleNamespace(
+        service=Blocking(service, runner), bulk_write_items=functions.bulk_write_items
+    )
 
 
 def _holding(pk: str, fault: Fault) -> Any:
@@ -61,10 +80,12 @@ def _stored(world: SimpleNamespace, count: int) -> list[bool]:
     return [item is not None for item in found]
 
 
-def test_lost_answers_of_applied_writes_are_reported_unknown(world: SimpleNamespace) -> None:
+def test_lost_answers_of_applied_writes_are_reported_unknown(
+    world: SimpleNamespace, api: SimpleNamespace
+) -> None:
     world.proxy.set_rule(_holding("P030", RESET_AFTER))
     with pytest.raises(UnprocessedItemsError) as caught:
-        bulk_write_items(world.service, world.table.name, puts=_items(75), max_workers=1)
+        api.bulk_write_items(api.service, world.table.name, puts=_items(75), max_workers=1)
     error = caught.value
     unknown = [request["PutRequest"]["Item"]["PK"]["S"] for _, request in error.unknown]
     assert unknown == [f"P{i:03d}" for i in range(25, 50)]
@@ -74,10 +95,12 @@ def test_lost_answers_of_applied_writes_are_reported_unknown(world: SimpleNamesp
     assert all(_stored(world, 75))  # the doubt was real: every write of it was applied
 
 
-def test_refused_writes_are_unprocessed_and_not_stored(world: SimpleNamespace) -> None:
+def test_refused_writes_are_unprocessed_and_not_stored(
+    world: SimpleNamespace, api: SimpleNamespace
+) -> None:
     world.proxy.set_rule(_holding("P030", THROTTLE))
     with pytest.raises(UnprocessedItemsError) as caught:
-        bulk_write_items(world.service, world.table.name, puts=_items(75), max_workers=1)
+        api.bulk_write_items(api.service, world.table.name, puts=_items(75), max_workers=1)
     error = caught.value
     unprocessed = [request["PutRequest"]["Item"]["PK"]["S"] for _, request in error.unprocessed]
     assert unprocessed == [f"P{i:03d}" for i in range(25, 50)]

@@ -2,20 +2,25 @@
 
 dynalite cuts a BatchGetItem response at about 1 MB and returns the rest as
 UnprocessedKeys even when nothing is failing: 300 items of about 100 KB (30 MB) take
-dozens of rounds, which must all be followed, with the default retry policy.
+dozens of rounds, which must all be followed, with the default retry policy. Each test
+runs on the sync API and the async one.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from tctf_dynamo import DynamoDBService, Table
-from tctf_dynamo.batch import batch_get, batch_write, bulk_get, bulk_write
+from tctf_dynamo import DynamoDBService, Table, batch
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.aio import batch as async_batch
 from tctf_dynamo.errors import ErrorCode, InvalidInputError
-from tctf_dynamo.providers import RecordingProvider
+from tctf_dynamo.providers import Provider, RecordingProvider
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 
 pytestmark = pytest.mark.server
 
@@ -39,6 +44,29 @@ def service(request: pytest.FixtureRequest, table_name: str) -> Iterator[DynamoD
     built.close()
 
 
+@pytest.fixture(params=["sync", "async"])
+def api(request: pytest.FixtureRequest) -> SimpleNamespace:
+    """The batch functions of one API and ``serve(provider)``, a service of that API
+    that never really sleeps its backoffs."""
+    if request.param == "sync":
+        return SimpleNamespace(
+            functions=batch,
+            serve=lambda provider: DynamoDBService(provider, max_workers=4, sleep=lambda _: None),
+        )
+    runner = asyncio.Runner()
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    def serve(provider: Provider) -> Any:
+        service = AsyncDynamoDBService(
+            ThreadedAsyncProvider(provider), max_workers=4, sleep=no_sleep
+        )
+        return Blocking(service, runner)
+
+    return SimpleNamespace(functions=Blocking(async_batch, runner), serve=serve)
+
+
 def _item(index: int, filler: str = "") -> dict[str, Any]:
     item = {"PK": {"S": f"P#{index % 7}"}, "SK": {"S": f"S#{index:05d}"}, "n": {"N": str(index)}}
     if filler:
@@ -51,12 +79,12 @@ def _key(index: int) -> dict[str, Any]:
 
 
 def test_bulk_get_of_large_items_follows_every_unprocessed_round(
-    service: DynamoDBService, table_name: str, request: pytest.FixtureRequest
+    service: DynamoDBService, table_name: str, request: pytest.FixtureRequest, api: Any
 ) -> None:
-    bulk_write(service, puts=[(table_name, _item(i, FILLER)) for i in range(LARGE_ITEMS)])
+    batch.bulk_write(service, puts=[(table_name, _item(i, FILLER)) for i in range(LARGE_ITEMS)])
     recorder = RecordingProvider(service.provider)
-    reading = DynamoDBService(recorder, max_workers=4, sleep=lambda _: None)
-    found = bulk_get(reading, table_name, [_key(i) for i in range(LARGE_ITEMS)])
+    reading = api.serve(recorder)
+    found = api.functions.bulk_get(reading, table_name, [_key(i) for i in range(LARGE_ITEMS)])
     assert [int(item["n"]["N"]) if item else None for item in found] == list(range(LARGE_ITEMS))
     assert all(item is not None and item["blob"]["S"] == FILLER for item in found)
     sent = recorder.requests("BatchGetItem")
@@ -65,17 +93,21 @@ def test_bulk_get_of_large_items_follows_every_unprocessed_round(
         assert len(sent) > 20  # about ten 100 KB items per 1 MB response
 
 
-def test_bulk_write_and_delete_many_small_items(service: DynamoDBService, table_name: str) -> None:
-    bulk_write(service, puts=[(table_name, _item(i)) for i in range(1_000)])
-    bulk_write(service, deletes=[(table_name, _key(i)) for i in range(0, 1_000, 2)])
-    found = bulk_get(service, table_name, [_key(i) for i in range(1_000)])
+def test_bulk_write_and_delete_many_small_items(
+    service: DynamoDBService, table_name: str, api: Any
+) -> None:
+    ours, functions = api.serve(service.provider), api.functions
+    functions.bulk_write(ours, puts=[(table_name, _item(i)) for i in range(1_000)])
+    functions.bulk_write(ours, deletes=[(table_name, _key(i)) for i in range(0, 1_000, 2)])
+    found = functions.bulk_get(ours, table_name, [_key(i) for i in range(1_000)])
     assert [item is not None for item in found] == [i % 2 == 1 for i in range(1_000)]
 
 
-def test_single_requests_at_the_limits(service: DynamoDBService, table_name: str) -> None:
-    batch_write(service, puts=[(table_name, _item(i)) for i in range(25)])
-    found = batch_get(service, table_name, [_key(i) for i in range(100)])
+def test_single_requests_at_the_limits(service: DynamoDBService, table_name: str, api: Any) -> None:
+    ours, functions = api.serve(service.provider), api.functions
+    functions.batch_write(ours, puts=[(table_name, _item(i)) for i in range(25)])
+    found = functions.batch_get(ours, table_name, [_key(i) for i in range(100)])
     assert sum(item is not None for item in found) == 25
     with pytest.raises(InvalidInputError) as caught:
-        batch_write(service, puts=[(table_name, _item(i)) for i in range(26)])
+        functions.batch_write(ours, puts=[(table_name, _item(i)) for i in range(26)])
     assert caught.value.code is ErrorCode.BATCH_SIZE_EXCEEDED

@@ -7,14 +7,23 @@ string schema, and lets a test decide per call which requests come back unproces
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from tctf_dynamo import batch
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.aio import _streams as async_streams
+from tctf_dynamo.aio import batch as async_batch
+from tctf_dynamo.batch import _streams as streams
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers import MockProvider, RecordingProvider
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.service import DynamoDBService
+from tests.aio_support import Blocking, ThreadedAsyncProvider
 
 Hold = Callable[[str, list[Any]], set[int]]
 """(operation, requests of the call) -> positions to hand back unprocessed."""
@@ -120,6 +129,10 @@ def _description(table: str) -> dict[str, Any]:
     }
 
 
+def _policy(max_attempts: int) -> RetryPolicy:
+    return RetryPolicy(max_attempts=max_attempts, base_delay=0.1, max_delay=1.0, jitter=0.0)
+
+
 def make_service(
     fake: FakeDynamo,
     *,
@@ -131,12 +144,62 @@ def make_service(
     recorder = RecordingProvider(MockProvider(fake))
     service = DynamoDBService(
         recorder,
-        retry=RetryPolicy(max_attempts=max_attempts, base_delay=0.1, max_delay=1.0, jitter=0.0),
+        retry=_policy(max_attempts),
         max_workers=max_workers,
         sleep=(sleeps.append if sleeps is not None else lambda _: None),
         random=lambda: 0.5,
     )
     return service, recorder
+
+
+class Api:
+    """One face of the batch API for a test body written against the blocking one: the
+    functions of :mod:`tctf_dynamo.batch` and a DynamoDBService, or their async twins
+    (:mod:`tctf_dynamo.aio.batch`, AsyncDynamoDBService) run through ``Blocking``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._runner = asyncio.Runner()
+        self._functions: Any = batch if name == "sync" else Blocking(async_batch, self._runner)
+        self.streams: Any = streams if name == "sync" else Blocking(async_streams, self._runner)
+        """The streamed bulk jobs repositories run on."""
+
+    def service(
+        self,
+        fake: FakeDynamo,
+        *,
+        max_attempts: int = 3,
+        max_workers: int = 4,
+        sleeps: list[float] | None = None,
+    ) -> tuple[Any, RecordingProvider]:
+        """:func:`make_service` of this API."""
+        if self.name == "sync":
+            return make_service(
+                fake, max_attempts=max_attempts, max_workers=max_workers, sleeps=sleeps
+            )
+
+        async def sleep(seconds: float) -> None:
+            if sleeps is not None:
+                sleeps.append(seconds)
+
+        recorder = RecordingProvider(MockProvider(fake))
+        service = AsyncDynamoDBService(
+            ThreadedAsyncProvider(recorder),
+            retry=_policy(max_attempts),
+            max_workers=max_workers,
+            sleep=sleep,
+            random=lambda: 0.5,
+        )
+        return Blocking(service, self._runner), recorder
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._functions, name)
+
+
+@pytest.fixture(name="api", params=["sync", "async"])
+def api_fixture(request: pytest.FixtureRequest) -> Api:
+    """The batch API under test, blocking or async."""
+    return Api(request.param)
 
 
 def batch_sizes(recorder: RecordingProvider, operation: str) -> list[int]:

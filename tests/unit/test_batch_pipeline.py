@@ -17,7 +17,15 @@ from tctf_dynamo import Entity, Repository, Table
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import IN_FLIGHT, Schedule, judge
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError
-from tests.unit.batch_fakes import FakeDynamo, batch_sizes, make_service
+from tests.unit.batch_fakes import (
+    Api,
+    FakeDynamo,
+    api_fixture,  # noqa: F401 (the api fixture)
+    batch_sizes,
+    item_of,
+    key_of,
+    make_service,
+)
 
 TABLE = Table("things")
 
@@ -196,3 +204,22 @@ def test_a_held_repeat_takes_the_place_of_an_unprocessed_earlier_write() -> None
     schedule.settle(judge(resent, resent, max_attempts=2))  # and given up
     (left,) = schedule.finish()
     assert left.body["PutRequest"]["Item"]["v"] == {"S": "2"}
+
+
+def test_streamed_jobs_send_before_planning_ends_and_read_in_key_order(api: Api) -> None:
+    fake = FakeDynamo()
+    service, recorder = api.service(fake, max_workers=1)
+    seen: list[int] = []
+
+    def items() -> Iterator[dict[str, Any]]:
+        for index in range(300):
+            if index == 200:
+                seen.append(len(recorder.requests("BatchWriteItem")))
+            yield item_of(f"p{index:04d}")
+
+    api.streams.stream_writes(service, "things", items())
+    assert seen == [200 // 25]  # each request left as soon as its items were planned
+    assert len(fake.stored()) == 300
+    keys = [key_of(f"p{index:04d}") for index in (299, 5, 5, 400)]
+    found = api.streams.stream_gets(service, "things", keys, lambda item: item["PK"]["S"])
+    assert found == ["p0299", "p0005", "p0005", None]

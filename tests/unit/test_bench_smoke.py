@@ -17,7 +17,20 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from bench import batch, codec, coldstart, e2e, latency, memory, peers, run, shapes, tracing, wide
+from bench import (
+    aio_batch,
+    batch,
+    codec,
+    coldstart,
+    e2e,
+    latency,
+    memory,
+    peers,
+    run,
+    shapes,
+    tracing,
+    wide,
+)
 from bench.harness import Report, ScenarioResult, interleave, render_markdown
 
 SERVER_SCENARIOS = {"e2e", "memory", "tracing"}
@@ -43,6 +56,12 @@ def _expected_figures(name: str) -> list[str]:
             )
         ]
         + [batch.BATCH_WRITER, batch.PYNAMODB_WRITE, batch.SEQUENTIAL_GET, batch.PYNAMODB_GET],
+        "aio_batch": [
+            aio_batch.label(api, kind, count)
+            for count in aio_batch.PRESETS["smoke"]["workers"]
+            for kind in ("write", "get")
+            for api in aio_batch.APIS
+        ],
         "e2e": [
             f"{kind}: {who} {metric}"
             for kind in e2e.KINDS
@@ -109,7 +128,7 @@ def _assert_well_formed(result: ScenarioResult, name: str, repeat: int) -> None:
         pytest.param(
             module, id=module.NAME, marks=[pytest.mark.server] * (module.NAME in SERVER_SCENARIOS)
         )
-        for module in (codec, batch, coldstart, e2e, memory, tracing)
+        for module in (codec, batch, aio_batch, coldstart, e2e, memory, tracing)
     ],
 )
 def test_scenario_runs_on_tiny_inputs(module: Any) -> None:
