@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from tctf_dynamo import _lazy
 
 if TYPE_CHECKING:
-    from tctf_dynamo.aio import AsyncQuery, AsyncRepository
+    from tctf_dynamo.aio import AsyncDynamoDBService, AsyncQuery, AsyncRepository
     from tctf_dynamo.aio.uow import AsyncUnitOfWork
     from tctf_dynamo.errors import (
         AccessDeniedError,
@@ -82,6 +82,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncDynamoDBService",
     "AsyncDynamoDBStateStore",
     "AsyncQuery",
     "AsyncRepository",
@@ -149,6 +150,7 @@ __all__ = [
 
 _HOMES: Final = {
     "AccessDeniedError": "tctf_dynamo.errors",
+    "AsyncDynamoDBService": "tctf_dynamo.aio.service",
     "AsyncDynamoDBStateStore": "tctf_dynamo.resilience",
     "AsyncQuery": "tctf_dynamo.aio.query",
     "AsyncRepository": "tctf_dynamo.aio.repository",

@@ -81,6 +81,51 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
         self.provider = provider
         self.driver = AsyncDriver(provider, sleep)
 
+    @classmethod
+    def embedded(cls, **options: Any) -> AsyncDynamoDBService:
+        """An isolated in-process DynamoDB (moto) that never blocks the event loop: no
+        server, no credentials, no network."""
+        from tctf_dynamo.providers.embedded_async import AsyncEmbeddedProvider
+
+        return cls(AsyncEmbeddedProvider(), **options)
+
+    @classmethod
+    def from_endpoint(
+        cls,
+        endpoint_url: str | None = None,
+        *,
+        region_name: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_workers: int = 8,
+        config: Any = None,
+        profile_name: str | None = None,
+        botocore_session: Any = None,
+        **options: Any,
+    ) -> AsyncDynamoDBService:
+        """An async service on the fast JSON path over aiohttp (the ``async`` extra), for
+        AWS (``endpoint_url=None``) or any compatible endpoint; arguments as
+        :meth:`DynamoDBService.from_endpoint <tctf_dynamo.DynamoDBService.from_endpoint>`,
+        the connection pool sized to ``max_workers``."""
+        from tctf_dynamo.providers.http_async import AsyncHttpProvider
+
+        provider = AsyncHttpProvider.from_endpoint(
+            endpoint_url,
+            region_name=region_name,
+            aws_access_key_id=aws_access_key_id,
+            aws_secret_access_key=aws_secret_access_key,
+            aws_session_token=aws_session_token,
+            connect_timeout=min(timeout, 10.0),
+            read_timeout=timeout,
+            max_connections=max_workers,
+            config=config,
+            profile_name=profile_name,
+            botocore_session=botocore_session,
+        )
+        return cls(provider, timeout=timeout, max_workers=max_workers, **options)
+
     async def close(self) -> None:
         """Release the backend's connections."""
         await self.provider.close()
