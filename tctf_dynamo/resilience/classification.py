@@ -78,6 +78,7 @@ CLASSIFICATION_TABLE: MappingProxyType[ErrorCode, Rule] = MappingProxyType(
         _C.ACCESS_DENIED: Rule.PERMANENT,
         _C.SERVICE_VALIDATION_FAILED: Rule.PERMANENT,
         _C.IDEMPOTENT_PARAMETER_MISMATCH: Rule.PERMANENT,
+        _C.INTERRUPTED: Rule.PERMANENT,  # the caller stopped it: no retry, no backend fault
         _C.PROVIDER_ERROR: Rule.PERMANENT,
         # produced by the library itself: the batch layer owns unprocessed items, and an
         # open circuit is the breaker's own verdict, not new evidence about DynamoDB
