@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.core.program import Program, Send, run
+from tctf_dynamo.core.program import Program, Send
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -39,16 +39,11 @@ from tctf_dynamo.writes import WritePlan
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
     from tctf_dynamo.resilience import ResiliencePipeline, RetryPolicy
-    from tctf_dynamo.service import DynamoDBService
 
 __all__ = [
     "WRITE_OPERATIONS",
     "plan_program",
-    "read_back",
     "read_back_program",
-    "send_plan",
-    "send_token_protected",
-    "send_write",
     "token_protected_program",
     "write_kind",
     "write_program",
@@ -123,21 +118,6 @@ def write_program(
     return response
 
 
-def send_write(
-    service: DynamoDBService,
-    operation: str,
-    request: dict[str, Any],
-    kind: Idempotency,
-    *,
-    retry: RetryPolicy | None = None,
-    timeout: float | None = None,
-) -> dict[str, Any]:
-    """Send ``request`` with retries that never apply it twice, or OUTCOME_UNKNOWN."""
-    pipeline = service.pipeline
-    program = write_program(pipeline, operation, request, kind, retry=retry, timeout=timeout)
-    return run(program, service.perform)
-
-
 def token_protected_program(
     service: ServiceCore, plan: WritePlan, *, token: str | None = None
 ) -> Program[None]:
@@ -163,13 +143,6 @@ def token_protected_program(
         raise error_for(
             ErrorCode.CONDITION_FAILED, "the write's condition evaluated false", details
         ) from error
-
-
-def send_token_protected(
-    service: DynamoDBService, plan: WritePlan, *, token: str | None = None
-) -> None:
-    """:func:`token_protected_program`, blocking."""
-    run(token_protected_program(service, plan, token=token), service.perform)
 
 
 def read_back_program(service: ServiceCore, plan: WritePlan) -> Program[dict[str, Any]]:
@@ -199,11 +172,6 @@ def read_back_program(service: ServiceCore, plan: WritePlan) -> Program[dict[str
     return found
 
 
-def read_back(service: DynamoDBService, plan: WritePlan) -> dict[str, Any]:
-    """:func:`read_back_program`, blocking."""
-    return run(read_back_program(service, plan), service.perform)
-
-
 def plan_program(
     service: ServiceCore, plan: WritePlan, *, return_values: str | None = None
 ) -> Program[dict[str, Any]]:
@@ -221,10 +189,3 @@ def plan_program(
             _OPERATIONS[plan.kind], plan.request(**extra), idempotency=plan.idempotency
         )
     )
-
-
-def send_plan(
-    service: DynamoDBService, plan: WritePlan, *, return_values: str | None = None
-) -> dict[str, Any]:
-    """:func:`plan_program`, blocking."""
-    return run(plan_program(service, plan, return_values=return_values), service.perform)

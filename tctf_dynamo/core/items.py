@@ -24,7 +24,6 @@ from tctf_dynamo.core.program import Program
 from tctf_dynamo.core.service_core import ServiceCore, TableRef, table_name_of
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
-from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.update_rules import non_idempotent
@@ -50,10 +49,9 @@ class PlainItemCore(ServiceCore):
 
     Schemas are looked up where the blocking methods always asked for them (after the
     table name and the values are checked, before the request is), so what bad input is
-    refused first is the same for both APIs. A schema known without a round trip (always
-    for a :class:`Table`) is taken directly; only a table named by a string and not yet
-    described goes through :meth:`key_schema_program` / :meth:`index_schemas_program`,
-    so the common call adds no generator of its own.
+    refused first is the same for both APIs. Schemas come from
+    :meth:`key_schema_program` / :meth:`index_schemas_program`, which answer from the
+    definition or the cache and describe only a table named by a string not seen yet.
     """
 
     def get_item_program(
@@ -68,9 +66,7 @@ class PlainItemCore(ServiceCore):
         with self.operation():
             name = table_name_of(table)
             wire_key = encode_item(key)
-            keys = self.known_key_schema(table)
-            if keys is None:  # a table named by a string, not described yet
-                keys = yield from self.key_schema_program(table)
+            keys = yield from self.key_schema_program(table)
             request = requests.get_request(
                 name, wire_key, keys, consistent=consistent, projection=projection
             )
@@ -90,12 +86,8 @@ class PlainItemCore(ServiceCore):
         with self.operation():
             name = table_name_of(table)
             wire_item = encode_item(item)
-            keys = self.known_key_schema(table)
-            if keys is None:  # a table named by a string, not described yet
-                keys = yield from self.key_schema_program(table)
-            indexes = self._known_indexes(table)
-            if indexes is None:
-                indexes = yield from self.index_schemas_program(table)
+            keys = yield from self.key_schema_program(table)
+            indexes = yield from self.index_schemas_program(table)
             request, _ = requests.put_request(
                 name,
                 wire_item,
@@ -133,12 +125,8 @@ class PlainItemCore(ServiceCore):
             update = update.merge(parts) if update is not None else parts
             name = table_name_of(table)
             wire_key = encode_item(key)
-            keys = self.known_key_schema(table)
-            if keys is None:  # a table named by a string, not described yet
-                keys = yield from self.key_schema_program(table)
-            indexes = self._known_indexes(table)
-            if indexes is None:
-                indexes = yield from self.index_schemas_program(table)
+            keys = yield from self.key_schema_program(table)
+            indexes = yield from self.index_schemas_program(table)
             request = requests.update_request(
                 name,
                 wire_key,
@@ -165,9 +153,7 @@ class PlainItemCore(ServiceCore):
         with self.operation():
             name = table_name_of(table)
             wire_key = encode_item(key)
-            keys = self.known_key_schema(table)
-            if keys is None:  # a table named by a string, not described yet
-                keys = yield from self.key_schema_program(table)
+            keys = yield from self.key_schema_program(table)
             request = requests.delete_request(
                 name, wire_key, keys, condition=condition, return_old=return_old
             )
@@ -192,13 +178,9 @@ class PlainItemCore(ServiceCore):
         with self.operation():
             keys: Sequence[KeyAttribute] | None
             if index is None:
-                keys = self.known_key_schema(table)
-                if keys is None:
-                    keys = yield from self.key_schema_program(table)
+                keys = yield from self.key_schema_program(table)
             else:
-                indexes = self._known_indexes(table)
-                if indexes is None:
-                    indexes = yield from self.index_schemas_program(table)
+                indexes = yield from self.index_schemas_program(table)
                 keys = _index_keys(table, indexes, index)
             request = requests.read_request(
                 table_name_of(table),
@@ -275,10 +257,6 @@ class PlainItemCore(ServiceCore):
                 decode_item(entry["Item"]) if entry.get("Item") else None
                 for entry in response.get("Responses", [{} for _ in actions])
             ]
-
-    def _known_indexes(self, table: TableRef) -> IndexSchemas | None:
-        """A :class:`Table`'s index schemas, without a program (the common, hot case)."""
-        return table.index_key_schemas if isinstance(table, Table) else None
 
 
 def update_idempotency(update: Update, condition: Condition | None) -> Idempotency:

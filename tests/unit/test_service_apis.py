@@ -122,3 +122,42 @@ def test_retries_end_at_the_budget_on_both(build: Build) -> None:
         service.execute("GetItem", {"TableName": "apis", "Key": {}})
     assert caught.value.code is ErrorCode.RETRIES_EXHAUSTED
     assert caught.value.details["attempts"] == 3
+
+
+class _IgnoresTimeout:
+    """An async provider that never answers and never gives up by itself."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def call(self, operation: str, request: dict[str, Any], *, timeout: Any = None) -> Any:
+        import asyncio
+
+        self.calls += 1
+        await asyncio.Event().wait()
+
+    async def close(self) -> None:
+        return None
+
+
+def test_the_async_driver_abandons_a_provider_that_ignores_its_timeout() -> None:
+    """The deadline binds whatever the provider does: the attempt is abandoned after its
+    socket timeout and a grace, as an ambiguous TIMEOUT (never a hang)."""
+    import asyncio
+
+    from tctf_dynamo.aio.driver import TIMEOUT_GRACE_SECONDS
+
+    provider = _IgnoresTimeout()
+    service = AsyncDynamoDBService(provider, retry=RetryPolicy(max_attempts=1), timeout=0.2)  # type: ignore[arg-type]
+    loop = asyncio.new_event_loop()
+    try:
+        started = loop.time()
+        with pytest.raises(DynamoDBServiceError) as caught:
+            loop.run_until_complete(service.execute("GetItem", {"TableName": "apis", "Key": {}}))
+        waited = loop.time() - started
+    finally:
+        loop.close()
+    assert caught.value.code is ErrorCode.TIMEOUT
+    assert caught.value.details["exception"] == "ReadTimeoutError"  # may have been applied
+    assert provider.calls == 1
+    assert waited < 0.2 + TIMEOUT_GRACE_SECONDS + 1.0
