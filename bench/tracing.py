@@ -21,11 +21,16 @@ costs of tracing stand out of the network's and the server's noise). Contenders:
 * ``botocore path`` and ``botocore path + botocore tracer`` -- ``fast_path=False``: the
   tracer's own cost is the same on either path.
 
-Candidates are interleaved as everywhere else; ratios are paired round by round.
+Candidates are interleaved as everywhere else, in slices: each round is ``slices`` short
+runs of every candidate in turn (``ops / slices`` gets each, after a few warm-up gets with
+its tracer installed), so a neighbour's burst of CPU lands on every candidate of the
+round, not on one; a round's figure is the mean of its slices. Ratios are paired round
+by round.
 """
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -40,9 +45,9 @@ from bench.harness import ScenarioResult, interleave
 NAME = "tracing"
 TITLE = "fast path with tracing on vs off, client CPU per get (dynalite, and in process)"
 PRESETS: dict[str, dict[str, Any]] = {
-    "full": {"ops": 600, "repeat": 7},
-    "quick": {"ops": 200, "repeat": 3},
-    "smoke": {"ops": 10, "repeat": 1},
+    "full": {"ops": 600, "repeat": 7, "slices": 6},
+    "quick": {"ops": 200, "repeat": 3, "slices": 4},
+    "smoke": {"ops": 10, "repeat": 1, "slices": 1},
 }
 FAST = "fast"
 PASS_THROUGH = "fast + pass-through wrapper"
@@ -66,49 +71,70 @@ def figure(label: str, where: str = "") -> str:
 
 
 def _measured(
-    action: Callable[[], object], ops: int, context: Callable[[], AbstractContextManager[Any]]
+    action: Callable[[int], object],
+    ops: int,
+    context: Callable[[], AbstractContextManager[Any]],
 ) -> Callable[[], Measured]:
     def measure() -> Measured:
         with context():
-            action()  # a few calls first, so caches of the new route are warm
+            action(_WARM_UP)  # caches of the new route are warm before the clock starts
             cpu = time.process_time()
-            action()
+            action(ops)
             return (time.process_time() - cpu) * 1e6 / ops
 
     return measure
 
 
+_WARM_UP = 5
+
+
 def _gets(
     endpoint: str, workload: list[dict[str, Any]], *, fast: bool, answer: dict[str, Any] | None
-) -> Callable[[], object]:
+) -> Callable[[int], object]:
+    """``gets(count)``: the next ``count`` gets of ``workload``, round and round."""
     entity_type = shapes.our_entity()
     service = ours.require("DynamoDBService").from_endpoint(
         endpoint, region_name=peers.REGION, fast_path=fast, **peers.DUMMY_CREDENTIALS
     )
     if answer is not None:
         setup.answer_in_process(service.provider.client, answer)
-    repository = ours.require("Repository")(entity_type, service)
+    get = ours.require("Repository")(entity_type, service).get
+    keys = itertools.cycle(workload)
 
-    def gets() -> None:
-        for key in workload:
-            repository.get(**key)
+    def gets(count: int) -> None:
+        for key in itertools.islice(keys, count):
+            get(**key)
 
     return gets
 
 
-def _spans_alone(provider: Any, ops: int) -> Callable[[], object]:
+def _spans_alone(provider: Any) -> Callable[[int], object]:
     spanned = setup.one_span(provider.get_tracer("bench"))
 
-    def spans() -> None:
-        for _ in range(ops):
+    def spans(count: int) -> None:
+        for _ in range(count):
             spanned(tuple)
 
     return spans
 
 
+def _sliced(
+    candidates: dict[str, Callable[[], Measured]], repeat: int, slices: int
+) -> dict[str, list[Measured]]:
+    """``repeat`` rounds of ``slices`` interleaved runs each; a round's value is the mean
+    of its slices."""
+    runs = interleave(candidates, repeat * slices)
+    return {
+        label: [
+            sum(values[start : start + slices]) / slices for start in range(0, len(values), slices)
+        ]
+        for label, values in runs.items()
+    }
+
+
 def _candidates(
-    fast: Callable[[], object],
-    slow: Callable[[], object],
+    fast: Callable[[int], object],
+    slow: Callable[[int], object],
     ops: int,
     production: setup.TracerSetup,
     in_memory: setup.TracerSetup,
@@ -117,7 +143,7 @@ def _candidates(
     def alone(provider: Any) -> Any:
         return setup.library_spans(provider, with_botocore_tracer=False)
 
-    plan: dict[str, tuple[Callable[[], object], Callable[[], AbstractContextManager[Any]]]] = {
+    plan: dict[str, tuple[Callable[[int], object], Callable[[], AbstractContextManager[Any]]]] = {
         FAST: (fast, nullcontext),
         PASS_THROUGH: (fast, setup.pass_through),
         TRACED: (fast, lambda: production.run(setup.botocore_tracer)),
@@ -134,8 +160,8 @@ def _candidates(
     }
 
 
-def run(*, ops: int, repeat: int) -> ScenarioResult:
-    result = ScenarioResult(NAME, TITLE, params={"ops": ops, "repeat": repeat})
+def run(*, ops: int, repeat: int, slices: int) -> ScenarioResult:
+    result = ScenarioResult(NAME, TITLE, params={"ops": ops, "repeat": repeat, "slices": slices})
     try:
         production, in_memory = setup.production_provider(), setup.in_memory_provider()
         entity_type = shapes.our_entity()
@@ -151,14 +177,15 @@ def run(*, ops: int, repeat: int) -> ScenarioResult:
             peers.boto3_client(endpoint), [entity_type(**record).to_item() for record in records]
         )
         candidates: dict[str, Callable[[], Measured]] = {}
-        for where, answer, workload in (("", None, keys), (IN_PROCESS, item, keys[:1] * ops)):
+        per_slice = max(1, ops // slices)
+        for where, answer, workload in (("", None, keys), (IN_PROCESS, item, keys[:1])):
             fast = _gets(endpoint, workload, fast=True, answer=answer)
             slow = _gets(endpoint, workload, fast=False, answer=answer)
-            candidates |= _candidates(fast, slow, ops, production, in_memory, where)
+            candidates |= _candidates(fast, slow, per_slice, production, in_memory, where)
         for label, tracer in ((SPAN_ALONE, production), (SPAN_ALONE_IN_MEMORY, in_memory)):
-            spans = _spans_alone(tracer.provider, ops)
-            candidates[figure(label)] = _measured(spans, ops, _cleared(tracer))
-        measured = interleave(candidates, repeat)
+            spans = _spans_alone(tracer.provider)
+            candidates[figure(label)] = _measured(spans, per_slice, _cleared(tracer))
+        measured = _sliced(candidates, repeat, slices)
     production.provider.shutdown()
     in_memory.provider.shutdown()
     for label, runs in measured.items():
