@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 
 from tctf_dynamo.core.program import Program, Sleep
 from tctf_dynamo.errors import (
@@ -53,12 +53,15 @@ from tctf_dynamo.validation import (
 if TYPE_CHECKING:
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.providers.base import AsyncProvider, Provider
+    from tctf_dynamo.resilience import AsyncStateStore, StateStore
 
 __all__ = [
     "CAPACITY_OPERATIONS",
     "DEFAULT_TIMEOUT_SECONDS",
     "ServiceCore",
+    "StateStoreType",
     "TableRef",
+    "breaker_for_table",
     "table_name_of",
 ]
 
@@ -72,6 +75,42 @@ CAPACITY_OPERATIONS = frozenset(
         "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
     }
 )  # fmt: skip
+
+
+class StateStoreType(Protocol):
+    """How :func:`breaker_for_table` builds a store: the constructor that
+    :class:`~tctf_dynamo.resilience.DynamoDBStateStore` and its async twin share."""
+
+    def __call__(
+        self,
+        provider: Any,
+        table_name: str,
+        *,
+        partition_key: str | None = ...,
+        sort_key: str | None = ...,
+    ) -> StateStore | AsyncStateStore: ...
+
+
+def breaker_for_table(
+    store_type: StateStoreType,
+    provider: Provider | AsyncProvider,
+    table: TableRef,
+    events: EventSink | None,
+) -> CircuitBreaker:
+    """The circuit breaker a service builds from ``breaker_table=``, for both APIs.
+
+    Its state lives under the reserved key prefix of the named table, whatever its key
+    attributes: a dedicated table made by ``DynamoDBStateStore.create_table``, or an
+    entity table (given as a :class:`Table`, or by name and then described on first
+    use, inside that use's time budget). ``store_type`` is the shell's store, talking to
+    the shell's own ``provider``: the sync service's blocks, the async service's is
+    awaited, so a breaker never makes the event loop wait. Nothing is sent here.
+    """
+    if isinstance(table, Table):
+        store = store_type(provider, table.name, partition_key=table.pk, sort_key=table.sk)
+    else:
+        store = store_type(provider, table_name_of(table), partition_key=None)
+    return CircuitBreaker(store, events=events)
 
 
 def table_name_of(table: TableRef) -> str:
@@ -98,6 +137,7 @@ class ServiceCore:
         unsafe_values: UnsafeValuePolicy | None = None,
         events: EventSink | None = None,
         cursors: CursorCodec | None = None,
+        breaker_table: TableRef | None = None,
         consumed_capacity: bool = False,
         max_workers: int = 8,
         clock: Callable[[], float] = time.monotonic,
@@ -110,13 +150,22 @@ class ServiceCore:
     ) -> None:
         """``shell_options`` are the shell's own constructor options (its ``sleep``),
         kept so that :meth:`with_options` can build the same shell again;
-        ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with."""
+        ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with.
+        ``breaker_table`` (when ``breaker`` is not given) builds the breaker with
+        :func:`breaker_for_table` on the shell's :meth:`state_store_type`; the shell
+        checks its store (:attr:`unchecked_breaker`) as its API allows."""
         if max_workers < 1:
             raise error_for(
                 ErrorCode.INVALID_CONFIGURATION,
                 "max_workers must be at least 1",
                 {"max_workers": max_workers},
             )
+        self.unchecked_breaker: CircuitBreaker | None = None
+        """A breaker built from ``breaker_table`` whose store was not checked yet."""
+        if breaker is None and breaker_table is not None:
+            store_type = self.state_store_type()
+            breaker = breaker_for_table(store_type, provider, breaker_table, events)
+            self.unchecked_breaker = breaker
         self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
         self.max_workers = max_workers
         self.random = random
@@ -149,6 +198,11 @@ class ServiceCore:
         self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
         self._indexes: dict[str, IndexSchemas] = _indexes if _indexes is not None else {}
         self._schemas_lock = threading.Lock()
+
+    @classmethod
+    def state_store_type(cls) -> StateStoreType:
+        """The DynamoDB state store of this shell's API, for ``breaker_table``."""
+        raise NotImplementedError
 
     @property
     def pipeline(self) -> ResiliencePipeline:
