@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tctf_dynamo.core.breaker_table import StateStoreType
 from tctf_dynamo.core.program import Program, run
 from tctf_dynamo.core.service_core import (
     CAPACITY_OPERATIONS,
     DEFAULT_TIMEOUT_SECONDS,
-    StateStoreType,
     TableRef,
 )
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, error_for
@@ -35,7 +35,6 @@ from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
-    from tctf_dynamo.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
 
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
@@ -180,18 +179,6 @@ class DynamoDBService(PlainItemOperations, Closing):
                 )
             options["retry"] = retry or RetryPolicy(max_attempts=attempts)
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
-
-    def dry_run(self) -> DryRun:
-        """A dry run: a copy of this service that records its requests instead of sending.
-
-        Everything above the backend is this service's own (validation, request
-        building, options), so the requests are exactly those a real call sends; the
-        network, the breaker and its store, events and retries are never touched. See
-        ``docs/dry-runs.md``.
-        """
-        from tctf_dynamo.dryrun import DryRun
-
-        return DryRun(self)
 
     def close(self) -> None:
         """Release the backend's connections."""

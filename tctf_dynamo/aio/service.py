@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
 from tctf_dynamo.aio.items import AsyncPlainItemOperations
+from tctf_dynamo.core.breaker_table import StateStoreType
 from tctf_dynamo.core.program import Program
-from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, StateStoreType, TableRef
+from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, TableRef
 from tctf_dynamo.errors import OutcomeUnknownError
 from tctf_dynamo.model import Table
 from tctf_dynamo.outcomes import Idempotency

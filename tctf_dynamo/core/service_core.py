@@ -17,8 +17,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from tctf_dynamo.core.breaker_table import TableRef, breaker_for_table
 from tctf_dynamo.core.program import Program, Sleep
 from tctf_dynamo.errors import (
     ConditionFailedError,
@@ -51,21 +52,19 @@ from tctf_dynamo.validation import (
 )
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.breaker_table import StateStoreType
+    from tctf_dynamo.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.providers.base import AsyncProvider, Provider
-    from tctf_dynamo.resilience import AsyncStateStore, StateStore
 
 __all__ = [
     "CAPACITY_OPERATIONS",
     "DEFAULT_TIMEOUT_SECONDS",
     "ServiceCore",
-    "StateStoreType",
     "TableRef",
-    "breaker_for_table",
     "table_name_of",
 ]
 
-TableRef = Table | str
 T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 30.0
 TABLE_WAIT_SECONDS = DEFAULT_TIMEOUT_SECONDS * 10
@@ -75,42 +74,6 @@ CAPACITY_OPERATIONS = frozenset(
         "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
     }
 )  # fmt: skip
-
-
-class StateStoreType(Protocol):
-    """How :func:`breaker_for_table` builds a store: the constructor that
-    :class:`~tctf_dynamo.resilience.DynamoDBStateStore` and its async twin share."""
-
-    def __call__(
-        self,
-        provider: Any,
-        table_name: str,
-        *,
-        partition_key: str | None = ...,
-        sort_key: str | None = ...,
-    ) -> StateStore | AsyncStateStore: ...
-
-
-def breaker_for_table(
-    store_type: StateStoreType,
-    provider: Provider | AsyncProvider,
-    table: TableRef,
-    events: EventSink | None,
-) -> CircuitBreaker:
-    """The circuit breaker a service builds from ``breaker_table=``, for both APIs.
-
-    Its state lives under the reserved key prefix of the named table, whatever its key
-    attributes: a dedicated table made by ``DynamoDBStateStore.create_table``, or an
-    entity table (given as a :class:`Table`, or by name and then described on first
-    use, inside that use's time budget). ``store_type`` is the shell's store, talking to
-    the shell's own ``provider``: the sync service's blocks, the async service's is
-    awaited, so a breaker never makes the event loop wait. Nothing is sent here.
-    """
-    if isinstance(table, Table):
-        store = store_type(provider, table.name, partition_key=table.pk, sort_key=table.sk)
-    else:
-        store = store_type(provider, table_name_of(table), partition_key=None)
-    return CircuitBreaker(store, events=events)
 
 
 def table_name_of(table: TableRef) -> str:
@@ -203,6 +166,19 @@ class ServiceCore:
     def state_store_type(cls) -> StateStoreType:
         """The DynamoDB state store of this shell's API, for ``breaker_table``."""
         raise NotImplementedError
+
+    def dry_run(self) -> DryRun[Self]:
+        """A dry run: a copy of this service that records its requests instead of sending.
+
+        Everything above the backend is this service's own (validation, request
+        building, options), so the requests are exactly those a real call sends; the
+        network, the breaker and its store, events and retries are never touched. The
+        copy is of this service's API: an async service's dry run is awaited as it is.
+        See ``docs/dry-runs.md``.
+        """
+        from tctf_dynamo.dryrun import DryRun
+
+        return DryRun(self)
 
     @property
     def pipeline(self) -> ResiliencePipeline:
