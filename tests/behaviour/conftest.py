@@ -65,16 +65,8 @@ ENDPOINT_CREDENTIALS = {
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run tests marked ``both_apis`` once per API (others keep their ids and the sync API).
-
-    ``sync_only(reason)`` takes one test of a ``both_apis`` module out: the API it tests
-    has no async twin (the reason says which)."""
-    definition = metafunc.definition
-    if (
-        "api" in metafunc.fixturenames
-        and definition.get_closest_marker("both_apis")
-        and not definition.get_closest_marker("sync_only")
-    ):
+    """Run tests marked ``both_apis`` once per API (others keep their ids and the sync API)."""
+    if "api" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_apis"):
         metafunc.parametrize("api", APIS)
 
 

@@ -72,12 +72,6 @@ def test_raw_returns_the_stored_item_in_its_place(orders: Any) -> None:
     assert isinstance(single, InvalidItem) and single.key == BAD_KEY
 
 
-def test_a_get_skips_an_unreadable_item_on_request(orders: Any) -> None:
-    assert orders.repo.get(user_id="u1", order_id="o2", on_invalid="skip") is None
-    assert orders.repo.get(user_id="u1", order_id="o1", on_invalid="skip").order_id == "o1"
-
-
-@pytest.mark.sync_only("AsyncRepository has no batch_get: async code uses bulk_get")
 def test_gets_and_batch_gets_take_the_same_choice(orders: Any) -> None:
     keys = [{"user_id": "u1", "order_id": order_id} for order_id in ("o1", "o2", "o9")]
     assert orders.repo.get(user_id="u1", order_id="o2", on_invalid="skip") is None
