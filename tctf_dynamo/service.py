@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tctf_dynamo.core.breaker_table import StateStoreType
 from tctf_dynamo.core.program import Program, run
 from tctf_dynamo.core.service_core import (
     CAPACITY_OPERATIONS,
@@ -35,6 +34,7 @@ from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
+    from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
 
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
@@ -92,10 +92,10 @@ class DynamoDBService(PlainItemOperations, Closing):
         )
         self.provider = provider
         self.sleep = sleep
-        if self.unchecked_breaker is not None:
+        if self._unchecked_breaker is not None:
             # graceful start: a missing table or denied access disables the breaker
-            self.unchecked_breaker.probe()
-            self.unchecked_breaker = None
+            self._unchecked_breaker.probe()
+            self._unchecked_breaker = None
 
     # construction -----------------------------------------------------------------------
 

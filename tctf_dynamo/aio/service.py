@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
 from tctf_dynamo.aio.items import AsyncPlainItemOperations
-from tctf_dynamo.core.breaker_table import StateStoreType
 from tctf_dynamo.core.program import Program
 from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, TableRef
 from tctf_dynamo.errors import OutcomeUnknownError
@@ -28,6 +27,7 @@ from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
 
 __all__ = ["AsyncDynamoDBService"]
@@ -146,7 +146,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     async def __aenter__(self) -> Self:
         """Check the state store of a breaker built from ``breaker_table`` (the sync
         service's graceful start), then serve."""
-        breaker, self.unchecked_breaker = self.unchecked_breaker, None
+        breaker, self._unchecked_breaker = self._unchecked_breaker, None
         if breaker is not None:
             await breaker.probe_async()
         return self

@@ -116,19 +116,19 @@ class ServiceCore:
         ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with.
         ``breaker_table`` (when ``breaker`` is not given) builds the breaker with
         :func:`breaker_for_table` on the shell's :meth:`state_store_type`; the shell
-        checks its store (:attr:`unchecked_breaker`) as its API allows."""
+        checks its store (``_unchecked_breaker``) as its API allows."""
         if max_workers < 1:
             raise error_for(
                 ErrorCode.INVALID_CONFIGURATION,
                 "max_workers must be at least 1",
                 {"max_workers": max_workers},
             )
-        self.unchecked_breaker: CircuitBreaker | None = None
+        self._unchecked_breaker: CircuitBreaker | None = None
         """A breaker built from ``breaker_table`` whose store was not checked yet."""
         if breaker is None and breaker_table is not None:
             store_type = self.state_store_type()
             breaker = breaker_for_table(store_type, provider, breaker_table, events)
-            self.unchecked_breaker = breaker
+            self._unchecked_breaker = breaker
         self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
         self.max_workers = max_workers
         self.random = random
