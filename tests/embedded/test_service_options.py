@@ -13,6 +13,7 @@ from tctf_dynamo import (
     EmbeddedProvider,
     ErrorCode,
     InvalidInputError,
+    MockProvider,
     RecordingProvider,
     RetryPolicy,
     Table,
@@ -169,3 +170,14 @@ def test_an_async_breaker_table_keeps_the_state_in_an_awaited_store() -> None:
     assert asyncio.run(scenario()) is CircuitState.CLOSED
     assert sync.get_item(table, {"PK": "a", "SK": "1"}) == {"PK": "a", "SK": "1"}
     assert sync.pipeline.breaker is not None and sync.pipeline.breaker.state().state == "closed"
+
+
+@pytest.mark.parametrize("service_type", [DynamoDBService, AsyncDynamoDBService])
+def test_a_breaker_table_name_that_is_no_table_name_is_refused(service_type: type) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        service_type(MockProvider(_never), breaker_table="bad name!")
+    assert caught.value.code is ErrorCode.INVALID_TABLE_NAME
+
+
+def _never(operation: str, request: dict[str, object]) -> dict[str, object]:
+    raise AssertionError(f"{operation} was sent")
