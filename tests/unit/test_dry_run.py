@@ -198,7 +198,10 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 STOPS = {"update": "UpdateItem", "update not idempotent": "GetItem", "update_item": "UpdateItem"}
-PARALLEL = {"parallel scan", "batch put", "batch delete", "bulk write", "bulk get", "bulk items"}
+PARALLEL = {  # requests sent at once, in any order
+    "parallel scan", "batch put", "batch delete", "bulk write", "bulk get", "bulk items",
+    "unit of work not atomic",  # its BatchWriteItem chunks
+}  # fmt: skip
 
 
 def _seeded(provider: RecordingProvider) -> DynamoDBService:
