@@ -81,6 +81,10 @@ class Blocking:
         """The wrapped async object."""
         return self._target
 
+    def face(self, target: Any) -> Blocking:
+        """``target`` (an object of the async API) behind ``Blocking`` on this loop."""
+        return Blocking(target, self._runner)
+
     def run(self, awaitable: Any) -> Any:
         """Await ``awaitable`` on this wrapper's loop; wrap what comes back."""
         return self._wrap(self._runner.run(_awaited(awaitable)))
@@ -129,9 +133,11 @@ class Blocking:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> bool | None:
         if hasattr(self._target, "__aexit__"):
-            self.run(self._target.__aexit__(exc_type, exc, tb))
+            suppress: bool | None = self.run(self._target.__aexit__(exc_type, exc, tb))
+            return suppress
+        return None
 
 
 async def _awaited(awaitable: Any) -> Any:

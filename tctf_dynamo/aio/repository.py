@@ -4,8 +4,10 @@ The async twin of :class:`~tctf_dynamo.sync.repository.Repository`: same methods
 results, errors and outcome rules, because each method awaits the very program the
 sync method runs (:class:`~tctf_dynamo.core.repository_core.RepositoryCore`).
 ``query()`` and ``scan()`` return an :class:`~tctf_dynamo.aio.AsyncQuery`. The batch
-methods (``batch_get``, ``batch_put``, ``batch_delete``) are not part of it yet: use
-the async batch API for bulk work.
+methods stream the keys and items the sync ones do
+(:meth:`~tctf_dynamo.core.repository_core.RepositoryCore.batch_get_stream` and its
+siblings) through the async bulk engine: up to ``max_workers`` requests in flight as
+tasks of the caller's event loop.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
+from tctf_dynamo.aio._streams import stream_gets, stream_writes
 from tctf_dynamo.aio.query import AsyncQuery
 from tctf_dynamo.core.repository_core import RepositoryCore
 from tctf_dynamo.core.writes import KeyLike
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid
+from tctf_dynamo.resilience.observers import scope
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio.service import AsyncDynamoDBService  # noqa: F401 - the base class names it
@@ -29,7 +33,8 @@ E = TypeVar("E", bound=Entity)
 
 
 class AsyncRepository(RepositoryCore[E, "AsyncDynamoDBService"]):
-    """Get, put, update, delete and query of the entity ``entity``, awaited."""
+    """Get, put, update, delete, query and batch operations of the entity ``entity``,
+    awaited."""
 
     # ---------------------------------------------------------------- reads
 
@@ -136,3 +141,51 @@ class AsyncRepository(RepositoryCore[E, "AsyncDynamoDBService"]):
         """Delete the item with ``key``; returns the entity deleted, or None if none was."""
         program = self.delete_program(key, condition=condition, expected_version=expected_version)
         return await self.service.run_program(program)
+
+    # ---------------------------------------------------------------- batches
+
+    @overload
+    async def batch_get(
+        self,
+        keys: Iterable[KeyLike],
+        *,
+        consistent: bool = False,
+        on_invalid: Literal["raise", "skip"] = "raise",
+    ) -> list[E | None]: ...
+
+    @overload
+    async def batch_get(
+        self, keys: Iterable[KeyLike], *, consistent: bool = False, on_invalid: Literal["raw"]
+    ) -> list[E | InvalidItem | None]: ...
+
+    async def batch_get(
+        self, keys: Iterable[KeyLike], *, consistent: bool = False, on_invalid: OnInvalid = "raise"
+    ) -> list[Any]:
+        """The entities with ``keys``, in order, None where missing; any number of keys
+        (see :meth:`tctf_dynamo.Repository.batch_get`)."""
+        wire_keys, read = self.batch_get_stream(keys, on_invalid)
+        with scope("Repository.batch_get", entity=self.entity.__name__):
+            return await stream_gets(
+                self.service,
+                self._table.name,
+                wire_keys,
+                read,
+                consistent=consistent,
+                validate=False,
+            )
+
+    async def batch_put(self, entities: Iterable[E]) -> list[E]:
+        """Store any number of entities in parallel batches; returns them as stored
+        (see :meth:`tctf_dynamo.Repository.batch_put`)."""
+        written, items = self.batch_put_stream(entities)
+        with scope("Repository.batch_put", entity=self.entity.__name__):
+            await stream_writes(self.service, self._table.name, items, validate=False)
+        return written
+
+    async def batch_delete(self, keys: Iterable[KeyLike]) -> None:
+        """Delete any number of items in parallel batches (keys built as they are sent)."""
+        wire_keys = self.batch_delete_stream(keys)
+        with scope("Repository.batch_delete", entity=self.entity.__name__):
+            await stream_writes(
+                self.service, self._table.name, wire_keys, kind="delete", validate=False
+            )

@@ -12,7 +12,7 @@ import asyncio
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
@@ -27,6 +27,7 @@ from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
 
 __all__ = ["AsyncDynamoDBService"]
@@ -40,6 +41,13 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     ``async with AsyncDynamoDBService(provider) as service:`` closes the provider on the
     way out. Options are those of :class:`~tctf_dynamo.sync.service.DynamoDBService`;
     ``sleep`` is awaited for backoffs (``asyncio.sleep`` by default).
+
+    ``breaker_table`` keeps the circuit breaker's state in DynamoDB, as the sync
+    service does (the same items: sync and async processes share one breaker), through
+    an :class:`~tctf_dynamo.resilience.AsyncDynamoDBStateStore` on this service's
+    provider, so the breaker's reads and writes are awaited and never block the event
+    loop. A constructor cannot await, so the table is checked on ``async with`` (or by
+    the first call): missing or denied, the breaker is disabled with one warning.
     """
 
     def __init__(
@@ -52,6 +60,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
         unsafe_values: UnsafeValuePolicy | None = None,
         events: EventSink | None = None,
         cursors: CursorCodec | None = None,
+        breaker_table: Table | str | None = None,
         consumed_capacity: bool = False,
         max_workers: int = 8,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -69,6 +78,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
             unsafe_values=unsafe_values,
             events=events,
             cursors=cursors,
+            breaker_table=breaker_table,
             consumed_capacity=consumed_capacity,
             max_workers=max_workers,
             clock=clock,
@@ -125,6 +135,21 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
             botocore_session=botocore_session,
         )
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
+
+    @classmethod
+    def state_store_type(cls) -> StateStoreType:
+        """:class:`~tctf_dynamo.resilience.AsyncDynamoDBStateStore`: awaited, as this API."""
+        from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
+
+        return AsyncDynamoDBStateStore
+
+    async def __aenter__(self) -> Self:
+        """Check the state store of a breaker built from ``breaker_table`` (the sync
+        service's graceful start), then serve."""
+        breaker, self._unchecked_breaker = self._unchecked_breaker, None
+        if breaker is not None:
+            await breaker.probe_async()
+        return self
 
     async def close(self) -> None:
         """Release the backend's connections."""

@@ -13,7 +13,7 @@ update without an expected version, whose version bump would repeat, never is).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from tctf_dynamo.core import requests
@@ -233,6 +233,37 @@ class RepositoryCore(Generic[E, S]):
             "PutItem", plan.request(), idempotency=plan.idempotency
         )
         return plan.written  # type: ignore[return-value]
+
+    # ---------------------------------------------------------------- batches
+
+    def batch_get_stream(
+        self, keys: Iterable[KeyLike], on_invalid: OnInvalid
+    ) -> tuple[Iterator[dict[str, Any]], Callable[[Mapping[str, Any]], Any]]:
+        """What ``batch_get`` streams: the wire keys, built as requests need them, and
+        how each item found is read (``on_invalid`` as for ``get``)."""
+        check_on_invalid(on_invalid)
+        entity, name = self.entity, self._table.name
+        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        return wire_keys, lambda item: read_one(entity.from_item, item, name, on_invalid)
+
+    def batch_put_stream(self, entities: Iterable[E]) -> tuple[list[E], Iterator[dict[str, Any]]]:
+        """What ``batch_put`` streams: the items, each planned as a put is when its
+        request needs it, and the list that holds every entity as written once planned."""
+        written: list[E] = []
+        policy = self.service.unsafe_values
+
+        def items() -> Iterator[dict[str, Any]]:
+            for entity in entities:
+                plan = plan_put(entity, policy=policy)
+                written.append(plan.written)  # type: ignore[arg-type]
+                yield plan.body["Item"]
+
+        return written, items()
+
+    def batch_delete_stream(self, keys: Iterable[KeyLike]) -> Iterator[dict[str, Any]]:
+        """What ``batch_delete`` streams: the wire keys, built as requests need them."""
+        entity = self.entity
+        return (entity.key(**key_fields_of(entity, key)) for key in keys)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.entity.__name__}, table={self._table.name!r})"

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from tctf_dynamo.core.breaker_table import TableRef, breaker_for_table
 from tctf_dynamo.core.outcomes import Idempotency
 from tctf_dynamo.core.sending import WRITE_OPERATIONS, write_kind, write_program
 from tctf_dynamo.core.transactions import check_transaction_actions
@@ -51,8 +52,10 @@ from tctf_dynamo.validation import (
 )
 
 if TYPE_CHECKING:
+    from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.providers.base import AsyncProvider, Provider
+    from tctf_dynamo.sync.dryrun import DryRun
 
 __all__ = [
     "CAPACITY_OPERATIONS",
@@ -62,7 +65,6 @@ __all__ = [
     "table_name_of",
 ]
 
-TableRef = Table | str
 T = TypeVar("T")
 DEFAULT_TIMEOUT_SECONDS = 30.0
 TABLE_WAIT_SECONDS = DEFAULT_TIMEOUT_SECONDS * 10
@@ -98,6 +100,7 @@ class ServiceCore:
         unsafe_values: UnsafeValuePolicy | None = None,
         events: EventSink | None = None,
         cursors: CursorCodec | None = None,
+        breaker_table: TableRef | None = None,
         consumed_capacity: bool = False,
         max_workers: int = 8,
         clock: Callable[[], float] = time.monotonic,
@@ -110,13 +113,22 @@ class ServiceCore:
     ) -> None:
         """``shell_options`` are the shell's own constructor options (its ``sleep``),
         kept so that :meth:`with_options` can build the same shell again;
-        ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with."""
+        ``_blocking_sleep`` is what the pipeline's blocking driver sleeps with.
+        ``breaker_table`` (when ``breaker`` is not given) builds the breaker with
+        :func:`breaker_for_table` on the shell's :meth:`state_store_type`; the shell
+        checks its store (``_unchecked_breaker``) as its API allows."""
         if max_workers < 1:
             raise error_for(
                 ErrorCode.INVALID_CONFIGURATION,
                 "max_workers must be at least 1",
                 {"max_workers": max_workers},
             )
+        self._unchecked_breaker: CircuitBreaker | None = None
+        """A breaker built from ``breaker_table`` whose store was not checked yet."""
+        if breaker is None and breaker_table is not None:
+            store_type = self.state_store_type()
+            breaker = breaker_for_table(store_type, provider, breaker_table, events)
+            self._unchecked_breaker = breaker
         self.unsafe_values = unsafe_values if unsafe_values is not None else UnsafeValuePolicy()
         self.max_workers = max_workers
         self.random = random
@@ -149,6 +161,24 @@ class ServiceCore:
         self._schemas: dict[str, list[KeyAttribute]] = _schemas if _schemas is not None else {}
         self._indexes: dict[str, IndexSchemas] = _indexes if _indexes is not None else {}
         self._schemas_lock = threading.Lock()
+
+    @classmethod
+    def state_store_type(cls) -> StateStoreType:
+        """The DynamoDB state store of this shell's API, for ``breaker_table``."""
+        raise NotImplementedError
+
+    def dry_run(self) -> DryRun[Self]:
+        """A dry run: a copy of this service that records its requests instead of sending.
+
+        Everything above the backend is this service's own (validation, request
+        building, options), so the requests are exactly those a real call sends; the
+        network, the breaker and its store, events and retries are never touched. The
+        copy is of this service's API: an async service's dry run is awaited as it is.
+        See ``docs/dry-runs.md``.
+        """
+        from tctf_dynamo.sync.dryrun import DryRun
+
+        return DryRun(self)
 
     @property
     def pipeline(self) -> ResiliencePipeline:

@@ -6,6 +6,11 @@ expressions, planning of units of work and batches, ``ReturnConsumedCapacity`` -
 provider records each request instead of sending it. So the requests of a dry run are the
 requests of a real run, by construction, not a second rendering of them.
 
+Both APIs: the dry run of an :class:`~tctf_dynamo.aio.AsyncDynamoDBService` is an async
+service of the same kind, whose provider (:class:`AsyncDryRunProvider`) awaits nothing
+but hands each request to the one :class:`DryRunProvider` that records and answers, so
+what is recorded, how it is answered and where a dry run stops is decided in one place.
+
 What a dry run never touches: the network, the circuit breaker and its shared state
 store (the copy has no breaker), the event sink, retries (one attempt, nothing fails).
 
@@ -22,17 +27,19 @@ import copy
 import threading
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.providers.base import Closing, Request, Response
+from tctf_dynamo.providers.base import AsyncClosing, Closing, Request, Response
 from tctf_dynamo.providers.mock import RecordedCall
 from tctf_dynamo.resilience import RetryPolicy
 
 if TYPE_CHECKING:
-    from tctf_dynamo.sync.service import DynamoDBService
+    from tctf_dynamo.core.service_core import ServiceCore
 
-__all__ = ["DryRun", "DryRunProvider", "DryRunStop"]
+__all__ = ["AsyncDryRunProvider", "DryRun", "DryRunProvider", "DryRunStop"]
+
+S = TypeVar("S", bound="ServiceCore")
 
 _RETURNS_NEW_ITEM = frozenset({"ALL_NEW", "UPDATED_NEW"})
 
@@ -121,7 +128,29 @@ class DryRunProvider(Closing):
         """Nothing to release."""
 
 
-class DryRun:
+class AsyncDryRunProvider(AsyncClosing):
+    """:class:`DryRunProvider` for async services: each call is recorded and answered by
+    ``recorder`` at once (in memory, never waiting), so both APIs share its rules."""
+
+    def __init__(self, recorder: DryRunProvider) -> None:
+        self.recorder = recorder
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        """Every request recorded so far (see :attr:`DryRunProvider.calls`)."""
+        return self.recorder.calls
+
+    async def call(
+        self, operation: str, request: Request, *, timeout: float | None = None
+    ) -> Response:
+        """Record the request and answer, as :meth:`DryRunProvider.call`."""
+        return self.recorder.call(operation, request, timeout=timeout)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class DryRun(Generic[S]):
     """The requests operations on :attr:`service` would send, recorded instead of sent.
 
     Use it as a context manager, so that a stop (see the module docstring) ends the
@@ -130,18 +159,26 @@ class DryRun:
         with service.dry_run() as dry:
             Repository(Order, dry.service).put(order)
         dry.requests  # [("PutItem", {...})]
+
+    For an :class:`~tctf_dynamo.aio.AsyncDynamoDBService`, :attr:`service` is an async
+    service (``await AsyncRepository(Order, dry.service).put(order)``), and ``with`` and
+    ``async with`` both work.
     """
 
-    def __init__(self, service: DynamoDBService) -> None:
-        from tctf_dynamo.sync.service import DynamoDBService
-
+    def __init__(self, service: S) -> None:
         self.provider = DryRunProvider()
         options = {**service._init_args, "breaker": None, "events": None}
         with service._schemas_lock:  # the key schemas the service knows, for bare names
             schemas, indexes = dict(service._schemas), dict(service._indexes)
-        self.service = DynamoDBService(
-            self.provider, **options, retry=RetryPolicy.none(), _schemas=schemas, _indexes=indexes
+        sender = AsyncDryRunProvider(self.provider) if isinstance(service, AsyncClosing) else None
+        self.service: S = type(service)(
+            sender or self.provider,
+            **options,
+            retry=RetryPolicy.none(),
+            _schemas=schemas,
+            _indexes=indexes,
         )
+        """The service's copy whose requests are recorded: of the service's own API."""
         self.stopped_at: str | None = None
         """The operation a stop ended the block at, None if the block ran to its end."""
 
@@ -155,7 +192,7 @@ class DryRun:
         """``(operation, request)`` of every request that would be sent, in order."""
         return [(call.operation, call.request) for call in self.provider.calls]
 
-    def __enter__(self) -> DryRun:
+    def __enter__(self) -> DryRun[S]:
         return self
 
     def __exit__(
@@ -168,3 +205,14 @@ class DryRun:
             self.stopped_at = error.operation
             return True
         return False
+
+    async def __aenter__(self) -> DryRun[S]:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
+        return self.__exit__(kind, error, traceback)

@@ -13,7 +13,7 @@ then never resent after an ambiguous failure.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -25,10 +25,10 @@ from typing import (
 )
 
 from tctf_dynamo.core.repository_core import RepositoryCore
-from tctf_dynamo.core.writes import KeyLike, key_fields_of, plan_put
+from tctf_dynamo.core.writes import KeyLike
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
-from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
+from tctf_dynamo.model.reading import InvalidItem, OnInvalid
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.sync.query import Query
@@ -213,16 +213,9 @@ class Repository(RepositoryCore[E, "DynamoDBService"]):
     ) -> list[Any]:
         from tctf_dynamo.batch._streams import stream_gets
 
-        check_on_invalid(on_invalid)
-        entity, name = self.entity, self._table.name
-        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        wire_keys, read = self.batch_get_stream(keys, on_invalid)
         return stream_gets(
-            self.service,
-            name,
-            wire_keys,
-            lambda item: read_one(entity.from_item, item, name, on_invalid),
-            consistent=consistent,
-            validate=False,
+            self.service, self._table.name, wire_keys, read, consistent=consistent, validate=False
         )
 
     @_traced("Repository.batch_put")
@@ -236,16 +229,8 @@ class Repository(RepositoryCore[E, "DynamoDBService"]):
         """
         from tctf_dynamo.batch._streams import stream_writes
 
-        written: list[E] = []
-        policy = self.service.unsafe_values
-
-        def items() -> Iterator[dict[str, Any]]:
-            for entity in entities:
-                plan = plan_put(entity, policy=policy)
-                written.append(plan.written)  # type: ignore[arg-type]
-                yield plan.body["Item"]
-
-        stream_writes(self.service, self._table.name, items(), validate=False)
+        written, items = self.batch_put_stream(entities)
+        stream_writes(self.service, self._table.name, items, validate=False)
         return written
 
     @_traced("Repository.batch_delete")
@@ -253,6 +238,5 @@ class Repository(RepositoryCore[E, "DynamoDBService"]):
         """Delete any number of items in parallel batches (keys built as they are sent)."""
         from tctf_dynamo.batch._streams import stream_writes
 
-        entity = self.entity
-        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        wire_keys = self.batch_delete_stream(keys)
         stream_writes(self.service, self._table.name, wire_keys, kind="delete", validate=False)

@@ -19,7 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tctf_dynamo.core.outcomes import Idempotency
-from tctf_dynamo.core.service_core import CAPACITY_OPERATIONS, DEFAULT_TIMEOUT_SECONDS, TableRef
+from tctf_dynamo.core.service_core import (
+    CAPACITY_OPERATIONS,
+    DEFAULT_TIMEOUT_SECONDS,
+    TableRef,
+)
 from tctf_dynamo.effects.program import Program, run
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.model import Table
@@ -30,9 +34,8 @@ from tctf_dynamo.sync.items import PlainItemOperations, ReadResult
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
+    from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
-    from tctf_dynamo.resilience import DynamoDBStateStore
-    from tctf_dynamo.sync.dryrun import DryRun
 
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
@@ -68,9 +71,6 @@ class DynamoDBService(PlainItemOperations, Closing):
         _schemas: dict[str, list[KeyAttribute]] | None = None,
         _indexes: dict[str, IndexSchemas] | None = None,
     ) -> None:
-        if breaker is None and breaker_table is not None and max_workers >= 1:
-            breaker = CircuitBreaker(_breaker_store(provider, breaker_table), events=events)
-            breaker.probe()  # graceful start: a missing table or denied access disables it
         super().__init__(
             provider,
             retry=retry,
@@ -79,6 +79,7 @@ class DynamoDBService(PlainItemOperations, Closing):
             unsafe_values=unsafe_values,
             events=events,
             cursors=cursors,
+            breaker_table=breaker_table,
             consumed_capacity=consumed_capacity,
             max_workers=max_workers,
             clock=clock,
@@ -91,8 +92,19 @@ class DynamoDBService(PlainItemOperations, Closing):
         )
         self.provider = provider
         self.sleep = sleep
+        if self._unchecked_breaker is not None:
+            # graceful start: a missing table or denied access disables the breaker
+            self._unchecked_breaker.probe()
+            self._unchecked_breaker = None
 
     # construction -----------------------------------------------------------------------
+
+    @classmethod
+    def state_store_type(cls) -> StateStoreType:
+        """:class:`~tctf_dynamo.resilience.DynamoDBStateStore`: blocking, as this API."""
+        from tctf_dynamo.resilience.stores import DynamoDBStateStore
+
+        return DynamoDBStateStore
 
     @classmethod
     def embedded(cls, **options: Any) -> DynamoDBService:
@@ -167,18 +179,6 @@ class DynamoDBService(PlainItemOperations, Closing):
                 )
             options["retry"] = retry or RetryPolicy(max_attempts=attempts)
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
-
-    def dry_run(self) -> DryRun:
-        """A dry run: a copy of this service that records its requests instead of sending.
-
-        Everything above the backend is this service's own (validation, request
-        building, options), so the requests are exactly those a real call sends; the
-        network, the breaker and its store, events and retries are never touched. See
-        ``docs/dry-runs.md``.
-        """
-        from tctf_dynamo.sync.dryrun import DryRun
-
-        return DryRun(self)
 
     def close(self) -> None:
         """Release the backend's connections."""
@@ -290,15 +290,3 @@ class DynamoDBService(PlainItemOperations, Closing):
         attempt, while DynamoDB remembers the token.
         """
         return run(self.settle_program(error, timeout=timeout), self._pipeline.perform)
-
-
-def _breaker_store(provider: Provider, table: Table | str) -> DynamoDBStateStore:
-    """Breaker state under the reserved key prefix of the named table, whatever its key
-    attributes: a dedicated one made by :meth:`DynamoDBStateStore.create_table`, or an
-    entity table (given as a :class:`Table`, or by name and then described on first use,
-    inside that use's time budget)."""
-    from tctf_dynamo.resilience.stores import DynamoDBStateStore
-
-    if isinstance(table, Table):
-        return DynamoDBStateStore(provider, table.name, partition_key=table.pk, sort_key=table.sk)
-    return DynamoDBStateStore(provider, table, partition_key=None)

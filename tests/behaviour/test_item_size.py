@@ -1,4 +1,5 @@
-"""``item_size`` answers "will this fit?" with the bytes the stored item really takes."""
+"""``item_size`` answers "will this fit?" with the bytes the stored item really takes,
+whichever API stored it."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ from types import SimpleNamespace
 
 import pytest
 
-from tctf_dynamo import ErrorCode, InvalidInputError, Repository, item_size, limits
+from tctf_dynamo import ErrorCode, InvalidInputError, item_size, limits
 from tctf_dynamo.wire.codec import encode_item
 from tctf_dynamo.wire.sizes import item_size as wire_size
 
+pytestmark = pytest.mark.both_apis
+
 
 def stored_wire(backend: SimpleNamespace, table: str, key: dict[str, str]) -> dict[str, object]:
+    """The item as stored, read on the wire (through the sync provider: not under test)."""
     request = {"TableName": table, "Key": encode_item(key), "ConsistentRead": True}
-    item: dict[str, object] = backend.service.provider.call("GetItem", request)["Item"]
+    item: dict[str, object] = backend.sync.provider.call("GetItem", request)["Item"]
     return item
 
 
 def test_an_entity_measures_as_the_item_a_put_stores(backend, models) -> None:
-    users = Repository(models.User, backend.service)
+    users = backend.repository(models.User)
     user = models.User(user_id="u1", email="ada@example.com", name="Ada", tags={"a", "bb"})
     size = item_size(user)  # managed fields (timestamps, version) counted as a put sets them
     users.put(user)
@@ -39,7 +43,7 @@ def test_a_plain_item_measures_as_the_plain_api_stores_it(backend, models) -> No
 def test_an_entity_of_exactly_the_limit_fits_and_one_byte_more_does_not(backend, models) -> None:
     if "exact_item_limit" not in backend.capabilities:
         pytest.skip(f"{backend.name} refuses items above 405,000 bytes; DynamoDB allows 409,600")
-    users = Repository(models.User, backend.service)
+    users = backend.repository(models.User)
     probe = models.User(user_id="big", email="e@x.io", name="")
     padding = limits.MAX_ITEM_SIZE_BYTES - item_size(probe)
     exact = probe.model_copy(update={"name": "n" * padding})

@@ -1,36 +1,32 @@
 """Edges found by review: aliases, nested removes, TTL updates, string sort-key bounds,
-upserts, versions, folded reasons, limits with pages, date keys."""
+upserts, versions, folded reasons, limits with pages, date keys; through both APIs."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from pydantic import BaseModel, Field
 
 from tctf_dynamo import (
     GSI,
-    DynamoDBService,
-    EmbeddedProvider,
     Entity,
     ErrorCode,
     InvalidInputError,
-    RecordingProvider,
-    Repository,
     Table,
     TransactionCancelledError,
     Update,
     attr,
 )
-from tests.uow_apis import AsyncUnits, SyncUnits, units
+from tests.behaviour.conftest import require
 
-Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
-__all__ = ["units"]
+pytestmark = pytest.mark.both_apis
 
 
 @pytest.fixture
-def tokens(backend, table_name) -> Repository:
+def tokens(backend, table_name) -> Any:
     """A repository of tokens whose TTL field is a datetime, holding token "1"."""
     table = Table(table_name)
 
@@ -39,7 +35,7 @@ def tokens(backend, table_name) -> Repository:
         expires_at: datetime | None = None
 
     backend.service.create_table(table)
-    repository = Repository(Token, backend.service)
+    repository = backend.repository(Token)
     repository.create(Token(token_id="1"))
     return repository
 
@@ -52,7 +48,7 @@ def test_aliased_fields_keep_index_keys_and_key_fields_safe(backend, table_name)
         email: str = Field(alias="emailAddress")
 
     backend.service.create_table(table)
-    members = Repository(Member, backend.service)
+    members = backend.repository(Member)
     members.create(Member(memberId="m1", emailAddress="a@x.io"))
     members.update({"member_id": "m1"}, set={"email": "c@x.io"})
     assert [m.member_id for m in members.query(index="GSI1", email="c@x.io")] == ["m1"]
@@ -74,7 +70,7 @@ def test_removing_a_required_nested_field_is_refused_before_sending(backend, tab
         address: Address
 
     backend.service.create_table(table)
-    places = Repository(Place, backend.service)
+    places = backend.repository(Place)
     places.create(Place(place_id="1", address=Address(city="Lyon", note="x")))
     with pytest.raises(InvalidInputError) as caught:
         places.update({"place_id": "1"}, update=Update().remove("address.city"))
@@ -103,7 +99,7 @@ def test_string_sort_key_bounds_are_exact(backend, table_name) -> None:
         name: str
 
     backend.service.create_table(table)
-    words = Repository(Word, backend.service)
+    words = backend.repository(Word)
     for name in ("a", "ab", "b", "ba", "c"):
         words.create(Word(group="g", name=name))
     query = words.query(group="g")
@@ -133,7 +129,7 @@ def test_an_upsert_creates_a_complete_item(backend, table_name) -> None:
         balance: Decimal = Decimal(0)
 
     backend.service.create_table(table)
-    wallets = Repository(Wallet, backend.service)
+    wallets = backend.repository(Wallet)
     if "transactions" in backend.capabilities:
         created = wallets.update({"user_id": "u2"}, add={"balance": Decimal(250)}, upsert=True)
     else:
@@ -145,7 +141,7 @@ def test_an_upsert_creates_a_complete_item(backend, table_name) -> None:
 
 
 def test_expected_version_needs_a_versioned_entity(backend, models) -> None:
-    orders = Repository(models.Order, backend.service)
+    orders = backend.repository(models.Order)
     orders.create(models.Order(user_id="u1", order_id="o1"))
     for call in (
         lambda: orders.delete({"user_id": "u1", "order_id": "o1"}, expected_version=9),
@@ -160,7 +156,7 @@ def test_expected_version_needs_a_versioned_entity(backend, models) -> None:
 
 
 def test_limits_bound_counts_and_are_refused_with_pages(backend, models) -> None:
-    orders = Repository(models.Order, backend.service)
+    orders = backend.repository(models.Order)
     for n in range(6):
         orders.create(models.Order(user_id="u1", order_id=f"o{n}"))
     query = orders.query(user_id="u1")
@@ -170,37 +166,36 @@ def test_limits_bound_counts_and_are_refused_with_pages(backend, models) -> None
         query.limit(2).page(size=10)
 
 
-def test_first_with_a_rare_filter_reads_pages_not_items() -> None:
-    recorder = RecordingProvider(EmbeddedProvider())
-    service = DynamoDBService(recorder)
-    table = Table("rare-filter")
+def test_first_with_a_rare_filter_reads_pages_not_items(backend, table_name) -> None:
+    recording = backend.recording()
+    table = Table(table_name)
 
     class Event(Entity, table=table, pk="E#{stream}", sk="N#{number}"):
         stream: str
         number: int
         kind: str
 
-    service.create_table(table)
-    events = Repository(Event, service)
+    backend.service.create_table(table)
+    events = backend.repository(Event, recording.service)
     for n in range(30):
         events.create(Event(stream="s", number=n, kind="rare" if n == 29 else "common"))
-    recorder.clear()
+    recording.recorder.clear()
     found = events.query(stream="s").filter(attr("kind") == "rare").first()
     assert found is not None and found.number == 29
-    assert len(recorder.requests("Query")) == 1
+    assert len(recording.recorder.requests("Query")) == 1
 
 
-def test_folded_write_without_a_condition_is_not_blamed(units: Units) -> None:
-    service = DynamoDBService.embedded()
-    table = Table("fold-blame")
+def test_folded_write_without_a_condition_is_not_blamed(backend: Any, table_name: str) -> None:
+    require(backend, "transactions")
+    table = Table(table_name)
 
     class Account(Entity, table=table, pk="A#{account_id}", sk="META"):
         account_id: str
         status: str
 
-    service.create_table(table)
-    Repository(Account, service).create(Account(account_id="1", status="OPEN"))
-    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as uow:
+    backend.service.create_table(table)
+    backend.repository(Account).create(Account(account_id="1", status="OPEN"))
+    with pytest.raises(TransactionCancelledError) as caught, backend.unit() as uow:
         uow.condition_check(Account, {"account_id": "1"}, attr("status") == "CLOSED")
         uow.put(Account(account_id="1", status="X"))
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
@@ -221,7 +216,7 @@ def test_a_date_key_field_given_a_datetime_builds_the_date_key() -> None:
 
 
 def test_updates_cannot_write_derived_attributes(backend, models) -> None:
-    orders = Repository(models.Order, backend.service)
+    orders = backend.repository(models.Order)
     key = {"user_id": "u1", "order_id": "o1"}
     orders.create(models.Order(**key, status="OPEN"))
     for forged in ({"GSI1PK": "EMAIL#victim@x.io"}, {"_type": "User"}, {"PK": "USER#x"}):
@@ -244,7 +239,7 @@ def test_an_upsert_stores_key_fields_as_a_put_would(backend, table_name) -> None
         value: int = 0
 
     backend.service.create_table(table)
-    readings = Repository(Reading, backend.service)
+    readings = backend.repository(Reading)
     key = {"device_id": "d1", "taken_at": "2024-01-02T05:04:05+02:00", "seq": "7"}
     readings.update(key, set={"value": 1}, upsert=True)
     raw = backend.service.scan(table).items[0]
@@ -270,22 +265,24 @@ def test_nested_models_in_update_objects_are_stored_as_maps(backend, table_name)
         address: Address
 
     backend.service.create_table(table)
-    homes = Repository(Home, backend.service)
+    homes = backend.repository(Home)
     homes.create(Home(home_id="1", address=Address(city="Oslo")))
     moved = homes.update({"home_id": "1"}, update=Update().set("address", Address(city="Bergen")))
     assert moved.address.city == "Bergen"
 
 
-def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent(units: Units) -> None:
-    service = DynamoDBService.embedded()
-    table = Table("fold-missing")
+def test_a_folded_action_on_a_missing_item_blames_only_the_failing_intent(
+    backend: Any, table_name: str
+) -> None:
+    require(backend, "transactions")
+    table = Table(table_name)
 
     class Account(Entity, table=table, pk="A#{account_id}", sk="META"):
         account_id: str
         closed: bool = False
 
-    service.create_table(table)
-    with pytest.raises(TransactionCancelledError) as caught, units.unit(service) as uow:
+    backend.service.create_table(table)
+    with pytest.raises(TransactionCancelledError) as caught, backend.unit() as uow:
         uow.update(Account, {"account_id": "nobody"}, set={"closed": True})
         uow.condition_check(Account, {"account_id": "nobody"}, attr("closed").not_exists())
     assert [r.code for r in caught.value.reasons] == [ErrorCode.CONDITION_FAILED, None]
@@ -299,7 +296,7 @@ def test_a_date_still_names_a_whole_day_when_it_is_the_last_field(backend, table
         at: datetime
 
     backend.service.create_table(table)
-    pings = Repository(Ping, backend.service)
+    pings = backend.repository(Ping)
     for hour in (1, 13, 23):
         pings.create(Ping(host="h", at=datetime(2024, 5, 1, hour, tzinfo=UTC)))
     pings.create(Ping(host="h", at=datetime(2024, 5, 2, 0, tzinfo=UTC)))

@@ -1,7 +1,6 @@
 """The plain-item API of DynamoDBService, and what bad input gets, on every backend.
 
-The tests taking ``service`` run once through the sync service and once through the
-async one (the same backend, through ``tests.aio_support.Blocking``)."""
+Every test runs through the sync service and through the async one (``both_apis``)."""
 
 from __future__ import annotations
 
@@ -19,7 +18,8 @@ from tctf_dynamo import (
     attr,
     key,
 )
-from tests.aio_support import async_twin
+
+pytestmark = pytest.mark.both_apis
 
 PLAIN = "plain-items"
 
@@ -32,9 +32,9 @@ def plain(backend: SimpleNamespace, table_name: str):
     backend.service.delete_table(table, missing_ok=True)
 
 
-@pytest.fixture(params=["sync", "async"])
-def service(request: pytest.FixtureRequest, backend: SimpleNamespace):
-    return backend.service if request.param == "sync" else async_twin(backend.service)
+@pytest.fixture
+def service(backend: SimpleNamespace):
+    return backend.service
 
 
 def _count(service, table) -> int:

@@ -12,10 +12,8 @@ import pytest
 
 from tctf_dynamo import ErrorCode, InvalidInputError, InvalidItem
 from tests.behaviour.conftest import require
-from tests.uow_apis import AsyncUnits, SyncUnits, units
 
-Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
-__all__ = ["units"]
+pytestmark = pytest.mark.both_apis
 
 
 BAD_KEY = {"PK": "USER#u1", "SK": "ORDER#o2"}
@@ -32,7 +30,6 @@ def orders(backend: SimpleNamespace, models: SimpleNamespace) -> SimpleNamespace
     return SimpleNamespace(repo=repo, models=models, service=backend.service, sync=backend.sync)
 
 
-@pytest.mark.both_apis
 def test_the_error_names_the_table_and_the_key_but_no_other_value(orders: Any) -> None:
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.get(user_id="u1", order_id="o2")
@@ -45,14 +42,12 @@ def test_the_error_names_the_table_and_the_key_but_no_other_value(orders: Any) -
     assert "lots" not in error.message and "lots" not in str(error.details)
 
 
-@pytest.mark.both_apis
 def test_a_query_raises_by_default_and_names_the_item(orders: Any) -> None:
     with pytest.raises(InvalidInputError) as raised:
         orders.repo.query(user_id="u1").all()
     assert raised.value.details["key"] == BAD_KEY
 
 
-@pytest.mark.both_apis
 def test_skipping_reads_the_rest_of_the_partition_and_reports_the_key(orders: Any) -> None:
     query = orders.repo.query(user_id="u1").on_invalid("skip")
     assert [order.order_id for order in query] == ["o1", "o3", "o4"]
@@ -66,7 +61,6 @@ def test_skipping_reads_the_rest_of_the_partition_and_reports_the_key(orders: An
     assert len(collection.items) == 3 and [i.key for i in collection.invalid] == [BAD_KEY]
 
 
-@pytest.mark.both_apis
 def test_raw_returns_the_stored_item_in_its_place(orders: Any) -> None:
     found = orders.repo.query(user_id="u1").on_invalid("raw").all()
     assert [type(item).__name__ for item in found] == ["Order", "InvalidItem", "Order", "Order"]
@@ -89,9 +83,7 @@ def test_gets_and_batch_gets_take_the_same_choice(orders: Any) -> None:
     assert isinstance(raw[1], InvalidItem) and raw[1].key == BAD_KEY and raw[2] is None
 
 
-def test_read_together_takes_the_same_choice(
-    backend: SimpleNamespace, orders: Any, units: Units
-) -> None:
+def test_read_together_takes_the_same_choice(backend: SimpleNamespace, orders: Any) -> None:
     require(backend, "transactions")
     order = orders.models.Order
     keys = [
@@ -99,12 +91,11 @@ def test_read_together_takes_the_same_choice(
         (order, {"user_id": "u1", "order_id": "o2"}),
     ]
     with pytest.raises(InvalidInputError):
-        units.read_together(orders.service, keys)
-    good, raw = units.read_together(orders.service, keys, on_invalid="raw")
+        backend.read_together(keys)
+    good, raw = backend.read_together(keys, on_invalid="raw")
     assert isinstance(good, order) and isinstance(raw, InvalidItem) and raw.key == BAD_KEY
 
 
-@pytest.mark.both_apis
 def test_an_unknown_choice_is_refused(orders: Any) -> None:
     for read in (
         lambda: orders.repo.get(user_id="u1", order_id="o1", on_invalid="ignore"),
@@ -115,7 +106,6 @@ def test_an_unknown_choice_is_refused(orders: Any) -> None:
         assert raised.value.code is ErrorCode.INVALID_CONFIGURATION
 
 
-@pytest.mark.both_apis
 def test_a_write_whose_item_cannot_be_read_back_says_it_was_applied(orders: Any) -> None:
     key = {"PK": "USER#u1", "SK": "ORDER#o5"}
     lost = {**key, "_type": "Order", "user_id": "u1", "order_id": "o5", "status": "LOST"}

@@ -1,7 +1,8 @@
 """A field's own validators (``@field_validator``) hold for every value an update writes.
 
-Runs on every backend: a value the field's validators refuse is refused before anything
-is sent, and a write whose result they cannot see is refused too; what passes reads back.
+Runs on every backend and through both APIs: a value the field's validators refuse is
+refused before anything is sent, and a write whose result they cannot see is refused too;
+what passes reads back.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ import pytest
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from tctf_dynamo import (
-    DynamoDBService,
     Entity,
     ErrorCode,
     InvalidInputError,
-    RecordingProvider,
-    Repository,
     Table,
-    UnitOfWork,
     attr,
     if_not_exists,
 )
+
+pytestmark = pytest.mark.both_apis
 
 
 class Address(BaseModel):
@@ -87,11 +86,12 @@ def build(table_name: str) -> SimpleNamespace:
 def bank(backend: SimpleNamespace, table_name: str) -> Any:
     built = build(table_name)
     backend.service.create_table(built.table)
-    recorder = RecordingProvider(backend.service.provider)
-    built.recorder = recorder
-    built.repo = Repository(built.Account, DynamoDBService(recorder))
+    recording = backend.recording()
+    built.recorder = recording.recorder
+    built.service = recording.service
+    built.repo = backend.repository(built.Account, recording.service)
     built.repo.put(built.Account(aid="a1", balance=Decimal(10), home=Address(city="Oslo")))
-    recorder.clear()
+    built.recorder.clear()
     yield built
     backend.service.delete_table(built.table, missing_ok=True)
 
@@ -123,8 +123,8 @@ def test_a_value_the_fields_validators_refuse_is_refused_and_nothing_is_sent(
     assert bank.repo.get(aid="a1").balance == Decimal(10)
 
 
-def test_a_unit_of_work_refuses_them_too(bank: Any) -> None:
-    uow = UnitOfWork(bank.repo.service)
+def test_a_unit_of_work_refuses_them_too(backend: SimpleNamespace, bank: Any) -> None:
+    uow = backend.unit(bank.service)
     for _, update in REFUSED:
         with pytest.raises(InvalidInputError):
             uow.update(bank.Account, {"aid": "a1"}, **update)

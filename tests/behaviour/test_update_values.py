@@ -1,6 +1,7 @@
 """Nothing an update writes is unreadable: values are checked against the field they target.
 
-Runs on every backend: a refused update must send nothing at all, over HTTP as in process.
+Runs on every backend and through both APIs: a refused update must send nothing at all,
+over HTTP as in process.
 """
 
 from __future__ import annotations
@@ -13,21 +14,16 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tctf_dynamo import (
-    DynamoDBService,
     Entity,
     ErrorCode,
     InvalidInputError,
-    RecordingProvider,
-    Repository,
     Table,
     attr,
     if_not_exists,
     list_append,
 )
-from tests.uow_apis import AsyncUnits, SyncUnits, units
 
-Units = SyncUnits | AsyncUnits  # the fixture `units`: these units run on both APIs
-__all__ = ["units"]
+pytestmark = pytest.mark.both_apis
 
 
 class Label(BaseModel):
@@ -60,11 +56,12 @@ def build(table_name: str) -> SimpleNamespace:
 def shop(backend: SimpleNamespace, table_name: str) -> Any:
     built = build(table_name)
     backend.service.create_table(built.table)
-    recorder = RecordingProvider(backend.service.provider)
-    built.recorder = recorder
-    built.repo = Repository(built.Product, DynamoDBService(recorder))
+    recording = backend.recording()
+    built.recorder = recording.recorder
+    built.service = recording.service
+    built.repo = backend.repository(built.Product, recording.service)
     built.repo.put(built.Product(pid="p1", label=Label(text="ab")))
-    recorder.clear()
+    built.recorder.clear()
     yield built
     backend.service.delete_table(built.table, missing_ok=True)
 
@@ -104,8 +101,10 @@ def test_an_update_the_model_could_not_read_back_is_refused_and_nothing_is_sent(
     assert shop.repo.get(pid="p1") == shop.Product(pid="p1", label=Label(text="ab"))
 
 
-def test_a_unit_of_work_refuses_the_same_updates_before_committing(shop: Any, units: Units) -> None:
-    uow = units.unit(shop.repo.service)
+def test_a_unit_of_work_refuses_the_same_updates_before_committing(
+    backend: SimpleNamespace, shop: Any
+) -> None:
+    uow = backend.unit(shop.service)
     for _, update in REFUSED:
         with pytest.raises(InvalidInputError):
             uow.update(shop.Product, {"pid": "p1"}, **update)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -12,11 +13,14 @@ from tctf_dynamo import (
     EmbeddedProvider,
     ErrorCode,
     InvalidInputError,
+    MockProvider,
     RecordingProvider,
     RetryPolicy,
     Table,
 )
-from tctf_dynamo.resilience import ConsumedCapacity, DynamoDBStateStore
+from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.providers import AsyncEmbeddedProvider
+from tctf_dynamo.resilience import CircuitState, ConsumedCapacity, DynamoDBStateStore
 from tests.aio_support import async_twin
 
 
@@ -120,3 +124,60 @@ def test_a_store_whose_key_schema_does_not_fit_disables_the_breaker_once(caplog)
         service.put_item(table, {"PK": str(n), "SK": "1"})
     assert service.pipeline.breaker.disabled
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+@pytest.mark.parametrize("entered", [True, False], ids=["async-with", "first-call"])
+def test_an_async_breaker_table_missing_means_one_warning_and_no_breaker(
+    caplog: pytest.LogCaptureFixture, entered: bool
+) -> None:
+    caplog.set_level(logging.WARNING)
+    table = Table("works")
+
+    async def scenario() -> None:
+        service = AsyncDynamoDBService.embedded(breaker_table="no-such-breaker-table")
+        if entered:
+            await service.__aenter__()
+            assert service.pipeline.breaker is not None and service.pipeline.breaker.disabled
+        await service.create_table(table)
+        await service.put_item(table, {"PK": "a", "SK": "1"})
+        assert await service.get_item(table, {"PK": "a", "SK": "1"}) is not None
+        assert service.pipeline.breaker is not None and service.pipeline.breaker.disabled
+        await service.close()
+
+    asyncio.run(scenario())
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+
+
+def test_an_async_breaker_table_keeps_the_state_in_an_awaited_store() -> None:
+    provider = EmbeddedProvider()
+    DynamoDBStateStore.create_table(provider, "breakers")
+    sync = DynamoDBService(provider, breaker_table="breakers")
+    table = Table("works")
+    sync.create_table(table)
+
+    async def scenario() -> CircuitState:
+        shared = AsyncEmbeddedProvider.sharing(provider)
+        async with AsyncDynamoDBService(shared, breaker_table="breakers") as service:
+            breaker = service.pipeline.breaker
+            assert breaker is not None and not breaker.disabled
+            with pytest.raises(InvalidInputError) as caught:
+                breaker.state()  # its store is awaited: blocking use is refused
+            assert caught.value.code is ErrorCode.INVALID_CONFIGURATION
+            await service.put_item(table, {"PK": "a", "SK": "1"})
+            return (await breaker.state_async()).state
+
+    assert asyncio.run(scenario()) is CircuitState.CLOSED
+    assert sync.get_item(table, {"PK": "a", "SK": "1"}) == {"PK": "a", "SK": "1"}
+    assert sync.pipeline.breaker is not None and sync.pipeline.breaker.state().state == "closed"
+
+
+@pytest.mark.parametrize("service_type", [DynamoDBService, AsyncDynamoDBService])
+def test_a_breaker_table_name_that_is_no_table_name_is_refused(service_type: type) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        service_type(MockProvider(_never), breaker_table="bad name!")
+    assert caught.value.code is ErrorCode.INVALID_TABLE_NAME
+
+
+def _never(operation: str, request: dict[str, object]) -> dict[str, object]:
+    raise AssertionError(f"{operation} was sent")

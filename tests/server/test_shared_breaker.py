@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -10,11 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from tctf_dynamo import DynamoDBService, DynamoDBServiceError, ErrorCode, RetryPolicy, Table
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.providers.boto3 import Boto3Provider
 from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.state import CircuitState
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
 from tests.breaker_drivers import DRIVERS, Driver
+from tests.faultproxy import THROTTLE, FaultProxy
 
 pytestmark = pytest.mark.server
 
@@ -24,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCESS_SCRIPT = """
 import json, sys
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode, error_for
+from tctf_dynamo import DynamoDBService, DynamoDBServiceError, ErrorCode, RetryPolicy, Table
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.providers.boto3 import Boto3Provider
 from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
@@ -92,3 +98,77 @@ def test_a_missing_breaker_table_over_http_disables_the_breaker(
     assert driver.probe(breaker) is False
     assert driver.state(breaker).state is CircuitState.DISABLED
     assert not driver.before_call(breaker).tracked
+
+
+# ------------------------------------------- one breaker_table, a sync and an async service
+
+CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+THRESHOLD = 5  # CircuitBreaker's default failure_threshold
+
+
+class _ApiService:
+    """A sync or an async service built from ``breaker_table``; calls return the error
+    code they end with (None for success)."""
+
+    def __init__(self, api: str, endpoint: str, breaker_table: str) -> None:
+        options = {"breaker_table": breaker_table, "retry": RetryPolicy.none(), **CREDENTIALS}
+        self.api = api
+        if api == "sync":
+            self._sync = DynamoDBService.from_endpoint(endpoint, **options)
+        else:
+            self._runner = asyncio.Runner()
+            self._async = AsyncDynamoDBService.from_endpoint(endpoint, **options)
+            self._runner.run(self._async.__aenter__())  # checks the breaker's table
+
+    def get(self, table: Table) -> ErrorCode | None:
+        key = {"PK": "a", "SK": "b"}
+        try:
+            if self.api == "sync":
+                self._sync.get_item(table, key)
+            else:
+                self._runner.run(self._async.get_item(table, key))
+        except DynamoDBServiceError as error:
+            return error.code
+        return None
+
+    def close(self) -> None:
+        if self.api == "sync":
+            self._sync.close()
+        else:
+            self._runner.run(self._async.close())
+            self._runner.close()
+
+
+@pytest.mark.parametrize(("opener", "observer"), [("sync", "async"), ("async", "sync")])
+def test_a_sync_and_an_async_service_with_one_breaker_table_share_an_open_circuit(
+    opener: str,
+    observer: str,
+    provider: Boto3Provider,
+    fault_proxy: FaultProxy,
+    moto_endpoint: str,
+    table_name: str,
+) -> None:
+    DynamoDBStateStore.create_table(provider, table_name)
+    data = Table(f"{table_name}-data")
+    DynamoDBService(provider).create_table(data)
+    # the opener's reads of the data table are throttled; its breaker's reads and writes
+    # of the breaker table go through the same proxy unharmed
+    fault_proxy.set_rule(
+        lambda info: (
+            THROTTLE
+            if info.operation == "GetItem" and (info.body or {}).get("TableName") == data.name
+            else None
+        )
+    )
+    failing = _ApiService(opener, fault_proxy.endpoint, table_name)
+    try:
+        failures = [failing.get(data) for _ in range(THRESHOLD)]
+        assert failures == [ErrorCode.THROTTLED] * THRESHOLD  # sent: the circuit was closed
+        assert failing.get(data) is ErrorCode.CIRCUIT_OPEN
+    finally:
+        failing.close()
+    healthy = _ApiService(observer, moto_endpoint, table_name)  # a read state is cached 1 s
+    try:
+        assert healthy.get(data) is ErrorCode.CIRCUIT_OPEN  # the other API sees it open
+    finally:
+        healthy.close()

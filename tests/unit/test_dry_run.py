@@ -2,11 +2,15 @@
 
 Each operation runs twice: on a service whose provider records what it really sends to
 the embedded backend, and in a dry run of that service. Both see the same data, so the
-dry run's requests must equal the real ones, request for request.
+dry run's requests must equal the real ones, request for request. The operations run
+through the sync API and through the async one (an ``AsyncDynamoDBService`` on the same
+recorded backend, behind ``tests.aio_support.Blocking``): the async dry run must record
+what the async service really sends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -32,10 +36,15 @@ from tctf_dynamo import (
     key,
     read_together,
 )
-from tctf_dynamo.batch import bulk_get, bulk_get_items, bulk_write, bulk_write_items
+from tctf_dynamo import batch as sync_batch
+from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository, AsyncUnitOfWork
+from tctf_dynamo.aio import batch as async_batch
+from tctf_dynamo.aio import read_together as read_together_async
 from tctf_dynamo.errors import error_for
 from tctf_dynamo.pagination import CursorCodec, CursorKey
 from tctf_dynamo.sync.dryrun import DryRun, DryRunStop
+from tests.aio_support import Blocking
+from tests.uow_apis import async_twin
 
 table = Table("dry-shop", indexes=[GSI("GSI1")])
 
@@ -59,28 +68,54 @@ class Order(Entity, table=table, pk="CUSTOMER#{customer_id}", sk="ORDER#{number}
     total: Decimal
 
 
-Operation = Callable[[DynamoDBService], Any]
+Operation = Callable[[Any], Any]
 TOKEN = "dry-run-test-token"
 
 
-def _orders(service: DynamoDBService) -> Repository[Order]:
-    return Repository(Order, service)
+# each helper takes a sync service or an async one behind Blocking, and answers in its API
 
 
-def _customers(service: DynamoDBService) -> Repository[Customer]:
-    return Repository(Customer, service)
+def _repository(entity: type[Any], service: Any) -> Any:
+    if isinstance(service, Blocking):
+        return service.face(AsyncRepository(entity, service.target))
+    return Repository(entity, service)
 
 
-def _uow(service: DynamoDBService) -> None:
-    with UnitOfWork(service, client_request_token=TOKEN) as uow:
+def _orders(service: Any) -> Any:
+    return _repository(Order, service)
+
+
+def _customers(service: Any) -> Any:
+    return _repository(Customer, service)
+
+
+def _unit(service: Any, **options: Any) -> Any:
+    if isinstance(service, Blocking):
+        return service.face(AsyncUnitOfWork(service.target, **options))
+    return UnitOfWork(service, **options)
+
+
+def _batch(service: Any) -> Any:
+    """The batch module of the service's API (``bulk_write``, ``bulk_get``, ...)."""
+    return service.face(async_batch) if isinstance(service, Blocking) else sync_batch
+
+
+def _read_together(service: Any, keys: list[Any]) -> Any:
+    if isinstance(service, Blocking):
+        return service.run(read_together_async(service.target, keys))
+    return read_together(service, keys)
+
+
+def _uow(service: Any) -> None:
+    with _unit(service, client_request_token=TOKEN) as uow:
         uow.condition_check(Customer, {"customer_id": "c1"}, attr("credit") >= 0)
         uow.update(Order, {"customer_id": "c1", "number": 1}, set={"total": Decimal("2")})
         uow.create(Order(customer_id="c1", number=900, total=Decimal(1)))
         uow.delete(Order, {"customer_id": "c1", "number": 2})
 
 
-def _uow_not_atomic(service: DynamoDBService) -> None:
-    with UnitOfWork(service, atomic=False) as uow:
+def _uow_not_atomic(service: Any) -> None:
+    with _unit(service, atomic=False) as uow:
         for number in range(800, 830):
             uow.put(Order(customer_id="c2", number=number, total=Decimal(number)))
 
@@ -122,20 +157,20 @@ OPERATIONS: dict[str, Operation] = {
     "batch delete": lambda s: _orders(s).batch_delete(
         [{"customer_id": "c1", "number": n} for n in range(10, 40)]
     ),
-    "bulk write": lambda s: bulk_write(
+    "bulk write": lambda s: _batch(s).bulk_write(
         s,
         puts=[
             ("dry-shop", {"PK": {"S": f"RAW#{n}"}, "SK": {"S": "X"}, "n": {"N": str(n)}})
             for n in range(70)
         ],
     ),
-    "bulk get": lambda s: bulk_get(
+    "bulk get": lambda s: _batch(s).bulk_get(
         s, "dry-shop", [{"PK": {"S": f"RAW#{n}"}, "SK": {"S": "X"}} for n in range(120)]
     ),
     # units of work
     "unit of work": _uow,
     "unit of work not atomic": _uow_not_atomic,
-    "read together": lambda s: read_together(
+    "read together": lambda s: _read_together(
         s, [(Customer, {"customer_id": "c1"}), (Order, {"customer_id": "c1", "number": 1})]
     ),
     # the plain item API
@@ -155,13 +190,18 @@ OPERATIONS: dict[str, Operation] = {
         client_request_token=TOKEN,
     ),
     "bulk items": lambda s: (
-        bulk_write_items(s, "dry-shop", puts=[{"PK": f"I#{n}", "SK": "X"} for n in range(30)]),
-        bulk_get_items(s, "dry-shop", [{"PK": f"I#{n}", "SK": "X"} for n in range(30)]),
+        _batch(s).bulk_write_items(
+            s, "dry-shop", puts=[{"PK": f"I#{n}", "SK": "X"} for n in range(30)]
+        ),
+        _batch(s).bulk_get_items(s, "dry-shop", [{"PK": f"I#{n}", "SK": "X"} for n in range(30)]),
     ),
 }
 
 STOPS = {"update": "UpdateItem", "update not idempotent": "GetItem", "update_item": "UpdateItem"}
-PARALLEL = {"parallel scan", "batch put", "batch delete", "bulk write", "bulk get", "bulk items"}
+PARALLEL = {  # requests sent at once, in any order
+    "parallel scan", "batch put", "batch delete", "bulk write", "bulk get", "bulk items",
+    "unit of work not atomic",  # its BatchWriteItem chunks
+}  # fmt: skip
 
 
 def _seeded(provider: RecordingProvider) -> DynamoDBService:
@@ -186,14 +226,23 @@ def _comparable(requests: list[tuple[str, dict[str, Any]]], parallel: bool) -> l
     return sorted(rendered) if parallel else rendered
 
 
+def _in_api(api: str, service: DynamoDBService) -> Any:
+    """``service``, or for ``async`` an async service on its backend with its options
+    and known tables, behind Blocking."""
+    return service if api == "sync" else Blocking(async_twin(service))
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
 @pytest.mark.parametrize("name", list(OPERATIONS))
-def test_a_dry_run_records_exactly_what_a_real_run_sends(name: str) -> None:
+def test_a_dry_run_records_exactly_what_a_real_run_sends(name: str, api: str) -> None:
     operation = OPERATIONS[name]
     recorder = RecordingProvider(EmbeddedProvider())
-    service = _seeded(recorder)
+    service = _in_api(api, _seeded(recorder))
 
     with service.dry_run() as dry:
-        operation(dry.service)
+        dry_service = service.face(dry.service) if isinstance(service, Blocking) else dry.service
+        assert type(dry.service) is type(getattr(service, "target", service))
+        operation(dry_service)
     assert recorder.calls == [], "the dry run reached the backend"
     assert dry.stopped_at == STOPS.get(name)
 
@@ -300,3 +349,19 @@ def test_a_stop_outside_a_with_block_reaches_the_caller() -> None:
     with pytest.raises(DryRunStop):
         _orders(dry.service).update({"customer_id": "c1", "number": 1}, set={"total": 1})
     assert [operation for operation, _ in dry.requests] == ["UpdateItem"]
+
+
+def test_an_async_dry_run_works_with_async_with_and_stops_quietly() -> None:
+    async def scenario() -> DryRun[AsyncDynamoDBService]:
+        async with AsyncDynamoDBService.embedded() as service:
+            await service.create_table(table)
+            async with service.dry_run() as dry:
+                key = {"customer_id": "c1", "number": 1}
+                await AsyncRepository(Order, dry.service).update(key, set={"total": 1})
+                raise AssertionError("not reached: the update's answer is its stored item")
+            assert await AsyncRepository(Order, service).get(customer_id="c1", number=1) is None
+            return dry
+
+    dry = asyncio.run(scenario())
+    assert [operation for operation, _ in dry.requests] == ["UpdateItem"]
+    assert dry.stopped_at == "UpdateItem"

@@ -81,6 +81,12 @@ def _workload(factory: Factory) -> tuple[list[Any], list[tuple[str, str]]]:
         first = query.page(size=4)
         seen.append((first.items, query.page(first.cursor, size=4).items))
         seen.append(sorted(c.name for c in counters.scan().parallel(3)))
+        many = [Counter(owner="b", name=f"m{number:02}") for number in range(30)]
+        seen.append(counters.batch_put(many))
+        keys = [{"owner": "b", "name": name} for name in ("m00", "m29", "missing", "m07")]
+        seen.append(counters.batch_get(keys, consistent=True))
+        counters.batch_delete({"owner": "b", "name": c.name} for c in many[:20])
+        seen.append(counters.batch_get(keys, consistent=True))
         sent = [(c.operation, _without_token(c.request)) for c in recorded.calls]
         return seen, sent
 
@@ -95,15 +101,20 @@ def test_both_apis_return_the_same_and_send_the_same_requests() -> None:
     sync_seen, sync_sent = _workload(_sync)
     async_seen, async_sent = _workload(_async)
     assert async_seen == sync_seen
-    # parallel segments answer in any order: compare the scan's requests as a set
-    assert [s for s in async_sent if s[0] != "Scan"] == [s for s in sync_sent if s[0] != "Scan"]
-    assert sorted(s for s in async_sent if s[0] == "Scan") == sorted(
-        s for s in sync_sent if s[0] == "Scan"
+    # parallel segments and batches answer in any order: compare their requests as sets
+    parallel = {"Scan", "BatchWriteItem"}
+    assert [s for s in async_sent if s[0] not in parallel] == [
+        s for s in sync_sent if s[0] not in parallel
+    ]
+    assert sorted(s for s in async_sent if s[0] in parallel) == sorted(
+        s for s in sync_sent if s[0] in parallel
     )
     operations = {operation for operation, _ in sync_sent}
     assert operations == {"PutItem", "TransactWriteItems", "UpdateItem", "GetItem", "DeleteItem",
-                          "Query", "Scan"}  # fmt: skip
-    assert sync_seen[-1] == [f"n{number}" for number in range(6)]
+                          "Query", "Scan", "BatchWriteItem", "BatchGetItem"}  # fmt: skip
+    assert [c and c.name for c in sync_seen[-2]] == ["m00", "m29", None, "m07"]
+    assert [c and c.name for c in sync_seen[-1]] == [None, "m29", None, None]
+    assert sync_seen[-4] == [f"n{number}" for number in range(6)]
     assert sync_seen[12] is ErrorCode.ITEM_NOT_FOUND
 
 
