@@ -41,6 +41,7 @@ __all__ = [
     "CancellationReason",
     "CircuitOpenError",
     "ConditionFailedError",
+    "DryRunStop",
     "DynamoDBServiceError",
     "ErrorCode",
     "InvalidInputError",
@@ -268,6 +269,20 @@ class ReadBackFailedError(DynamoDBServiceError):
         merged = {"last_code": last_error.code.value, "applied": True, **(details or {})}
         super().__init__(ErrorCode.READ_BACK_FAILED, message, merged, retryable=False)
         self.last_error = last_error
+
+
+class DryRunStop(Exception):  # noqa: N818 - a stop signal, not an error
+    """Ends a dry run at a request whose answer the library would need to go on.
+
+    Not a :class:`DynamoDBServiceError`: nothing failed, a dry run's provider
+    (``tctf_dynamo.providers.dryrun``) raises it to stop the block there.
+
+    The :class:`DryRun` context swallows it; outside one it propagates to the caller.
+    """
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"dry run stopped after {operation}: its answer needs a real table")
+        self.operation = operation
 
 
 class ProviderError(DynamoDBServiceError):

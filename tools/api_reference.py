@@ -22,7 +22,8 @@ OUTPUT = ROOT / "docs" / "api.md"
 MODULES = (
     "tctf_dynamo",
     "tctf_dynamo.batch",
-    "tctf_dynamo.sync.dryrun",
+    "tctf_dynamo.core.dryrun",
+    "tctf_dynamo.providers.dryrun",
     "tctf_dynamo.pagination",
     "tctf_dynamo.streams",
     "tctf_dynamo.testing",

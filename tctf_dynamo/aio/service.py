@@ -29,6 +29,7 @@ from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 if TYPE_CHECKING:
     from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
+    from tctf_dynamo.providers.dryrun import AsyncDryRunProvider, DryRunProvider
 
 __all__ = ["AsyncDynamoDBService"]
 
@@ -135,6 +136,14 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
             botocore_session=botocore_session,
         )
         return cls(provider, timeout=timeout, max_workers=max_workers, **options)
+
+    @classmethod
+    def _dry_run_providers(cls) -> tuple[DryRunProvider, AsyncDryRunProvider]:
+        """The dry run's recorder behind an awaitable face, so both APIs share its rules."""
+        from tctf_dynamo.providers.dryrun import AsyncDryRunProvider, DryRunProvider
+
+        recorder = DryRunProvider()
+        return recorder, AsyncDryRunProvider(recorder)
 
     @classmethod
     def state_store_type(cls) -> StateStoreType:

@@ -53,9 +53,10 @@ from tctf_dynamo.validation import (
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.breaker_table import StateStoreType
+    from tctf_dynamo.core.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.providers.base import AsyncProvider, Provider
-    from tctf_dynamo.sync.dryrun import DryRun
+    from tctf_dynamo.providers.dryrun import AsyncDryRunProvider, DryRunProvider
 
 __all__ = [
     "CAPACITY_OPERATIONS",
@@ -176,9 +177,15 @@ class ServiceCore:
         copy is of this service's API: an async service's dry run is awaited as it is.
         See ``docs/dry-runs.md``.
         """
-        from tctf_dynamo.sync.dryrun import DryRun
+        from tctf_dynamo.core.dryrun import DryRun
 
-        return DryRun(self)
+        recorder, sender = self._dry_run_providers()
+        return DryRun(self, recorder, sender)
+
+    @classmethod
+    def _dry_run_providers(cls) -> tuple[DryRunProvider, DryRunProvider | AsyncDryRunProvider]:
+        """A dry run's recorder, and the provider of this shell's API that hands it calls."""
+        raise NotImplementedError
 
     @property
     def pipeline(self) -> ResiliencePipeline:

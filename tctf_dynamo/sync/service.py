@@ -36,6 +36,7 @@ from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
     from tctf_dynamo.core.breaker_table import StateStoreType
     from tctf_dynamo.pagination import CursorCodec
+    from tctf_dynamo.providers.dryrun import DryRunProvider
 
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
@@ -98,6 +99,14 @@ class DynamoDBService(PlainItemOperations, Closing):
             self._unchecked_breaker = None
 
     # construction -----------------------------------------------------------------------
+
+    @classmethod
+    def _dry_run_providers(cls) -> tuple[DryRunProvider, DryRunProvider]:
+        """The dry run's recorder is this API's provider itself: it answers at once."""
+        from tctf_dynamo.providers.dryrun import DryRunProvider
+
+        recorder = DryRunProvider()
+        return recorder, recorder
 
     @classmethod
     def state_store_type(cls) -> StateStoreType:

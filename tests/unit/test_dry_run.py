@@ -40,9 +40,9 @@ from tctf_dynamo import batch as sync_batch
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository, AsyncUnitOfWork
 from tctf_dynamo.aio import batch as async_batch
 from tctf_dynamo.aio import read_together as read_together_async
+from tctf_dynamo.core.dryrun import DryRun, DryRunStop
 from tctf_dynamo.errors import error_for
 from tctf_dynamo.pagination import CursorCodec, CursorKey
-from tctf_dynamo.sync.dryrun import DryRun, DryRunStop
 from tests.aio_support import Blocking
 from tests.uow_apis import async_twin
 
@@ -345,7 +345,7 @@ def test_invalid_input_is_refused_in_a_dry_run_as_in_a_real_one() -> None:
 def test_a_stop_outside_a_with_block_reaches_the_caller() -> None:
     recorder = RecordingProvider(EmbeddedProvider())
     service = _seeded(recorder)
-    dry = DryRun(service)
+    dry = service.dry_run()
     with pytest.raises(DryRunStop):
         _orders(dry.service).update({"customer_id": "c1", "number": 1}, set={"total": 1})
     assert [operation for operation, _ in dry.requests] == ["UpdateItem"]
