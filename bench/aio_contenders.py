@@ -1,0 +1,291 @@
+"""The contenders of the ``aio_batch`` scenario, each a write and a get of the same items.
+
+Every contender is a client of one :mod:`bench.responder` endpoint (dummy credentials),
+built once and then measured many times on the same object, so its connections, event
+loop and caches are warm. An async contender keeps its own event loop (an
+``asyncio.Runner``) for its whole life, as a service would: a connection pool belongs to
+the loop it was opened in. What each one moves:
+
+* ours, wire: wire items in (``tctf_dynamo.aio.batch.bulk_write`` / ``bulk_get``, and the
+  sync ``tctf_dynamo.batch`` functions on ``DynamoDBService.from_endpoint``), wire items out;
+* ours, entities: entities in, entities out (``Repository.batch_put`` / ``batch_get``; on
+  the async side ``AsyncRepository``'s when it has them, otherwise ``to_item`` into the
+  async bulk write and ``from_item`` of what the async bulk get returns);
+* aiobotocore: one client (parameter validation off, its fastest setting),
+  ``asyncio.gather`` over every 25-item ``BatchWriteItem`` / 100-key ``BatchGetItem``
+  request, a semaphore holding ``workers`` in flight, unprocessed entries resent; wire
+  items in and out, as ours on the wire path;
+* boto3 ``Table.batch_writer()`` (plain Python records in) and a sequential
+  ``batch_get_item`` loop (plain Python records out, through ``TypeDeserializer``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, ExitStack
+from typing import Any, TypeVar
+
+from bench import ours, peers, shapes
+
+__all__ = [
+    "AIOBOTOCORE",
+    "ASYNC_ENTITIES",
+    "ASYNC_WIRE",
+    "BATCH_WRITER",
+    "PER_LEVEL",
+    "SEQUENTIAL_GET",
+    "SYNC_ENTITIES",
+    "SYNC_WIRE",
+    "Contenders",
+    "Pair",
+]
+
+ASYNC_WIRE = "ours async, wire"
+ASYNC_ENTITIES = "ours async, entities"
+SYNC_WIRE = "ours sync fast path, wire"
+SYNC_ENTITIES = "ours sync fast path, entities"
+AIOBOTOCORE = "aiobotocore gather + semaphore"
+PER_LEVEL = (ASYNC_WIRE, ASYNC_ENTITIES, SYNC_WIRE, SYNC_ENTITIES, AIOBOTOCORE)
+"""The contenders measured at every concurrency level."""
+BATCH_WRITER = "write: boto3 Table.batch_writer()"
+SEQUENTIAL_GET = "get: boto3 sequential batch_get_item loop"
+WRITE_CHUNK, GET_CHUNK = 25, 100
+
+T = TypeVar("T")
+Action = Callable[[], int]
+"""One measured run; returns how many items it wrote or found."""
+Pair = tuple[Action, Action]
+"""A contender's write and get."""
+
+
+def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _found(values: Sequence[object]) -> int:
+    return sum(1 for value in values if value is not None)
+
+
+class Contenders:
+    """The items in every form, and the builders of each contender's write and get.
+
+    Resources (event loops, clients, pools) are released by ``cleanup``.
+    """
+
+    def __init__(self, items: int, endpoint: str, cleanup: ExitStack) -> None:
+        self.endpoint = endpoint
+        self.cleanup = cleanup
+        records = shapes.make_records(items)
+        self.records = records
+        self.wire_items = [shapes.floor_encode(record) for record in records]
+        self.wire_keys = [shapes.wire_key(record) for record in records]
+        self.puts = [(shapes.TABLE_NAME, item) for item in self.wire_items]
+
+    # ours -----------------------------------------------------------------------------------
+
+    def _runner(self) -> asyncio.Runner:
+        runner = asyncio.Runner()
+        self.cleanup.callback(runner.close)
+        return runner
+
+    def _in_loop(self, runner: asyncio.Runner, job: Callable[[], Awaitable[int]]) -> Action:
+        return lambda: runner.run(job())  # type: ignore[arg-type]
+
+    def _async_service(self, workers: int) -> tuple[Any, asyncio.Runner]:
+        from tctf_dynamo.aio import AsyncDynamoDBService
+
+        service = AsyncDynamoDBService.from_endpoint(
+            self.endpoint, region_name=peers.REGION, max_workers=workers,
+            aws_access_key_id=peers.ACCESS_KEY, aws_secret_access_key=peers.SECRET_KEY,
+        )  # fmt: skip
+        runner = self._runner()
+        self.cleanup.callback(lambda: runner.run(service.close()))
+        return service, runner
+
+    def _sync_service(self, workers: int) -> Any:
+        service = ours.require("DynamoDBService").from_endpoint(
+            self.endpoint, region_name=peers.REGION, max_workers=workers,
+            aws_access_key_id=peers.ACCESS_KEY, aws_secret_access_key=peers.SECRET_KEY,
+        )  # fmt: skip
+        self.cleanup.callback(service.close)
+        return service
+
+    def async_wire(self, workers: int) -> Pair:
+        from tctf_dynamo.aio import batch as api
+
+        service, runner = self._async_service(workers)
+
+        async def write() -> int:
+            await api.bulk_write(service, puts=self.puts)
+            return len(self.puts)
+
+        async def get() -> int:
+            return _found(await api.bulk_get(service, shapes.TABLE_NAME, self.wire_keys))
+
+        return self._in_loop(runner, write), self._in_loop(runner, get)
+
+    def async_entities(self, workers: int) -> Pair:
+        from tctf_dynamo.aio import AsyncRepository
+        from tctf_dynamo.aio import batch as api
+
+        entity_type = shapes.our_entity()
+        entities = [entity_type(**record) for record in self.records]
+        keys = [{"customer_id": e.customer_id, "order_id": e.order_id} for e in entities]
+        service, runner = self._async_service(workers)
+        repository: Any = AsyncRepository(entity_type, service)
+        table = shapes.TABLE_NAME
+
+        if ours.has_method(repository, "batch_put"):
+
+            async def write() -> int:
+                return len(await repository.batch_put(entities))
+
+            async def get() -> int:
+                return _found(await repository.batch_get(keys))
+
+        else:  # the same work through the public async bulk functions
+
+            async def write() -> int:
+                puts = [(table, entity.to_item()) for entity in entities]
+                await api.bulk_write(service, puts=puts, validate=False)
+                return len(puts)
+
+            async def get() -> int:
+                wire_keys = [entity_type.key(**key) for key in keys]
+                found = await api.bulk_get(service, table, wire_keys, validate=False)
+                return _found([entity_type.from_item(item) for item in found if item])
+
+        return self._in_loop(runner, write), self._in_loop(runner, get)
+
+    def sync_wire(self, workers: int) -> Pair:
+        from tctf_dynamo import batch as api
+
+        service = self._sync_service(workers)
+
+        def write() -> int:
+            api.bulk_write(service, puts=self.puts)
+            return len(self.puts)
+
+        def get() -> int:
+            return _found(api.bulk_get(service, shapes.TABLE_NAME, self.wire_keys))
+
+        return write, get
+
+    def sync_entities(self, workers: int) -> Pair:
+        entity_type = shapes.our_entity()
+        entities = [entity_type(**record) for record in self.records]
+        keys = [{"customer_id": e.customer_id, "order_id": e.order_id} for e in entities]
+        repository = ours.require("Repository")(entity_type, self._sync_service(workers))
+        return (
+            lambda: len(repository.batch_put(entities)),
+            lambda: _found(repository.batch_get(keys)),
+        )
+
+    # peers ----------------------------------------------------------------------------------
+
+    def aiobotocore(self, workers: int) -> Pair:
+        try:
+            from aiobotocore.config import AioConfig
+            from aiobotocore.session import get_session
+        except ImportError as error:
+            raise peers.PeerUnavailable(f"aiobotocore is not installed ({error})") from error
+        runner = self._runner()
+        stack = AsyncExitStack()
+        self.cleanup.callback(lambda: runner.run(stack.aclose()))
+        config = AioConfig(max_pool_connections=workers, parameter_validation=False)
+        client: Any = runner.run(
+            stack.enter_async_context(
+                get_session().create_client(
+                    "dynamodb",
+                    region_name=peers.REGION,
+                    endpoint_url=self.endpoint,
+                    config=config,
+                    aws_access_key_id=peers.ACCESS_KEY,
+                    aws_secret_access_key=peers.SECRET_KEY,
+                )
+            )
+        )
+        table = shapes.TABLE_NAME
+
+        async def write() -> int:
+            gate = asyncio.Semaphore(workers)
+
+            async def send(chunk: Sequence[dict[str, Any]]) -> int:
+                request: dict[str, Any] = {table: [{"PutRequest": {"Item": i}} for i in chunk]}
+                async with gate:
+                    while request:
+                        answer = await client.batch_write_item(RequestItems=request)
+                        request = answer.get("UnprocessedItems") or {}
+                return len(chunk)
+
+            return sum(await asyncio.gather(*map(send, _chunks(self.wire_items, WRITE_CHUNK))))
+
+        async def get() -> int:
+            gate = asyncio.Semaphore(workers)
+
+            async def read(chunk: Sequence[dict[str, Any]]) -> int:
+                request: dict[str, Any] = {table: {"Keys": list(chunk)}}
+                found: list[dict[str, Any]] = []
+                async with gate:
+                    while request:
+                        answer = await client.batch_get_item(RequestItems=request)
+                        found += answer["Responses"].get(table, [])
+                        request = answer.get("UnprocessedKeys") or {}
+                return len(found)
+
+            return sum(await asyncio.gather(*map(read, _chunks(self.wire_keys, GET_CHUNK))))
+
+        return self._in_loop(runner, write), self._in_loop(runner, get)
+
+    def batch_writer(self) -> Action:
+        import boto3
+
+        resource = boto3.resource(
+            "dynamodb", region_name=peers.REGION, endpoint_url=self.endpoint,
+            aws_access_key_id=peers.ACCESS_KEY, aws_secret_access_key=peers.SECRET_KEY,
+        )  # fmt: skip
+        self.cleanup.callback(resource.meta.client.close)
+        table = resource.Table(shapes.TABLE_NAME)
+        plain = [shapes.boto3_record(record) for record in self.records]
+
+        def write() -> int:
+            with table.batch_writer() as writer:
+                for item in plain:
+                    writer.put_item(Item=item)
+            return len(plain)
+
+        return write
+
+    def sequential_get(self) -> Action:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        deserialize = TypeDeserializer().deserialize
+        client = peers.boto3_client(self.endpoint)
+        self.cleanup.callback(client.close)
+        table = shapes.TABLE_NAME
+
+        def get() -> int:
+            found = 0
+            for chunk in _chunks(self.wire_keys, GET_CHUNK):
+                request: dict[str, Any] = {table: {"Keys": list(chunk)}}
+                while request:
+                    answer = client.batch_get_item(RequestItems=request)
+                    for item in answer["Responses"].get(table, []):
+                        {name: deserialize(value) for name, value in item.items()}
+                        found += 1
+                    request = answer.get("UnprocessedKeys") or {}
+            return found
+
+        return get
+
+    def per_level(self) -> dict[str, Callable[[int], Pair]]:
+        """The builders of the contenders measured at every concurrency level."""
+        return {
+            ASYNC_WIRE: self.async_wire,
+            ASYNC_ENTITIES: self.async_entities,
+            SYNC_WIRE: self.sync_wire,
+            SYNC_ENTITIES: self.sync_entities,
+            AIOBOTOCORE: self.aiobotocore,
+        }
