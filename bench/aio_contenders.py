@@ -11,8 +11,9 @@ the loop it was opened in. What each one moves:
   every item checked before the first request leaves (the default), and, async only,
   with ``validate=False`` (items the caller vouches for), which isolates that check's cost;
 * ours, entities: entities in, entities out (``Repository.batch_put`` / ``batch_get``; on
-  the async side ``AsyncRepository``'s when it has them, otherwise ``to_item`` into the
-  async bulk write and ``from_item`` of what the async bulk get returns);
+  the async side ``AsyncRepository``'s when it has them, otherwise the very steps of the
+  sync methods on the async engine: ``plan_put`` per entity into the async streamed
+  write, and the async streamed get decoding each answer with ``read_one``);
 * aiobotocore: one client (parameter validation off, its fastest setting),
   ``asyncio.gather`` over every 25-item ``BatchWriteItem`` / 100-key ``BatchGetItem``
   request, a semaphore holding ``workers`` in flight, unprocessed entries resent; wire
@@ -141,42 +142,70 @@ class Contenders:
 
     def async_entities(self, workers: int) -> Pair:
         from tctf_dynamo.aio import AsyncRepository
-        from tctf_dynamo.aio import batch as api
 
         entity_type = shapes.our_entity()
         entities = [entity_type(**record) for record in self.records]
         keys = [{"customer_id": e.customer_id, "order_id": e.order_id} for e in entities]
         service, runner = self._async_service(workers)
         repository: Any = AsyncRepository(entity_type, service)
-        table = shapes.TABLE_NAME
-
+        write: Callable[[], Awaitable[int]]
+        get: Callable[[], Awaitable[int]]
         if ours.has_method(repository, "batch_put"):
             self._note(f"{ASYNC_ENTITIES}: AsyncRepository.batch_put / batch_get")
 
-            async def write() -> int:
+            async def write_entities() -> int:
                 return len(await repository.batch_put(entities))
 
-            async def get() -> int:
+            async def get_entities() -> int:
                 return _found(await repository.batch_get(keys))
 
-        else:  # the same work through the public async bulk functions
+            write, get = write_entities, get_entities
+
+        else:  # what the sync Repository.batch_put / batch_get do, on the async engine
             self._note(
-                f"{ASYNC_ENTITIES}: AsyncRepository has no batch methods here, so entities go "
-                "through to_item -> async bulk_write(validate=False) and async "
-                "bulk_get(validate=False) -> from_item (decoded after the last answer)"
+                f"{ASYNC_ENTITIES}: AsyncRepository has no batch methods yet, so this runs "
+                "the sync Repository.batch_put / batch_get's own steps on the async engine: "
+                "plan_put per entity into tctf_dynamo.aio._streams.stream_writes, and "
+                "stream_gets decoding each answer with read_one(from_item)"
             )
-
-            async def write() -> int:
-                puts = [(table, entity.to_item()) for entity in entities]
-                await api.bulk_write(service, puts=puts, validate=False)
-                return len(puts)
-
-            async def get() -> int:
-                wire_keys = [entity_type.key(**key) for key in keys]
-                found = await api.bulk_get(service, table, wire_keys, validate=False)
-                return _found([entity_type.from_item(item) for item in found if item])
+            write, get = self._async_entity_streams(service, entity_type, entities, keys)
 
         return self._in_loop(runner, write), self._in_loop(runner, get)
+
+    def _async_entity_streams(
+        self, service: Any, entity_type: Any, entities: list[Any], keys: list[dict[str, Any]]
+    ) -> tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[int]]]:
+        from tctf_dynamo.aio._streams import stream_gets, stream_writes
+        from tctf_dynamo.model.reading import read_one
+        from tctf_dynamo.writes import key_fields_of, plan_put
+
+        table = shapes.TABLE_NAME
+
+        async def write() -> int:
+            written: list[Any] = []
+            policy = service.unsafe_values
+
+            def items() -> Iterator[dict[str, Any]]:
+                for entity in entities:
+                    plan = plan_put(entity, policy=policy)
+                    written.append(plan.written)
+                    yield plan.body["Item"]
+
+            await stream_writes(service, table, items(), validate=False)
+            return len(written)
+
+        async def get() -> int:
+            wire_keys = (entity_type.key(**key_fields_of(entity_type, key)) for key in keys)
+            found = await stream_gets(
+                service,
+                table,
+                wire_keys,
+                lambda item: read_one(entity_type.from_item, item, table, "raise"),
+                validate=False,
+            )
+            return _found(found)
+
+        return write, get
 
     def _note(self, note: str) -> None:
         if note not in self.notes:
