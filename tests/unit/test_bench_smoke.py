@@ -179,6 +179,25 @@ def test_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert "| ratio | median | min-max | per round |" in markdown
 
 
+def test_merge_replaces_only_the_scenarios_run(tmp_path: Path) -> None:
+    common = ["--preset", "smoke", "--results-dir", str(tmp_path)]
+    assert run.main(["--only", "codec", "--output", "latest", *common]) == 0
+    marker = "| extra line only the Markdown holds |\n"
+    md_path = tmp_path / "latest.md"
+    md_path.write_text(md_path.read_text() + marker)
+    for _ in range(2):  # added, then replaced in place
+        assert run.main(["--only", "batch", "--merge", *common]) == 0
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert list(data["scenarios"]) == ["codec", "batch"]
+    assert data["scenarios"]["batch"]["measured_separately"]["preset"] == "smoke"
+    markdown = md_path.read_text()
+    assert markdown.count("## batch:") == 1 and markdown.count("## codec:") == 1
+    assert marker in markdown  # the other section is kept as it was
+    assert markdown.index("## codec:") < markdown.index("## batch:")
+    assert "Measured in a separate invocation (smoke preset" in markdown
+    assert not (tmp_path / "batch.json").exists()
+
+
 def test_a_failing_scenario_becomes_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(**_: Any) -> ScenarioResult:
         raise RuntimeError("boom")
