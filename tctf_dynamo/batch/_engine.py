@@ -51,7 +51,7 @@ from typing import Protocol
 
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
-from tctf_dynamo.core.program import Program, Sleep
+from tctf_dynamo.effects.program import Program, Sleep
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,

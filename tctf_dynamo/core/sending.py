@@ -1,4 +1,4 @@
-"""The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
+"""The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.core.outcomes`.
 
 Every write request goes through :func:`write_program` (``execute_program`` of every
 service routes write operations here), so repositories, units of work, batches and the
@@ -18,15 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.core.program import Program, Send
-from tctf_dynamo.errors import (
-    DynamoDBServiceError,
-    ErrorCode,
-    ReadBackFailedError,
-    TransactionCancelledError,
-    error_for,
-)
-from tctf_dynamo.outcomes import (
+from tctf_dynamo.core.outcomes import (
     Idempotency,
     after_failure,
     at_end,
@@ -34,7 +26,15 @@ from tctf_dynamo.outcomes import (
     old_values_unproven,
     unknown,
 )
-from tctf_dynamo.writes import WritePlan
+from tctf_dynamo.core.writes import WritePlan
+from tctf_dynamo.effects.program import Program, Send
+from tctf_dynamo.errors import (
+    DynamoDBServiceError,
+    ErrorCode,
+    ReadBackFailedError,
+    TransactionCancelledError,
+    error_for,
+)
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
