@@ -176,8 +176,8 @@ class Contenders:
         self, service: Any, entity_type: Any, entities: list[Any], keys: list[dict[str, Any]]
     ) -> tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[int]]]:
         from tctf_dynamo.aio._streams import stream_gets, stream_writes
+        from tctf_dynamo.core.writes import key_fields_of, plan_put
         from tctf_dynamo.model.reading import read_one
-        from tctf_dynamo.writes import key_fields_of, plan_put
 
         table = shapes.TABLE_NAME
 
