@@ -35,6 +35,7 @@ __all__ = [
     "median",
     "paired_ratios",
     "render_markdown",
+    "scenario_markdown",
     "spread",
     "stopwatch",
 ]
@@ -254,7 +255,8 @@ def _number(value: float) -> str:
     return f"{value:.3g}" if magnitude < 1 else f"{value:.2f}"
 
 
-def _scenario_markdown(result: ScenarioResult) -> list[str]:
+def scenario_markdown(result: ScenarioResult) -> list[str]:
+    """One scenario's section: its heading line, a blank line, then everything else."""
     lines = [f"## {result.name}: {result.title}", ""]
     if result.params:
         shown = ", ".join(f"{key}={value}" for key, value in result.params.items())
@@ -314,5 +316,5 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     for result in report.scenarios.values():
-        lines += _scenario_markdown(result)
+        lines += scenario_markdown(result)
     return "\n".join(lines).rstrip() + "\n"

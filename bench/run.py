@@ -1,7 +1,9 @@
-"""Entry point: ``python -m bench.run [--quick] [--only NAME ...] [--output STEM]``.
+"""Entry point: ``python -m bench.run [--quick] [--only NAME ...] [--output STEM] [--merge]``.
 
 Runs the scenarios in order and writes ``bench/results/<STEM>.json`` and ``<STEM>.md``
-(``latest`` for a full set, the scenario's name when ``--only`` picks one).
+(``latest`` for a full set, the scenario's name when ``--only`` picks one). With
+``--merge`` the scenarios run replace their own sections in ``latest`` (or ``STEM``),
+every other section kept (:mod:`bench.merge`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 from bench.harness import Report, ScenarioResult, machine_info
+from bench.merge import merge_into
 
 SCENARIOS = ("codec", "e2e", "batch", "aio_batch", "coldstart", "memory", "tracing")
 RESULTS_DIRECTORY = Path(__file__).resolve().parent / "results"
@@ -49,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output", metavar="STEM", help="results file stem")
     parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="replace these scenarios' sections in the results file, keeping the others",
+    )
+    parser.add_argument(
         "--results-dir", type=Path, default=RESULTS_DIRECTORY, help=argparse.SUPPRESS
     )
     return parser
@@ -64,8 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[bench] {name} ({preset}) ...", file=sys.stderr, flush=True)
         report.scenarios[name] = run_scenario(name, preset)
         print(f"[bench] {name} done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    stem = arguments.output or ("latest" if arguments.only is None else "-".join(names))
-    json_path, md_path = report.write(arguments.results_dir, stem)
+    if arguments.merge:
+        stem = arguments.output or "latest"
+        json_path, md_path = merge_into(report, arguments.results_dir, SCENARIOS, stem)
+    else:
+        stem = arguments.output or ("latest" if arguments.only is None else "-".join(names))
+        json_path, md_path = report.write(arguments.results_dir, stem)
     print(md_path.read_text())
     print(f"[bench] wrote {json_path} and {md_path}", file=sys.stderr)
     return 0

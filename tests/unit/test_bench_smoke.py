@@ -2,8 +2,12 @@
 
 No timing is asserted: only that every scenario produces its figures (positive medians,
 one value per run), that every ratio whose figures exist is computed from them, and that
-the results files have the documented structure. Scenarios that need dynalite are marked
-``server``.
+the results files have the documented structure. Scenarios that start a server (dynalite,
+the HTTP responder of ``aio_batch``) are marked ``server``.
+
+The rule for peers: every library a scenario compares against that is in the ``dev``
+dependency group (boto3, aiobotocore) must be measured here, never skipped; only
+PynamoDB may be reported as "not measured", with the reason.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from botocore.exceptions import ClientError
 
 from bench import (
     aio_batch,
+    aio_contenders,
     batch,
     codec,
     coldstart,
@@ -26,6 +31,7 @@ from bench import (
     latency,
     memory,
     peers,
+    responder,
     run,
     shapes,
     tracing,
@@ -33,7 +39,8 @@ from bench import (
 )
 from bench.harness import Report, ScenarioResult, interleave, render_markdown
 
-SERVER_SCENARIOS = {"e2e", "memory", "tracing"}
+SERVER_SCENARIOS = {"e2e", "memory", "tracing", "aio_batch"}
+"""Scenarios that start a server process and talk to it over loopback HTTP."""
 
 
 def _expected_figures(name: str) -> list[str]:
@@ -56,12 +63,14 @@ def _expected_figures(name: str) -> list[str]:
             )
         ]
         + [batch.BATCH_WRITER, batch.PYNAMODB_WRITE, batch.SEQUENTIAL_GET, batch.PYNAMODB_GET],
+        # every contender, aiobotocore included: it is in the dev group, so never skipped
         "aio_batch": [
-            aio_batch.label(api, kind, count)
+            aio_batch.label(who, kind, count)
             for count in aio_batch.PRESETS["smoke"]["workers"]
             for kind in ("write", "get")
-            for api in aio_batch.APIS
-        ],
+            for who in aio_contenders.PER_LEVEL
+        ]
+        + [aio_contenders.BATCH_WRITER, aio_contenders.SEQUENTIAL_GET],
         "e2e": [
             f"{kind}: {who} {metric}"
             for kind in e2e.KINDS
@@ -175,6 +184,25 @@ def test_run_writes_json_and_markdown(tmp_path: Path) -> None:
     assert "| ratio | median | min-max | per round |" in markdown
 
 
+def test_merge_replaces_only_the_scenarios_run(tmp_path: Path) -> None:
+    common = ["--preset", "smoke", "--results-dir", str(tmp_path)]
+    assert run.main(["--only", "codec", "--output", "latest", *common]) == 0
+    marker = "| extra line only the Markdown holds |\n"
+    md_path = tmp_path / "latest.md"
+    md_path.write_text(md_path.read_text() + marker)
+    for _ in range(2):  # added, then replaced in place
+        assert run.main(["--only", "batch", "--merge", *common]) == 0
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert list(data["scenarios"]) == ["codec", "batch"]
+    assert data["scenarios"]["batch"]["measured_separately"]["preset"] == "smoke"
+    markdown = md_path.read_text()
+    assert markdown.count("## batch:") == 1 and markdown.count("## codec:") == 1
+    assert marker in markdown  # the other section is kept as it was
+    assert markdown.index("## codec:") < markdown.index("## batch:")
+    assert "Measured in a separate invocation (smoke preset" in markdown
+    assert not (tmp_path / "batch.json").exists()
+
+
 def test_a_failing_scenario_becomes_a_skip(monkeypatch: pytest.MonkeyPatch) -> None:
     def explode(**_: Any) -> ScenarioResult:
         raise RuntimeError("boom")
@@ -268,6 +296,39 @@ def test_latency_describes_known_tables_and_refuses_the_rest() -> None:
         client.describe_table(TableName="other")
     with pytest.raises(ClientError, match="UnknownOperationException"):
         client.list_tables()
+
+
+# ---------------------------------------------------------------- the HTTP responder
+
+
+@pytest.mark.server
+def test_the_http_responder_answers_in_the_benchmark_shape_and_counts() -> None:
+    records = [shapes.make_record(index) for index in (3, 4)]
+    with responder.running_responder(0.0) as endpoint:
+        client = peers.boto3_client(endpoint)
+        puts = [{"PutRequest": {"Item": shapes.floor_encode(record)}} for record in records]
+        assert client.batch_write_item(RequestItems={"t": puts})["UnprocessedItems"] == {}
+        keys = [shapes.wire_key(record) for record in records]
+        answer = client.batch_get_item(RequestItems={"t": {"Keys": keys}})
+        assert answer["UnprocessedKeys"] == {}
+        found = [shapes.floor_decode(item) for item in answer["Responses"]["t"]]
+        assert found == records
+        schema = client.describe_table(TableName="any")["Table"]["KeySchema"]
+        assert schema == responder.KEY_SCHEMA
+        with pytest.raises(ClientError, match="UnknownOperationException"):
+            client.list_tables()
+        counts = responder.stats(endpoint)
+        assert counts["puts"] == 2 and counts["keys"] == 2
+        assert counts["BatchWriteItem"] == counts["BatchGetItem"] == 1
+        assert responder.stats(endpoint) == {}  # reset by the previous call
+
+
+@pytest.mark.server
+def test_a_run_that_loses_items_is_refused() -> None:
+    with responder.running_responder(0.0) as endpoint:
+        measure = aio_batch._measure(lambda: 5, "write", 5, endpoint)
+        with pytest.raises(RuntimeError, match="0 puts sent"):
+            measure()
 
 
 # ---------------------------------------------------------------- shapes
