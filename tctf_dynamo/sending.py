@@ -1,11 +1,16 @@
 """The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
 
-Every write request goes through :func:`write_program` (``execute_program`` of every
-service routes write operations here), so repositories, units of work, batches and the
-plain-item API share one behaviour: the pipeline retries as usual, but after each failed attempt the
-outcome rules say whether the same request may go again, and an operation that ends
-while an attempt may have been applied raises
+Every write request goes through :func:`answer_program` (``execute_program`` of every
+service routes write operations here, through :func:`write_program`), so repositories,
+units of work, batches and the plain-item API share one behaviour: the pipeline retries
+as usual, but after each failed attempt the outcome rules say whether the same request
+may go again, and an operation that ends while an attempt may have been applied raises
 :class:`~tctf_dynamo.errors.OutcomeUnknownError` instead of a retryable error.
+
+A write that succeeds after an attempt whose answer was lost is answered with that doubt
+as a value (:class:`Answer`): the response proves what it reports done, and nothing of
+what the lost attempt did. A batch reads it to report the entries a resend handed back
+as unknown; :func:`write_program` to refuse to pass off old values as proven.
 
 :func:`write_kind` tells the kind of a wire request for callers that have no plan (the
 plain-item API, ``execute`` used as an escape hatch); planned writes carry theirs.
@@ -17,6 +22,8 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+import attrs
 
 from tctf_dynamo.core.program import Program, Send
 from tctf_dynamo.errors import (
@@ -30,7 +37,6 @@ from tctf_dynamo.outcomes import (
     Idempotency,
     after_failure,
     at_end,
-    noted_doubt,
     old_values_unproven,
     unknown,
 )
@@ -42,6 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WRITE_OPERATIONS",
+    "Answer",
+    "answer_program",
     "plan_program",
     "read_back_program",
     "token_protected_program",
@@ -73,7 +81,21 @@ def write_kind(operation: str, request: Mapping[str, Any]) -> Idempotency:
     return Idempotency.NATURAL
 
 
-def write_program(
+@attrs.frozen(slots=True)
+class Answer:
+    """A write's response, and the failure that left an earlier attempt in doubt.
+
+    ``doubt`` is None when no earlier attempt can have been applied. Otherwise the
+    response proves what it reports done and nothing about what the lost attempt did:
+    an entry of a BatchWriteItem handed back in ``UnprocessedItems`` may have been
+    written by it, and the old values a resend returns may be its own work.
+    """
+
+    response: dict[str, Any]
+    doubt: DynamoDBServiceError | None = None
+
+
+def answer_program(
     pipeline: ResiliencePipeline,
     operation: str,
     request: dict[str, Any],
@@ -81,8 +103,9 @@ def write_program(
     *,
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
-) -> Program[dict[str, Any]]:
-    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN."""
+) -> Program[Answer]:
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN;
+    the answer carries the doubt an earlier attempt left."""
     token = request.get("ClientRequestToken")
     in_doubt = False
     doubt: DynamoDBServiceError | None = None  # the failure that first left it in doubt
@@ -95,7 +118,6 @@ def write_program(
             verdict = after_failure(kind, in_doubt, error)
             if verdict.in_doubt and doubt is None:
                 doubt = error
-                noted_doubt(error)  # a watching caller (a batch) learns of the doubt
             in_doubt = verdict.in_doubt
             if verdict.unknown_now:
                 raise unknown(kind, token, operation, error, request) from error
@@ -111,11 +133,28 @@ def write_program(
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
-    if doubt is not None:  # applied; old values a resend returns prove nothing
-        unproven = old_values_unproven(kind, operation, request, doubt)
+    return Answer(response, doubt)
+
+
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+) -> Program[dict[str, Any]]:
+    """The response of :func:`answer_program`; a write that asked for its old values
+    and was answered only after a doubt raises OUTCOME_UNKNOWN (``applied`` True)."""
+    answer = yield from answer_program(
+        pipeline, operation, request, kind, retry=retry, timeout=timeout
+    )
+    if answer.doubt is not None:  # applied; old values a resend returns prove nothing
+        unproven = old_values_unproven(kind, operation, request, answer.doubt)
         if unproven is not None:
             raise unproven
-    return response
+    return answer.response
 
 
 def token_protected_program(

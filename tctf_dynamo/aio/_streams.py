@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.aio._batch_engine import run_job_async
 from tctf_dynamo.batch._api import job_policy
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import WireItem
@@ -23,6 +22,7 @@ from tctf_dynamo.batch._streams import (
     table_key_of,
     write_stream,
 )
+from tctf_dynamo.batch._tasks import run_job_async
 from tctf_dynamo.resilience import RetryPolicy
 
 if TYPE_CHECKING:

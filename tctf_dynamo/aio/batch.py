@@ -7,7 +7,7 @@ plan with the same pure code (:func:`~tctf_dynamo.batch._api.write_plan`,
 ``checked_program``), and both send each request through the same chunk program. Here
 up to ``max_workers`` requests are in flight as tasks of the caller's event loop instead
 of threads. Cancelling a bulk job cancels its requests in flight; see
-:mod:`tctf_dynamo.aio._batch_engine` for what it reports. See ``docs/batches.md``.
+:mod:`tctf_dynamo.batch._tasks` for what it reports. See ``docs/batches.md``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.aio._batch_engine import run_job_async
 from tctf_dynamo.batch._api import (
     TableWire,
     found_in_order,
@@ -26,6 +25,7 @@ from tctf_dynamo.batch._api import (
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import Duplicates, Entry, WireItem
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
+from tctf_dynamo.batch._tasks import run_job_async
 from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.core.service_core import TableRef, table_name_of
 from tctf_dynamo.expressions import Projection

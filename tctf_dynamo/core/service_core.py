@@ -40,7 +40,13 @@ from tctf_dynamo.resilience import (
     publish,
 )
 from tctf_dynamo.resilience.deadline import operation_scope
-from tctf_dynamo.sending import WRITE_OPERATIONS, write_kind, write_program
+from tctf_dynamo.sending import (
+    WRITE_OPERATIONS,
+    Answer,
+    answer_program,
+    write_kind,
+    write_program,
+)
 from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import (
     IndexSchemas,
@@ -211,9 +217,7 @@ class ServiceCore:
         applying twice is ``idempotency`` if given, else read from the request; a write
         that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
         """
-        capacity = self._consumed_capacity and operation in CAPACITY_OPERATIONS
-        if capacity:
-            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
+        capacity, request = self._asking_capacity(operation, request)
         if operation in WRITE_OPERATIONS:
             kind = idempotency if idempotency is not None else write_kind(operation, request)
             program = write_program(
@@ -227,13 +231,44 @@ class ServiceCore:
         # less on every call (the common case has nothing to do after the response)
         return self._counting_capacity(operation, program) if capacity else program
 
+    def answer_program(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> Program[Answer]:
+        """A write sent as :meth:`execute_program` sends it, answered with the doubt an
+        earlier attempt left (:class:`~tctf_dynamo.sending.Answer`): for callers that
+        tell what a response proves from what a lost answer leaves open (batches)."""
+        capacity, request = self._asking_capacity(operation, request)
+        kind = write_kind(operation, request)
+        answer = yield from answer_program(
+            self._pipeline, operation, request, kind, retry=retry, timeout=timeout
+        )
+        if capacity:
+            self._count_capacity(operation, answer.response)
+        return answer
+
+    def _asking_capacity(
+        self, operation: str, request: dict[str, Any]
+    ) -> tuple[bool, dict[str, Any]]:
+        """Whether ``operation`` reports its consumed capacity here, and its request."""
+        if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
+            return True, {**request, "ReturnConsumedCapacity": "TOTAL"}
+        return False, request
+
     def _counting_capacity(
         self, operation: str, program: Program[dict[str, Any]]
     ) -> Program[dict[str, Any]]:
         response = yield from program
+        self._count_capacity(operation, response)
+        return response
+
+    def _count_capacity(self, operation: str, response: Mapping[str, Any]) -> None:
         if "ConsumedCapacity" in response:
             self._publish_capacity(operation, response["ConsumedCapacity"])
-        return response
 
     def _publish_capacity(self, operation: str, reported: Any) -> None:
         for entry in reported if isinstance(reported, list) else [reported]:

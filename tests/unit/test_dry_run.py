@@ -161,7 +161,15 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 STOPS = {"update": "UpdateItem", "update not idempotent": "GetItem", "update_item": "UpdateItem"}
-PARALLEL = {"parallel scan", "batch put", "batch delete", "bulk write", "bulk get", "bulk items"}
+PARALLEL = {
+    "parallel scan",
+    "batch put",
+    "batch delete",
+    "bulk write",
+    "bulk get",
+    "bulk items",
+    "unit of work not atomic",
+}
 
 
 def _seeded(provider: RecordingProvider) -> DynamoDBService:
