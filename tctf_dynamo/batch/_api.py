@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.batch._engine import Progress, check_workers, run_job
+from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import (
     Duplicates,
     Entry,
@@ -21,6 +21,7 @@ from tctf_dynamo.batch._entries import (
     prepare_writes,
 )
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
+from tctf_dynamo.batch._threads import run_job
 from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Projection, build_request_parts

@@ -3,7 +3,7 @@ bulk jobs do, on either API.
 
 ``yield RunJob(shell, job, entries, workers=...)`` inside a program runs the job on the
 engine of the driver that performs it: worker threads for a blocking service
-(:func:`~tctf_dynamo.batch._engine.run_job`), tasks for an async one
+(:func:`~tctf_dynamo.batch._threads.run_job`), tasks for an async one
 (:func:`~tctf_dynamo.batch._tasks.run_job_async`). Either way the same chunk program
 sends, judges unprocessed entries, backs off and marks entries in doubt; the effect
 returns None or raises what the job leaves (UNPROCESSED_ITEMS). An interruption leaves
@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tctf_dynamo.batch._engine import Job, run_job
+from tctf_dynamo.batch._engine import Job
 from tctf_dynamo.batch._entries import Entry
+from tctf_dynamo.batch._threads import run_job
 from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = ["RunJob"]

@@ -1,15 +1,16 @@
 """Running a batch job: bounded parallelism, unprocessed entries re-queued with backoff.
 
-The calling thread coordinates; workers only send. What to send next is decided by the
-job's :class:`~tctf_dynamo.batch._schedule.Schedule` (pure state, no threads); this module
-is the thread-pool shell around it. While requests are in flight the coordinator plans
-the next entries (encoding a repository's entities, for instance) instead of idling, so
-planning overlaps the round trips. A worker sends one chunk through the
-service's pipeline (which retries throttling, 5xx and timeouts of the whole request) and
-reports which entries came back unprocessed. Those go back to the *front* of the queue,
-so they are re-chunked with new work instead of being resent alone, after the worker has
-slept the policy's backoff: under throttling that sleeping worker is one sender fewer,
-which is the point. No thread ever spins waiting for work.
+One coordinator (:class:`Runner`) hands out chunks and absorbs their outcomes; workers
+only send. What to send next is decided by the job's
+:class:`~tctf_dynamo.batch._schedule.Schedule` (pure state, no threads); this module
+holds what both shells share: the coordinator, the chunk program a worker runs, and the
+start and end of a job. The shells only perform: worker threads
+(:mod:`~tctf_dynamo.batch._threads`) or tasks (:mod:`~tctf_dynamo.batch._tasks`). A
+worker sends one chunk through the service's pipeline (which retries throttling, 5xx and
+timeouts of the whole request) and reports which entries came back unprocessed. Those go
+back to the *front* of the queue, so they are re-chunked with new work instead of being
+resent alone, after the worker has slept the policy's backoff: under throttling that
+sleeping worker is one sender fewer, which is the point.
 
 Retry budget. A request that processed nothing gives each of its entries a strike; an
 entry with ``max_attempts`` strikes is given up. A request that processed *something*
@@ -44,9 +45,7 @@ and ``sent_before`` in its details.
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from tctf_dynamo.batch._entries import Entry
@@ -72,7 +71,7 @@ __all__ = [
     "Runner",
     "check_workers",
     "finish_job",
-    "run_job",
+    "inline",
     "start_job",
     "unprocessed_error",
 ]
@@ -110,8 +109,8 @@ class Outcome:
 class Runner:
     """The coordinator of one job run, whatever performs its chunk programs: it hands
     out chunks, absorbs their outcomes into the schedule and reports progress. The
-    blocking shell (:func:`run_job`) runs chunk programs on threads; the async one
-    (:mod:`tctf_dynamo.batch._tasks`) as tasks.
+    blocking shell (:mod:`tctf_dynamo.batch._threads`) runs chunk programs on threads;
+    the async one (:mod:`tctf_dynamo.batch._tasks`) as tasks.
 
     Interruption. A chunk program cut off (a cancelled task, KeyboardInterrupt) records
     what it knows in ``cut`` before the interruption leaves it: a write request that was
@@ -237,40 +236,6 @@ class Runner:
         return bool(self.out)
 
 
-def _run_inline(runner: Runner, run: Callable[[Program[Outcome]], Outcome]) -> None:
-    while (chunk := runner.next_chunk()) is not None:
-        runner.absorb(run(runner.chunk_program(chunk)))
-
-
-def _run_parallel(runner: Runner, workers: int, run: Callable[[Program[Outcome]], Outcome]) -> None:
-    schedule = runner.schedule
-    in_flight: set[Future[Outcome]] = set()
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tctf-batch") as pool:
-            while True:
-                while len(in_flight) < workers and (chunk := runner.next_chunk()) is not None:
-                    # each worker runs in the caller's context: its spans, its trace
-                    context = contextvars.copy_context()
-                    in_flight.add(pool.submit(context.run, run, runner.chunk_program(chunk)))
-                if not in_flight:
-                    return
-                if not runner.stopped and schedule.wants_planning():
-                    schedule.plan(runner.job.max_count)  # overlap planning with the round trips
-                    finished = {future for future in in_flight if future.done()}
-                else:
-                    finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                in_flight -= finished
-                for future in finished:
-                    runner.absorb(future.result())
-    except BaseException:
-        # leaving the pool waited for every request out (a thread cannot be
-        # interrupted): what they answered counts
-        for future in in_flight:
-            if not future.cancelled() and future.exception() is None:
-                runner.absorb(future.result())
-        raise
-
-
 def _passing(error: DynamoDBServiceError) -> bool:
     """Whether what failed a request may pass for the others: a transient failure, or a
     doubt left by one (its retries or deadline ran out while answers were lost)."""
@@ -289,46 +254,6 @@ def check_workers(max_workers: int | None, default: int) -> int:
             {"max_workers": str(workers)[:20]},
         )
     return workers
-
-
-def run_job(
-    job: Job,
-    entries: Iterable[Entry],
-    *,
-    workers: int,
-    policy: RetryPolicy,
-    run: Callable[[Program[Outcome]], Outcome],
-    random: Callable[[], float],
-    on_progress: Progress | None = None,
-    dedup: bool = False,
-) -> None:
-    """Send every entry; raise UNPROCESSED_ITEMS naming exactly the entries not done.
-
-    ``entries`` is a list prepared up front, or an iterator that plans each entry when it
-    is pulled (then planning overlaps sending; ``dedup`` merges repeated keys as
-    :mod:`~tctf_dynamo.batch._schedule` describes). ``run`` is the service's blocking
-    driver of chunk programs. ``on_progress(done, total)`` is called in the calling
-    thread: once at the start, then after every request that processed something;
-    ``total`` counts the distinct entries planned so far.
-    """
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
-    try:
-        if inline(runner, workers):
-            _run_inline(runner, run)
-        else:
-            _run_parallel(runner, workers, run)
-    except BaseException as stop:
-        runner.interrupted(stop)
-        raise
-    finish_job(runner)
 
 
 def inline(runner: Runner, workers: int) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from tctf_dynamo.batch._engine import Progress, check_workers, run_job
+from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import (
     Entry,
     Identity,
@@ -26,6 +26,7 @@ from tctf_dynamo.batch._entries import (
     table_key,
 )
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
+from tctf_dynamo.batch._threads import run_job
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key

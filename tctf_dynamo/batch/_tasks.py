@@ -56,7 +56,7 @@ async def run_job_async(
     on_progress: Progress | None = None,
     dedup: bool = False,
 ) -> None:
-    """:func:`~tctf_dynamo.batch._engine.run_job`, awaited: ``run`` is the service's
+    """:func:`~tctf_dynamo.batch._threads.run_job`, awaited: ``run`` is the service's
     async driver of chunk programs."""
     runner = start_job(
         job,
