@@ -47,26 +47,19 @@ class RunJob:
 
     def perform(self) -> None:
         """Blocking: on the thread-pool engine, chunk programs run by ``shell``."""
-        shell = self.shell
-        run_job(
-            self.job,
-            self.entries,
-            workers=self.workers,
-            policy=self.policy,
-            run=shell.run_program,
-            random=shell.random,
-        )
+        run_job(self.job, self.entries, **self._options())
 
     async def perform_async(self) -> None:
         """Awaited: on the task engine (imported here: blocking users never load it)."""
         from tctf_dynamo.batch._tasks import run_job_async
 
+        await run_job_async(self.job, self.entries, **self._options())
+
+    def _options(self) -> dict[str, Any]:
         shell = self.shell
-        await run_job_async(
-            self.job,
-            self.entries,
-            workers=self.workers,
-            policy=self.policy,
-            run=shell.run_program,
-            random=shell.random,
-        )
+        return {
+            "workers": self.workers,
+            "policy": self.policy,
+            "run": shell.run_program,
+            "random": shell.random,
+        }
