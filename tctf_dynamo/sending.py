@@ -1,16 +1,16 @@
 """The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
 
-Every write request goes through :func:`answer_program` (``execute_program`` of every
-service routes write operations here, through :func:`write_program`), so repositories,
-units of work, batches and the plain-item API share one behaviour: the pipeline retries
-as usual, but after each failed attempt the outcome rules say whether the same request
-may go again, and an operation that ends while an attempt may have been applied raises
+Every write request goes through :func:`write_program` (``execute_program`` of every
+service routes write operations here), so repositories, units of work, batches and the
+plain-item API share one behaviour: the pipeline retries as usual, but after each
+failed attempt the outcome rules say whether the same request may go again, and an
+operation that ends while an attempt may have been applied raises
 :class:`~tctf_dynamo.errors.OutcomeUnknownError` instead of a retryable error.
 
-A write that succeeds after an attempt whose answer was lost is answered with that doubt
-as a value (:class:`Answer`): the response proves what it reports done, and nothing of
-what the lost attempt did. A batch reads it to report the entries a resend handed back
-as unknown; :func:`write_program` to refuse to pass off old values as proven.
+A write that succeeds after an attempt whose answer was lost carries that doubt as a
+value (:class:`Answer`): the response proves what it reports done, and nothing of what
+the lost attempt did. A batch reads it to report the entries a resend handed back as
+unknown; a write that asked for its old values refuses to pass them off as proven.
 
 :func:`write_kind` tells the kind of a wire request for callers that have no plan (the
 plain-item API, ``execute`` used as an escape hatch); planned writes carry theirs.
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 __all__ = [
     "WRITE_OPERATIONS",
     "Answer",
-    "answer_program",
     "plan_program",
     "read_back_program",
     "token_protected_program",
@@ -95,7 +94,8 @@ class Answer:
     doubt: DynamoDBServiceError | None = None
 
 
-def answer_program(
+@overload
+def write_program(
     pipeline: ResiliencePipeline,
     operation: str,
     request: dict[str, Any],
@@ -103,9 +103,41 @@ def answer_program(
     *,
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
-) -> Program[Answer]:
-    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN;
-    the answer carries the doubt an earlier attempt left."""
+    answered: Literal[False] = False,
+) -> Program[dict[str, Any]]: ...
+
+
+@overload
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+    answered: Literal[True],
+) -> Program[Answer]: ...
+
+
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+    answered: bool = False,
+) -> Program[Any]:
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN.
+
+    The result is the response, or with ``answered`` the :class:`Answer`: the response
+    and the doubt an earlier attempt left (a flag, not a wrapper: no generator layer
+    more on the path of every write). A write that asked for its old values and was
+    answered only after a doubt raises OUTCOME_UNKNOWN (``applied`` True): a resend's
+    old values prove nothing.
+    """
     token = request.get("ClientRequestToken")
     in_doubt = False
     doubt: DynamoDBServiceError | None = None  # the failure that first left it in doubt
@@ -133,28 +165,11 @@ def answer_program(
             last = getattr(error, "last_error", None) or error
             raise unknown(kind, token, operation, last, request) from error
         raise
-    return Answer(response, doubt)
-
-
-def write_program(
-    pipeline: ResiliencePipeline,
-    operation: str,
-    request: dict[str, Any],
-    kind: Idempotency,
-    *,
-    retry: RetryPolicy | None = None,
-    timeout: float | None = None,
-) -> Program[dict[str, Any]]:
-    """The response of :func:`answer_program`; a write that asked for its old values
-    and was answered only after a doubt raises OUTCOME_UNKNOWN (``applied`` True)."""
-    answer = yield from answer_program(
-        pipeline, operation, request, kind, retry=retry, timeout=timeout
-    )
-    if answer.doubt is not None:  # applied; old values a resend returns prove nothing
-        unproven = old_values_unproven(kind, operation, request, answer.doubt)
+    if doubt is not None:  # applied; old values a resend returns prove nothing
+        unproven = old_values_unproven(kind, operation, request, doubt)
         if unproven is not None:
             raise unproven
-    return answer.response
+    return Answer(response, doubt) if answered else response
 
 
 def token_protected_program(

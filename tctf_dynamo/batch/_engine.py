@@ -207,7 +207,7 @@ class Runner:
                 self.schedule.fail(chunk, outcome.error)
         self.out.clear()
 
-    def interrupted(self, stop: BaseException) -> None:
+    def stop_early(self, stop: BaseException) -> None:
         """The shells' answer to anything that ends the run early: settle what is out;
         an interruption (not an error) carries the report of what is left as its
         ``__cause__``."""

@@ -73,7 +73,7 @@ async def run_job_async(
         await pool.run(count)
     except BaseException as stop:
         await pool.stop()
-        runner.interrupted(stop)
+        runner.stop_early(stop)
         raise
     finish_job(runner)
 

@@ -69,7 +69,7 @@ def run_job(
         else:
             _run_parallel(runner, workers, run)
     except BaseException as stop:
-        runner.interrupted(stop)
+        runner.stop_early(stop)
         raise
     finish_job(runner)
 

@@ -43,7 +43,6 @@ from tctf_dynamo.resilience.deadline import operation_scope
 from tctf_dynamo.sending import (
     WRITE_OPERATIONS,
     Answer,
-    answer_program,
     write_kind,
     write_program,
 )
@@ -217,7 +216,9 @@ class ServiceCore:
         applying twice is ``idempotency`` if given, else read from the request; a write
         that may have been applied when the operation ends raises OUTCOME_UNKNOWN.
         """
-        capacity, request = self._asking_capacity(operation, request)
+        capacity = self._consumed_capacity and operation in CAPACITY_OPERATIONS
+        if capacity:
+            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
         if operation in WRITE_OPERATIONS:
             kind = idempotency if idempotency is not None else write_kind(operation, request)
             program = write_program(
@@ -242,22 +243,16 @@ class ServiceCore:
         """A write sent as :meth:`execute_program` sends it, answered with the doubt an
         earlier attempt left (:class:`~tctf_dynamo.sending.Answer`): for callers that
         tell what a response proves from what a lost answer leaves open (batches)."""
-        capacity, request = self._asking_capacity(operation, request)
+        capacity = self._consumed_capacity and operation in CAPACITY_OPERATIONS
+        if capacity:
+            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
         kind = write_kind(operation, request)
-        answer = yield from answer_program(
-            self._pipeline, operation, request, kind, retry=retry, timeout=timeout
+        answer = yield from write_program(
+            self._pipeline, operation, request, kind, retry=retry, timeout=timeout, answered=True
         )
         if capacity:
             self._count_capacity(operation, answer.response)
         return answer
-
-    def _asking_capacity(
-        self, operation: str, request: dict[str, Any]
-    ) -> tuple[bool, dict[str, Any]]:
-        """Whether ``operation`` reports its consumed capacity here, and its request."""
-        if self._consumed_capacity and operation in CAPACITY_OPERATIONS:
-            return True, {**request, "ReturnConsumedCapacity": "TOTAL"}
-        return False, request
 
     def _counting_capacity(
         self, operation: str, program: Program[dict[str, Any]]
