@@ -113,7 +113,7 @@ def _label(name: str, size: int) -> str:
 
 def _page_size_note() -> str:
     try:
-        from tctf_dynamo import query
+        from tctf_dynamo.sync import query
 
         ours_pages = f"{query.DEFAULT_PAGE_SIZE} items"
     except (ImportError, AttributeError):

@@ -16,10 +16,10 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "Table": ("tctf_dynamo", "tctf_dynamo.model"),
     "GSI": ("tctf_dynamo", "tctf_dynamo.model"),
     "Entity": ("tctf_dynamo", "tctf_dynamo.model"),
-    "DynamoDBService": ("tctf_dynamo", "tctf_dynamo.service"),
-    "Repository": ("tctf_dynamo", "tctf_dynamo.repository"),
-    "encode_item": ("tctf_dynamo.codec",),
-    "decode_item": ("tctf_dynamo.codec",),
+    "DynamoDBService": ("tctf_dynamo", "tctf_dynamo.sync.service"),
+    "Repository": ("tctf_dynamo", "tctf_dynamo.sync.repository"),
+    "encode_item": ("tctf_dynamo.wire.codec",),
+    "decode_item": ("tctf_dynamo.wire.codec",),
 }
 """The public facade first, then the module that defines the name."""
 

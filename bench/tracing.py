@@ -1,281 +1,301 @@
-"""Scenario ``tracing``: what tracing costs the fast path, against dynalite over HTTP.
+"""Scenario ``tracing``: what tracing costs the fast path, and whose cost it is.
 
-``Repository.get``, client CPU per operation (``time.process_time``), with:
+``Repository.get``, client CPU per operation (``time.process_time``: this process, the
+span processor's export thread included), against dynalite over HTTP and again answered
+in process (a ``before-send`` handler answers: everything up to the socket runs, and the
+costs of tracing stand out of the network's and the server's noise). Contenders:
 
 * ``fast`` -- nothing hooked on the client;
 * ``fast + pass-through wrapper`` -- a ``wrapt`` wrapper around ``_make_api_call`` that
-  does nothing but call through, as a tracer is installed: what the library pays to run
-  the fast path inside a tracer's wrapper (the target: within 10% of ``fast``);
-* ``fast + botocore tracer`` -- OpenTelemetry's botocore instrumentation, with the SDK's
-  tracer provider and a batch processor whose exporter drops the spans;
-* ``fast + library spans`` -- the same plus the library's own spans (``instrument()``);
-* ``botocore path`` and ``botocore path + botocore tracer`` -- ``fast_path=False``, for
-  scale, and to show the tracer's own cost is the same on either path;
-* ``fast + one bare span`` -- a wrapper that only opens and ends one span with the
-  instrumentation's attributes: the least any span-per-call tracer adds;
-* ``bare span alone`` -- that span's start and end in a loop, nothing else: OpenTelemetry's
-  own cost with every cache warm, a lower bound of what a span costs inside a real call.
+  only calls through: the library's own cost of running inside a tracer's wrapper;
+* ``fast + botocore tracer`` -- OpenTelemetry's botocore instrumentation with the
+  production-shaped provider (``ALWAYS_ON``, ``BatchSpanProcessor``, an exporter that
+  drops the spans); ``..., in-memory exporter`` the same with the test-shaped provider
+  (``SimpleSpanProcessor`` into an ``InMemorySpanExporter``), see :mod:`bench.tracing_setup`;
+* ``fast + library spans`` -- the library's own spans (``instrument()``) over the
+  botocore tracer; ``fast + library spans alone`` -- without it;
+* ``fast + one bare span`` -- a wrapper opening one span with the instrumentation's
+  attributes and nothing else: what the SDK's span costs inside a real call;
+* ``bare span alone`` (each provider) -- that span's start and end in a loop, nothing
+  else: the SDK's own cost per span with every cache warm;
+* ``botocore path`` and ``botocore path + botocore tracer`` -- ``fast_path=False``: the
+  tracer's own cost is the same on either path.
 
-Instrumentation is process-wide, so each candidate installs it for its own run and
-removes it afterwards; candidates are interleaved as everywhere else.
+Candidates are interleaved as everywhere else, in slices: each round is ``slices`` short
+runs of every candidate in turn (``ops / slices`` gets each, after a few warm-up gets with
+its tracer installed), so a neighbour's burst of CPU lands on every candidate of the
+round, not on one; a round's figure is the mean of its slices. Ratios are paired round
+by round.
 """
 
 from __future__ import annotations
 
-import importlib
+import itertools
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from statistics import median
 from typing import Any
 
 from bench import backend, ours, peers, shapes
+from bench import tracing_setup as setup
 from bench.harness import ScenarioResult, interleave
 
 NAME = "tracing"
-TITLE = "fast path with tracing on vs off, client CPU per get against dynalite"
+TITLE = "fast path with tracing on vs off, client CPU per get (dynalite, and in process)"
 PRESETS: dict[str, dict[str, Any]] = {
-    "full": {"ops": 600, "repeat": 7},
-    "quick": {"ops": 200, "repeat": 3},
-    "smoke": {"ops": 10, "repeat": 1},
+    "full": {"ops": 600, "repeat": 7, "slices": 6},
+    "quick": {"ops": 200, "repeat": 3, "slices": 4},
+    "smoke": {"ops": 10, "repeat": 1, "slices": 1},
 }
 FAST = "fast"
 PASS_THROUGH = "fast + pass-through wrapper"
 TRACED = "fast + botocore tracer"
+TRACED_IN_MEMORY = "fast + botocore tracer, in-memory exporter"
 LIBRARY = "fast + library spans"
+LIBRARY_ALONE = "fast + library spans alone"
 BOTOCORE = "botocore path"
 BOTOCORE_TRACED = "botocore path + botocore tracer"
 ONE_SPAN = "fast + one bare span"
 SPAN_ALONE = "bare span alone"
-_SPAN_NAME = "DynamoDB.GetItem"
-_SPAN_ATTRIBUTES = {
-    "rpc.system": "aws-api",
-    "rpc.service": "DynamoDB",
-    "rpc.method": "GetItem",
-    "cloud.region": peers.REGION,
-    "server.address": "127.0.0.1",
-    "server.port": 8000,
-    "aws.dynamodb.table_names": (shapes.TABLE_NAME,),
-    "aws.dynamodb.consistent_read": False,
-}
-"""What OpenTelemetry's botocore instrumentation puts on a GetItem span before the call."""
+SPAN_ALONE_IN_MEMORY = "bare span alone, in-memory exporter"
+IN_PROCESS = ", in process"
+"""Suffix of the figures answered in process (none: against dynalite)."""
 
 Measured = float
 
 
-class _DropSpans:
-    """An exporter that keeps nothing: the cost measured is making spans, not shipping."""
-
-    def export(self, spans: Any) -> Any:
-        from opentelemetry.sdk.trace.export import SpanExportResult
-
-        del spans
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        del timeout_millis
-        return True
-
-
-def _tracer_provider() -> Any:
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(_DropSpans()))  # type: ignore[arg-type]
-    return provider
-
-
-@contextmanager
-def _botocore_tracer(provider: Any) -> Iterator[None]:
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
-
-    instrumentor: Any = BotocoreInstrumentor()  # type: ignore[no-untyped-call]
-    instrumentor.instrument(tracer_provider=provider)
-    try:
-        yield
-    finally:
-        instrumentor.uninstrument()
-
-
-@contextmanager
-def _library_spans(provider: Any) -> Iterator[None]:
-    observability = importlib.import_module("tctf_dynamo.observability")
-    with _botocore_tracer(provider):
-        observability.instrument(tracer_provider=provider)
-        try:
-            yield
-        finally:
-            observability.uninstrument()
-
-
-@contextmanager
-def _pass_through() -> Iterator[None]:
-    import botocore.client
-    import wrapt
-
-    client_class: Any = botocore.client.BaseClient
-    saved = vars(client_class)["_make_api_call"]
-
-    def call_through(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        del instance
-        return wrapped(*args, **kwargs)
-
-    wrapt.wrap_function_wrapper("botocore.client", "BaseClient._make_api_call", call_through)
-    try:
-        yield
-    finally:
-        client_class._make_api_call = saved
-
-
-def _one_span(tracer: Any) -> Any:
-    """Open one span around ``call`` with the instrumentation's attributes, set the three
-    it sets from the response, and nothing else."""
-    from opentelemetry.trace import SpanKind
-
-    def one_span(call: Callable[[], Any]) -> Any:
-        with tracer.start_as_current_span(
-            _SPAN_NAME, kind=SpanKind.CLIENT, attributes=dict(_SPAN_ATTRIBUTES)
-        ) as span:
-            result = call()
-            span.set_attribute("aws.request_id", "R")
-            span.set_attribute("retry_attempts", 0)
-            span.set_attribute("http.status_code", 200)
-            return result
-
-    return one_span
-
-
-@contextmanager
-def _span_wrapper(provider: Any) -> Iterator[None]:
-    import botocore.client
-    import wrapt
-
-    client_class: Any = botocore.client.BaseClient
-    saved = vars(client_class)["_make_api_call"]
-    one_span = _one_span(provider.get_tracer("bench"))
-
-    def span_around(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
-        del instance
-        return one_span(lambda: wrapped(*args, **kwargs))
-
-    wrapt.wrap_function_wrapper("botocore.client", "BaseClient._make_api_call", span_around)
-    try:
-        yield
-    finally:
-        client_class._make_api_call = saved
-
-
-def _spans_alone(provider: Any, ops: int) -> Callable[[], object]:
-    one_span = _one_span(provider.get_tracer("bench"))
-
-    def spans() -> None:
-        for _ in range(ops):
-            one_span(tuple)
-
-    return spans
+def figure(label: str, where: str = "") -> str:
+    return f"{label} CPU/op{where}"
 
 
 def _measured(
-    action: Callable[[], object], ops: int, setup: Callable[[], AbstractContextManager[Any]]
+    action: Callable[[int], object],
+    ops: int,
+    context: Callable[[], AbstractContextManager[Any]],
 ) -> Callable[[], Measured]:
     def measure() -> Measured:
-        with setup():
-            action()  # a few calls first, so caches of the new route are warm
+        with context():
+            action(_WARM_UP)  # caches of the new route are warm before the clock starts
             cpu = time.process_time()
-            action()
+            action(ops)
             return (time.process_time() - cpu) * 1e6 / ops
 
     return measure
 
 
-def _gets(endpoint: str, workload: list[dict[str, Any]], *, fast: bool) -> Callable[[], object]:
+_WARM_UP = 5
+
+
+def _gets(
+    endpoint: str, workload: list[dict[str, Any]], *, fast: bool, answer: dict[str, Any] | None
+) -> Callable[[int], object]:
+    """``gets(count)``: the next ``count`` gets of ``workload``, round and round."""
     entity_type = shapes.our_entity()
     service = ours.require("DynamoDBService").from_endpoint(
         endpoint, region_name=peers.REGION, fast_path=fast, **peers.DUMMY_CREDENTIALS
     )
-    repository = ours.require("Repository")(entity_type, service)
+    if answer is not None:
+        setup.answer_in_process(service.provider.client, answer)
+    get = ours.require("Repository")(entity_type, service).get
+    keys = itertools.cycle(workload)
 
-    def gets() -> None:
-        for key in workload:
-            repository.get(**key)
+    def gets(count: int) -> None:
+        for key in itertools.islice(keys, count):
+            get(**key)
 
     return gets
 
 
-def run(*, ops: int, repeat: int) -> ScenarioResult:
-    result = ScenarioResult(NAME, TITLE, params={"ops": ops, "repeat": repeat})
+def _spans_alone(provider: Any) -> Callable[[int], object]:
+    spanned = setup.one_span(provider.get_tracer("bench"))
+
+    def spans(count: int) -> None:
+        for _ in range(count):
+            spanned(tuple)
+
+    return spans
+
+
+def _sliced(
+    candidates: dict[str, Callable[[], Measured]], repeat: int, slices: int
+) -> dict[str, list[Measured]]:
+    """``repeat`` rounds of ``slices`` interleaved runs each; a round's value is the mean
+    of its slices."""
+    runs = interleave(candidates, repeat * slices)
+    return {
+        label: [
+            sum(values[start : start + slices]) / slices for start in range(0, len(values), slices)
+        ]
+        for label, values in runs.items()
+    }
+
+
+def _candidates(
+    fast: Callable[[int], object],
+    slow: Callable[[int], object],
+    ops: int,
+    production: setup.TracerSetup,
+    in_memory: setup.TracerSetup,
+    where: str,
+) -> dict[str, Callable[[], Measured]]:
+    def alone(provider: Any) -> Any:
+        return setup.library_spans(provider, with_botocore_tracer=False)
+
+    plan: dict[str, tuple[Callable[[int], object], Callable[[], AbstractContextManager[Any]]]] = {
+        FAST: (fast, nullcontext),
+        PASS_THROUGH: (fast, setup.pass_through),
+        TRACED: (fast, lambda: production.run(setup.botocore_tracer)),
+        TRACED_IN_MEMORY: (fast, lambda: in_memory.run(setup.botocore_tracer)),
+        LIBRARY: (fast, lambda: production.run(setup.library_spans)),
+        LIBRARY_ALONE: (fast, lambda: production.run(alone)),
+        ONE_SPAN: (fast, lambda: production.run(setup.span_wrapper)),
+        BOTOCORE: (slow, nullcontext),
+        BOTOCORE_TRACED: (slow, lambda: production.run(setup.botocore_tracer)),
+    }
+    return {
+        figure(label, where): _measured(action, ops, context)
+        for label, (action, context) in plan.items()
+    }
+
+
+def run(*, ops: int, repeat: int, slices: int) -> ScenarioResult:
+    result = ScenarioResult(NAME, TITLE, params={"ops": ops, "repeat": repeat, "slices": slices})
     try:
-        provider = _tracer_provider()
-        shapes.our_entity()
+        production, in_memory = setup.production_provider(), setup.in_memory_provider()
+        entity_type = shapes.our_entity()
     except (ImportError, ours.Unavailable) as error:
         result.skip("scenario", f"needs the library and opentelemetry-sdk: {error}")
         return result
     records = shapes.make_records(ops)
     keys = [{"customer_id": r["customer_id"], "order_id": r["order_id"]} for r in records]
+    item = entity_type(**records[0]).to_item()
     with backend.running_dynalite() as endpoint:
         backend.create_table(peers.boto3_client(endpoint))
         backend.load(
-            peers.boto3_client(endpoint),
-            [shapes.our_entity()(**record).to_item() for record in records],
+            peers.boto3_client(endpoint), [entity_type(**record).to_item() for record in records]
         )
-        fast, slow = _gets(endpoint, keys, fast=True), _gets(endpoint, keys, fast=False)
-        candidates = {
-            FAST: _measured(fast, ops, nullcontext),
-            PASS_THROUGH: _measured(fast, ops, _pass_through),
-            TRACED: _measured(fast, ops, lambda: _botocore_tracer(provider)),
-            LIBRARY: _measured(fast, ops, lambda: _library_spans(provider)),
-            BOTOCORE: _measured(slow, ops, nullcontext),
-            BOTOCORE_TRACED: _measured(slow, ops, lambda: _botocore_tracer(provider)),
-            ONE_SPAN: _measured(fast, ops, lambda: _span_wrapper(provider)),
-            SPAN_ALONE: _measured(_spans_alone(provider, ops), ops, nullcontext),
-        }
-        measured = interleave(candidates, repeat)
-    provider.shutdown()
+        candidates: dict[str, Callable[[], Measured]] = {}
+        per_slice = max(1, ops // slices)
+        for where, answer, workload in (("", None, keys), (IN_PROCESS, item, keys[:1])):
+            fast = _gets(endpoint, workload, fast=True, answer=answer)
+            slow = _gets(endpoint, workload, fast=False, answer=answer)
+            candidates |= _candidates(fast, slow, per_slice, production, in_memory, where)
+        for label, tracer in ((SPAN_ALONE, production), (SPAN_ALONE_IN_MEMORY, in_memory)):
+            spans = _spans_alone(tracer.provider)
+            candidates[figure(label)] = _measured(spans, per_slice, _cleared(tracer))
+        measured = _sliced(candidates, repeat, slices)
+    production.provider.shutdown()
+    in_memory.provider.shutdown()
     for label, runs in measured.items():
-        result.add(f"{label} CPU/op", runs, "us/op")
-    result.ratio("inside a wrapper / fast", f"{PASS_THROUGH} CPU/op", f"{FAST} CPU/op")
-    result.ratio("traced / fast", f"{TRACED} CPU/op", f"{FAST} CPU/op")
-    result.ratio("library spans / fast", f"{LIBRARY} CPU/op", f"{FAST} CPU/op")
-    result.ratio("botocore path / fast", f"{BOTOCORE} CPU/op", f"{FAST} CPU/op")
-    result.ratio(
-        "botocore path traced / fast traced", f"{BOTOCORE_TRACED} CPU/op", f"{TRACED} CPU/op"
+        result.add(label, runs, "us/op")
+    for where in ("", IN_PROCESS):
+        _ratios(result, where)
+    _targets(result)
+    _costs(result)
+    return result
+
+
+def _cleared(tracer: setup.TracerSetup) -> Callable[[], AbstractContextManager[None]]:
+    """No instrumentation, the provider's kept spans cleared after the run."""
+
+    def nothing(provider: Any) -> AbstractContextManager[None]:
+        del provider
+        return nullcontext()
+
+    return lambda: tracer.run(nothing)
+
+
+def _ratios(result: ScenarioResult, where: str) -> None:
+    def ratio(name: str, top: str, bottom: str) -> None:
+        result.ratio(f"{name}{where}", figure(top, where), figure(bottom, where))
+
+    ratio("inside a wrapper / fast", PASS_THROUGH, FAST)
+    ratio("traced / fast", TRACED, FAST)
+    ratio("traced, in-memory exporter / fast", TRACED_IN_MEMORY, FAST)
+    ratio("one bare span / fast", ONE_SPAN, FAST)
+    for name, alone in (
+        ("fast + the SDK's span alone / fast", SPAN_ALONE),
+        ("fast + the SDK's span alone, in-memory exporter / fast", SPAN_ALONE_IN_MEMORY),
+    ):
+        _combined(result, f"{name}{where}", figure(FAST, where), figure(alone), +1)
+    _combined(
+        result,
+        f"traced less the SDK's span alone / fast{where}",
+        figure(TRACED, where),
+        figure(SPAN_ALONE),
+        -1,
+        over=figure(FAST, where),
     )
-    result.ratio("one bare span / fast", f"{ONE_SPAN} CPU/op", f"{FAST} CPU/op")
-    result.ratio("bare span alone / fast", f"{SPAN_ALONE} CPU/op", f"{FAST} CPU/op")
-    _tracer_cost(result)
+    ratio("library spans alone / fast", LIBRARY_ALONE, FAST)
+    ratio("library spans alone / one bare span", LIBRARY_ALONE, ONE_SPAN)
+    ratio("library spans / fast", LIBRARY, FAST)
+    ratio("botocore path / fast", BOTOCORE, FAST)
+    ratio("botocore path traced / fast traced", BOTOCORE_TRACED, TRACED)
+
+
+def _combined(
+    result: ScenarioResult, label: str, base: str, span: str, sign: int, *, over: str = ""
+) -> None:
+    """Per round, ``(base + sign * span) / over`` (``over`` defaults to ``base``)."""
+    over = over or base
+    figures = result.figures
+    if not all(name in figures for name in (base, span, over)):
+        result.skip(label, "needs the figures it combines")
+        return
+    rounds = zip(figures[base].runs, figures[span].runs, figures[over].runs, strict=True)
+    result.set_ratio(label, tuple((b + sign * s) / o for b, s, o in rounds))
+
+
+def _targets(result: ScenarioResult) -> None:
     result.target(
         "the fast path inside a tracer's wrapper within 10%", "inside a wrapper / fast", "<=", 1.1
     )
     result.target("fast path with the botocore tracer within 10%", "traced / fast", "<=", 1.1)
-    result.notes.append(
-        "the botocore tracer's own work (its span, attributes, propagation) is paid on either "
-        "path: compare the tracer's cost on each path below, and what one bare span costs"
+    result.target(
+        "the same, less the SDK's own span cost (the library and the instrumentation's code)",
+        "traced less the SDK's span alone / fast",
+        "<=",
+        1.1,
     )
-    return result
 
 
-def _tracer_cost(result: ScenarioResult) -> None:
-    """What each wrapper adds per op on each path: round-by-round differences of paired
-    runs, as median (min-max)."""
+def _costs(result: ScenarioResult) -> None:
+    """What each part adds per op: round-by-round differences of paired runs, as median
+    (min-max), against dynalite and in process."""
+    for where in ("", IN_PROCESS):
+        for what, plain, traced in (
+            ("ours: running inside a tracer's wrapper", FAST, PASS_THROUGH),
+            ("the botocore tracer on the fast path", FAST, TRACED),
+            ("the botocore tracer on the fast path, in-memory exporter", FAST, TRACED_IN_MEMORY),
+            ("the botocore tracer on botocore's path", BOTOCORE, BOTOCORE_TRACED),
+            ("one bare span on the fast path (the SDK inside a call)", FAST, ONE_SPAN),
+            (
+                "the instrumentation's own code and ours (tracer less one bare span)",
+                ONE_SPAN,
+                TRACED,
+            ),
+            ("the library's spans alone", FAST, LIBRARY_ALONE),
+            ("the library's spans over the botocore tracer", TRACED, LIBRARY),
+        ):
+            _difference(result, f"{what}{where}", figure(traced, where), figure(plain, where))
+    _difference(result, "the SDK's span alone (a loop of start and end)", figure(SPAN_ALONE), "")
+    _difference(
+        result, "the SDK's span alone, in-memory exporter", figure(SPAN_ALONE_IN_MEMORY), ""
+    )
+
+
+def _difference(result: ScenarioResult, what: str, top: str, bottom: str) -> None:
     figures = result.figures
-    for what, plain, traced in (
-        ("the botocore tracer on the fast path", FAST, TRACED),
-        ("the botocore tracer on botocore's path", BOTOCORE, BOTOCORE_TRACED),
-        ("one bare span on the fast path", FAST, ONE_SPAN),
-        ("the library's spans over the botocore tracer", TRACED, LIBRARY),
-    ):
-        labels = (f"{traced} CPU/op", f"{plain} CPU/op")
-        if all(label in figures for label in labels):
-            tops, bottoms = figures[labels[0]].runs, figures[labels[1]].runs
-            rounds = [top - bottom for top, bottom in zip(tops, bottoms, strict=True)]
-            result.notes.append(
-                f"{what}: {median(rounds):+.1f} us/op ({min(rounds):+.1f} to {max(rounds):+.1f})"
-            )
+    if top not in figures or (bottom and bottom not in figures):
+        return
+    tops = figures[top].runs
+    bottoms = figures[bottom].runs if bottom else (0.0,) * len(tops)
+    rounds = [a - b for a, b in zip(tops, bottoms, strict=True)]
+    result.notes.append(
+        f"{what}: {median(rounds):+.1f} us/op ({min(rounds):+.1f} to {max(rounds):+.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from tctf_dynamo import _lazy
 if TYPE_CHECKING:
     from tctf_dynamo.aio import AsyncDynamoDBService, AsyncQuery, AsyncRepository
     from tctf_dynamo.aio.uow import AsyncUnitOfWork
+    from tctf_dynamo.core.writes import item_size
     from tctf_dynamo.errors import (
         AccessDeniedError,
         CancellationReason,
@@ -60,8 +61,6 @@ if TYPE_CHECKING:
         Provider,
         RecordingProvider,
     )
-    from tctf_dynamo.query import Page, Query
-    from tctf_dynamo.repository import Repository
     from tctf_dynamo.resilience import (
         AsyncDynamoDBStateStore,
         CircuitBreaker,
@@ -71,10 +70,11 @@ if TYPE_CHECKING:
         MemoryStateStore,
         RetryPolicy,
     )
-    from tctf_dynamo.service import DynamoDBService, ReadResult
+    from tctf_dynamo.sync.query import Page, Query
+    from tctf_dynamo.sync.repository import Repository
+    from tctf_dynamo.sync.service import DynamoDBService, ReadResult
     from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState, read_together
     from tctf_dynamo.validation import UnsafeValuePolicy
-    from tctf_dynamo.writes import item_size
 
 __version__ = "0.1.0"
 
@@ -164,7 +164,7 @@ _HOMES: Final = {
     "ConditionFailedError": "tctf_dynamo.errors",
     "CursorCodec": "tctf_dynamo.pagination",
     "CursorKey": "tctf_dynamo.pagination",
-    "DynamoDBService": "tctf_dynamo.service",
+    "DynamoDBService": "tctf_dynamo.sync.service",
     "DynamoDBServiceError": "tctf_dynamo.errors",
     "DynamoDBStateStore": "tctf_dynamo.resilience",
     "EmbeddedProvider": "tctf_dynamo.providers",
@@ -185,14 +185,14 @@ _HOMES: Final = {
     "OutcomeUnknownError": "tctf_dynamo.errors",
     "ReadBackFailedError": "tctf_dynamo.errors",
     "TransactionInProgressError": "tctf_dynamo.errors",
-    "Page": "tctf_dynamo.query",
+    "Page": "tctf_dynamo.sync.query",
     "Projection": "tctf_dynamo.expressions",
     "Provider": "tctf_dynamo.providers",
     "ProviderError": "tctf_dynamo.errors",
-    "Query": "tctf_dynamo.query",
-    "ReadResult": "tctf_dynamo.service",
+    "Query": "tctf_dynamo.sync.query",
+    "ReadResult": "tctf_dynamo.sync.service",
     "RecordingProvider": "tctf_dynamo.providers",
-    "Repository": "tctf_dynamo.repository",
+    "Repository": "tctf_dynamo.sync.repository",
     "RetriesExhaustedError": "tctf_dynamo.errors",
     "RetryPolicy": "tctf_dynamo.resilience",
     "SchemaError": "tctf_dynamo.errors",
@@ -209,7 +209,7 @@ _HOMES: Final = {
     "Update": "tctf_dynamo.expressions",
     "attr": "tctf_dynamo.expressions",
     "if_not_exists": "tctf_dynamo.expressions",
-    "item_size": "tctf_dynamo.writes",
+    "item_size": "tctf_dynamo.core.writes",
     "key": "tctf_dynamo.expressions",
     "list_append": "tctf_dynamo.expressions",
     "read_together": "tctf_dynamo.uow",

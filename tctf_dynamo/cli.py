@@ -41,10 +41,10 @@ from typing import Any, TextIO
 
 from tctf_dynamo.batch import bulk_write
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError, error_for
-from tctf_dynamo.jsonwire import format_item, parse_line
 from tctf_dynamo.model import Table
-from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.sync.service import DynamoDBService
 from tctf_dynamo.validation import validate_item
+from tctf_dynamo.wire.jsonwire import format_item, parse_line
 
 __all__ = ["ProgressBar", "main"]
 
@@ -210,7 +210,7 @@ def _check(args: argparse.Namespace, io: _Streams) -> int:
 
 
 def _describe(args: argparse.Namespace, io: _Streams) -> int:
-    from tctf_dynamo.describe import describe_table
+    from tctf_dynamo.model.describe import describe_table
 
     io.stdout.write(describe_table(_load_table(args.table_spec)))
     return 0

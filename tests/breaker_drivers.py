@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from tctf_dynamo.core.program import Program, run, run_async
+from tctf_dynamo.effects.program import Program, run, run_async
 from tctf_dynamo.providers.base import Provider
 from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
 from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit

@@ -22,7 +22,7 @@ OUTPUT = ROOT / "docs" / "api.md"
 MODULES = (
     "tctf_dynamo",
     "tctf_dynamo.batch",
-    "tctf_dynamo.dryrun",
+    "tctf_dynamo.sync.dryrun",
     "tctf_dynamo.pagination",
     "tctf_dynamo.streams",
     "tctf_dynamo.testing",

@@ -1,7 +1,7 @@
 """The async API: the same names, errors and outcome rules as the sync API, awaited.
 
 Every class here is a thin shell over the programs the sync API runs (see
-:mod:`tctf_dynamo.core.program`): it performs their effects by awaiting an
+:mod:`tctf_dynamo.effects.program`): it performs their effects by awaiting an
 :class:`~tctf_dynamo.providers.base.AsyncProvider` and :func:`asyncio.sleep`, and adds
 no rule of its own. See ``docs/async.md``.
 """

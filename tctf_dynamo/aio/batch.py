@@ -26,13 +26,13 @@ from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import Duplicates, Entry, WireItem
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
 from tctf_dynamo.batch._tasks import run_job_async
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.core.service_core import TableRef, table_name_of
 from tctf_dynamo.expressions import Projection
 from tctf_dynamo.limits import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_ITEMS
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.validation import validate_batch_size
+from tctf_dynamo.wire.codec import decode_item, encode_item
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio.service import AsyncDynamoDBService
@@ -195,7 +195,7 @@ async def bulk_write_items(
 
 class AsyncBatchOperations:
     """The batch methods of :class:`~tctf_dynamo.aio.service.AsyncDynamoDBService`,
-    twins of those of :class:`~tctf_dynamo.items.PlainItemOperations`."""
+    twins of those of :class:`~tctf_dynamo.sync.items.PlainItemOperations`."""
 
     async def batch_get(
         self,

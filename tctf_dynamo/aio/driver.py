@@ -2,7 +2,7 @@
 
 ``Send`` goes to the :class:`~tctf_dynamo.providers.base.AsyncProvider`, ``Sleep`` to
 the injected async sleep, anything else performs itself (``perform_async``). Nothing
-here decides; see :mod:`tctf_dynamo.core.program`.
+here decides; see :mod:`tctf_dynamo.effects.program`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tctf_dynamo.core.program import Program, Send, Sleep, run_async
+from tctf_dynamo.effects.program import Program, Send, Sleep, run_async
 from tctf_dynamo.errors import ErrorCode
 from tctf_dynamo.providers.base import AsyncProvider, Response
 from tctf_dynamo.providers.errors import transport_failure

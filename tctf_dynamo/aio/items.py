@@ -1,7 +1,7 @@
 """The plain-item half of AsyncDynamoDBService: ordinary Python values in and out, awaited.
 
 Same names, arguments, results and errors as
-:class:`~tctf_dynamo.items.PlainItemOperations`: each method awaits the very program the
+:class:`~tctf_dynamo.sync.items.PlainItemOperations`: each method awaits the very program the
 blocking method runs (:class:`~tctf_dynamo.core.items.PlainItemCore`).
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from tctf_dynamo.core.items import PlainItemCore, ReadResult
-from tctf_dynamo.core.program import Program
 from tctf_dynamo.core.service_core import TableRef
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
 
 __all__ = ["AsyncPlainItemOperations"]

@@ -1,6 +1,6 @@
 """AsyncQuery: the query, awaited.
 
-The async twin of :class:`~tctf_dynamo.query.Query`: the same builder methods (shared,
+The async twin of :class:`~tctf_dynamo.sync.query.Query`: the same builder methods (shared,
 synchronous, each returning a new AsyncQuery), and the I/O methods awaited:
 ``async for item in query``, ``await query.page(...)``, ``await query.count()``,
 ``await query.first()``, ``await query.all()``. Each runs the program of
@@ -32,7 +32,7 @@ R = TypeVar("R")
 @attrs.frozen(slots=True)
 class AsyncQuery(QueryCore[R, "AsyncDynamoDBService"]):
     """A query of ``entity`` items in one partition, read by awaiting; see
-    :class:`~tctf_dynamo.query.Query`."""
+    :class:`~tctf_dynamo.sync.query.Query`."""
 
     def project(self, *fields: str) -> AsyncQuery[dict[str, Any]]:
         """Read only ``fields``; items come back as plain dicts, not validated entities."""
@@ -46,7 +46,7 @@ class AsyncQuery(QueryCore[R, "AsyncDynamoDBService"]):
 
     def on_invalid(self, policy: OnInvalid) -> AsyncQuery[Any]:
         """What to do with an item its entity cannot read; see
-        :meth:`tctf_dynamo.query.Query.on_invalid`."""
+        :meth:`tctf_dynamo.sync.query.Query.on_invalid`."""
         return self._with_invalid(policy)
 
     def collection(self) -> AsyncQuery[Entity]:
@@ -88,7 +88,7 @@ class AsyncQuery(QueryCore[R, "AsyncDynamoDBService"]):
 
     async def page(self, cursor: str | None = None, size: int = DEFAULT_PAGE_SIZE) -> Page[R]:
         """Up to ``size`` items and an encrypted cursor for the next page (None at the end);
-        see :meth:`tctf_dynamo.query.Query.page`."""
+        see :meth:`tctf_dynamo.sync.query.Query.page`."""
         return await self.service.run_program(self.page_program(cursor, size))
 
     async def _read_segment(self, segment: int, start: Any) -> tuple[list[R], Any]:

@@ -1,6 +1,6 @@
 """AsyncRepository[E]: the repository, awaited.
 
-The async twin of :class:`~tctf_dynamo.repository.Repository`: same methods, arguments,
+The async twin of :class:`~tctf_dynamo.sync.repository.Repository`: same methods, arguments,
 results, errors and outcome rules, because each method awaits the very program the
 sync method runs (:class:`~tctf_dynamo.core.repository_core.RepositoryCore`).
 ``query()`` and ``scan()`` return an :class:`~tctf_dynamo.aio.AsyncQuery`. The batch
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from tctf_dynamo.aio.query import AsyncQuery
 from tctf_dynamo.core.repository_core import RepositoryCore
+from tctf_dynamo.core.writes import KeyLike
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid
-from tctf_dynamo.writes import KeyLike
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio.service import AsyncDynamoDBService  # noqa: F401 - the base class names it

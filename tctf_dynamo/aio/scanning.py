@@ -1,6 +1,6 @@
 """Parallel scan segments for the async API: asyncio tasks instead of threads.
 
-The same contract as :func:`tctf_dynamo.scanning.parallel_pages`: at most ``workers``
+The same contract as :func:`tctf_dynamo.sync.scanning.parallel_pages`: at most ``workers``
 segments are read at once, pages are handed over through a small bounded buffer as
 they arrive (so memory stays a few pages whatever the table's size), a reader's
 failure is raised to the consumer, and a consumer that stops early (closing the

@@ -1,6 +1,6 @@
 """AsyncDynamoDBService: the service, awaited.
 
-The async twin of :class:`~tctf_dynamo.service.DynamoDBService`: same options, names,
+The async twin of :class:`~tctf_dynamo.sync.service.DynamoDBService`: same options, names,
 errors and outcome rules, because every method awaits the very program the sync
 method runs (:class:`~tctf_dynamo.core.service_core.ServiceCore`). Only the I/O
 differs: an :class:`~tctf_dynamo.providers.base.AsyncProvider` and ``asyncio.sleep``.
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tctf_dynamo.aio.batch import AsyncBatchOperations
 from tctf_dynamo.aio.driver import AsyncDriver
 from tctf_dynamo.aio.items import AsyncPlainItemOperations
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core.outcomes import Idempotency
 from tctf_dynamo.core.service_core import DEFAULT_TIMEOUT_SECONDS, TableRef
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import OutcomeUnknownError
 from tctf_dynamo.model import Table
-from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.providers.base import AsyncClosing, AsyncProvider
 from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline, RetryPolicy
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
@@ -38,7 +38,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     """Validated, resilient async access to one DynamoDB backend.
 
     ``async with AsyncDynamoDBService(provider) as service:`` closes the provider on the
-    way out. Options are those of :class:`~tctf_dynamo.service.DynamoDBService`;
+    way out. Options are those of :class:`~tctf_dynamo.sync.service.DynamoDBService`;
     ``sleep`` is awaited for backoffs (``asyncio.sleep`` by default).
     """
 
@@ -151,7 +151,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     ) -> dict[str, Any]:
         """Send a wire request through breaker, retries and deadline; no validation.
 
-        See :meth:`tctf_dynamo.service.DynamoDBService.execute`.
+        See :meth:`tctf_dynamo.sync.service.DynamoDBService.execute`.
         """
         program = self.execute_program(
             operation, request, retry=retry, timeout=timeout, idempotency=idempotency
@@ -193,7 +193,7 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     ) -> dict[str, Any]:
         """Send wire TransactItems as one TransactWriteItems, all or nothing.
 
-        See :meth:`tctf_dynamo.service.DynamoDBService.transact_write`.
+        See :meth:`tctf_dynamo.sync.service.DynamoDBService.transact_write`.
         """
         program = self.transact_write_program(
             actions, client_request_token=client_request_token, retry=retry, timeout=timeout
@@ -203,6 +203,6 @@ class AsyncDynamoDBService(AsyncPlainItemOperations, AsyncBatchOperations, Async
     async def settle(self, error: OutcomeUnknownError, *, timeout: float | None = None) -> bool:
         """Whether a token-protected write reported as OUTCOME_UNKNOWN was applied.
 
-        See :meth:`tctf_dynamo.service.DynamoDBService.settle`.
+        See :meth:`tctf_dynamo.sync.service.DynamoDBService.settle`.
         """
         return await self.driver.run(self.settle_program(error, timeout=timeout))

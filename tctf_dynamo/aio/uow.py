@@ -22,6 +22,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from tctf_dynamo.core.writes import KeyLike
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid
 from tctf_dynamo.resilience import RetryPolicy
@@ -29,7 +30,6 @@ from tctf_dynamo.uow._intents import IntentResult
 from tctf_dynamo.uow._reads import read_together_program
 from tctf_dynamo.uow._state import UnitState, accepts
 from tctf_dynamo.uow._unit import UnitCore
-from tctf_dynamo.writes import KeyLike
 
 if TYPE_CHECKING:
     from tctf_dynamo.aio.service import AsyncDynamoDBService

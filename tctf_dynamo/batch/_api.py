@@ -22,17 +22,17 @@ from tctf_dynamo.batch._entries import (
 )
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
 from tctf_dynamo.batch._threads import run_job
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Projection, build_request_parts
 from tctf_dynamo.limits import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_BYTES, MAX_BATCH_WRITE_ITEMS
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.validation import KeyAttribute, validate_batch_size
+from tctf_dynamo.wire.codec import decode_item, encode_item
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = [
     "batch_get",

@@ -51,7 +51,9 @@ from typing import Protocol
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
 from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
-from tctf_dynamo.core.program import Program, Sleep
+from tctf_dynamo.core.outcomes import Idempotency, unknown
+from tctf_dynamo.core.sending import WRITE_OPERATIONS
+from tctf_dynamo.effects.program import Program, Sleep
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -60,9 +62,7 @@ from tctf_dynamo.errors import (
     UnprocessedItemsError,
     error_for,
 )
-from tctf_dynamo.outcomes import Idempotency, unknown
 from tctf_dynamo.resilience import RetryPolicy
-from tctf_dynamo.sending import WRITE_OPERATIONS
 
 __all__ = [
     "Job",

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
-from tctf_dynamo.codec import item_size
+from tctf_dynamo.core.item_identity import Identity, IdentityOf, WireItem, identity_function
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
-from tctf_dynamo.item_identity import Identity, IdentityOf, WireItem, identity_function
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, validate_item, validate_key
+from tctf_dynamo.wire.codec import item_size
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = [
     "Duplicates",

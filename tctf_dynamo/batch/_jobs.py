@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.batch._entries import Entry, Identity, IdentityOf, WireItem
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core.outcomes import Idempotency, unknown
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.limits import (
     MAX_BATCH_GET_KEYS,
@@ -19,7 +20,6 @@ from tctf_dynamo.limits import (
     MAX_BATCH_WRITE_BYTES,
     MAX_BATCH_WRITE_ITEMS,
 )
-from tctf_dynamo.outcomes import Idempotency, unknown
 from tctf_dynamo.resilience import RetryPolicy, UnprocessedItems, publish
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = [
     "decoded_in_order",

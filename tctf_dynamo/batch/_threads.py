@@ -28,7 +28,7 @@ from tctf_dynamo.batch._engine import (
     start_job,
 )
 from tctf_dynamo.batch._entries import Entry
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = ["run_job"]

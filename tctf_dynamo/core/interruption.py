@@ -6,22 +6,22 @@ itself must propagate (the caller asked for it), but a caller that keeps a recor
 its writes (a unit of work) still has to say truthfully what became of them.
 
 :func:`watching` runs a write program and keeps, in a :class:`WriteWatch`, what the
-outcome rules of :mod:`tctf_dynamo.outcomes` say about the attempts so far: an
+outcome rules of :mod:`tctf_dynamo.core.outcomes` say about the attempts so far: an
 interruption while a write request was on its way is an ambiguous failure (the request
 may have reached DynamoDB), every other failed attempt is judged by
-:func:`~tctf_dynamo.outcomes.after_failure` itself. :meth:`WriteWatch.outcome` then
+:func:`~tctf_dynamo.core.outcomes.after_failure` itself. :meth:`WriteWatch.outcome` then
 gives the OUTCOME_UNKNOWN error the rules give for a doubt
-(:func:`~tctf_dynamo.outcomes.unknown`), or None when no attempt can have been applied.
+(:func:`~tctf_dynamo.core.outcomes.unknown`), or None when no attempt can have been applied.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from tctf_dynamo.core.program import Program, Send
+from tctf_dynamo.core.outcomes import Idempotency, after_failure, unknown
+from tctf_dynamo.core.sending import WRITE_OPERATIONS, write_kind
+from tctf_dynamo.effects.program import Program, Send
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
-from tctf_dynamo.outcomes import Idempotency, after_failure, unknown
-from tctf_dynamo.sending import WRITE_OPERATIONS, write_kind
 
 __all__ = ["WriteWatch", "interrupted", "watching"]
 

@@ -1,9 +1,9 @@
 """The plain-item operations as programs: ordinary Python values in and out.
 
 Each program encodes with the codec, builds a validated request with
-:mod:`tctf_dynamo.requests` and sends it with
+:mod:`tctf_dynamo.core.requests` and sends it with
 :meth:`~tctf_dynamo.core.service_core.ServiceCore.execute_program`; the sync service
-(:class:`~tctf_dynamo.items.PlainItemOperations`) runs them blocking and the async one
+(:class:`~tctf_dynamo.sync.items.PlainItemOperations`) runs them blocking and the async one
 (:class:`~tctf_dynamo.aio.items.AsyncPlainItemOperations`) awaits them, so both check
 the same things in the same order and send the same requests.
 
@@ -18,16 +18,16 @@ from typing import Any
 
 import attrs
 
-from tctf_dynamo import requests
-from tctf_dynamo.codec import decode_item, encode_item
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core import requests
+from tctf_dynamo.core.outcomes import Idempotency
 from tctf_dynamo.core.service_core import ServiceCore, TableRef, table_name_of
+from tctf_dynamo.core.transactions import check_transaction_actions
+from tctf_dynamo.core.update_rules import non_idempotent
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
-from tctf_dynamo.outcomes import Idempotency
-from tctf_dynamo.transactions import check_transaction_actions
-from tctf_dynamo.update_rules import non_idempotent
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, check_unsafe_values
+from tctf_dynamo.wire.codec import decode_item, encode_item
 
 __all__ = ["PlainItemCore", "ReadResult", "read_result", "update_idempotency"]
 

@@ -1,4 +1,4 @@
-"""What a query decides, as programs: the half :class:`~tctf_dynamo.query.Query` and
+"""What a query decides, as programs: the half :class:`~tctf_dynamo.sync.query.Query` and
 :class:`~tctf_dynamo.aio.AsyncQuery` share.
 
 ``sessions.query(user_id="u1").between({"created_at": a}, {"created_at": b}).reverse()``
@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 import attrs
 
-from tctf_dynamo import limits, requests
-from tctf_dynamo.codec import decode_item
-from tctf_dynamo.core.program import Program
+from tctf_dynamo import limits
+from tctf_dynamo.core import requests
+from tctf_dynamo.core.writes import entity_attributes
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
@@ -42,7 +43,7 @@ from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, 
 from tctf_dynamo.pagination import query_fingerprint
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.validation import validate_count
-from tctf_dynamo.writes import entity_attributes
+from tctf_dynamo.wire.codec import decode_item
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore

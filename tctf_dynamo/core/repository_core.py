@@ -1,8 +1,8 @@
 """What a repository decides, as programs: the half :class:`~tctf_dynamo.Repository` and
 :class:`~tctf_dynamo.aio.AsyncRepository` share.
 
-Writes are planned by :mod:`tctf_dynamo.writes` (managed fields, derived index keys,
-bound conditions) and sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a
+Writes are planned by :mod:`tctf_dynamo.core.writes` (managed fields, derived index keys,
+bound conditions) and sent under the outcome rules of :mod:`tctf_dynamo.core.outcomes`: a
 retry never applies a write twice, and a write whose outcome stays in doubt raises
 OUTCOME_UNKNOWN. Updates a resend would apply again (ADD, arithmetic, appends) go
 token-protected; ``update(..., idempotent=False)`` trades that proof for the cheaper
@@ -16,8 +16,17 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from tctf_dynamo import requests
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core import requests
+from tctf_dynamo.core.sending import read_back_program, token_protected_program
+from tctf_dynamo.core.writes import (
+    KeyLike,
+    WritePlan,
+    key_fields_of,
+    plan_delete,
+    plan_put,
+    plan_update,
+)
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
@@ -31,8 +40,6 @@ from tctf_dynamo.model.reading import (
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.observers import scope
-from tctf_dynamo.sending import read_back_program, token_protected_program
-from tctf_dynamo.writes import KeyLike, WritePlan, key_fields_of, plan_delete, plan_put, plan_update
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore

@@ -2,8 +2,8 @@
 
 :class:`ServiceCore` holds a service's configuration (pipeline, schema cache, value
 policy, cursors, events) and states each service operation as a program (see
-:mod:`tctf_dynamo.core.program`): ``execute_program``, ``transact_write_program``,
-``describe_table_program`` and so on. :class:`~tctf_dynamo.service.DynamoDBService` runs
+:mod:`tctf_dynamo.effects.program`): ``execute_program``, ``transact_write_program``,
+``describe_table_program`` and so on. :class:`~tctf_dynamo.sync.service.DynamoDBService` runs
 them blocking and :class:`~tctf_dynamo.aio.AsyncDynamoDBService` awaits them; neither
 adds a rule. Layers above (plain items, repositories, units of work, batches) write
 their own programs on top of these and so serve both APIs too.
@@ -19,7 +19,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
-from tctf_dynamo.core.program import Program, Sleep
+from tctf_dynamo.core.outcomes import Idempotency
+from tctf_dynamo.core.sending import WRITE_OPERATIONS, Answer, write_kind, write_program
+from tctf_dynamo.core.transactions import check_transaction_actions
+from tctf_dynamo.effects.program import Program, Sleep
 from tctf_dynamo.errors import (
     ConditionFailedError,
     DynamoDBServiceError,
@@ -29,7 +32,6 @@ from tctf_dynamo.errors import (
     error_for,
 )
 from tctf_dynamo.model import Table
-from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import (
     CircuitBreaker,
     ConsumedCapacity,
@@ -40,13 +42,6 @@ from tctf_dynamo.resilience import (
     publish,
 )
 from tctf_dynamo.resilience.deadline import operation_scope
-from tctf_dynamo.sending import (
-    WRITE_OPERATIONS,
-    Answer,
-    write_kind,
-    write_program,
-)
-from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import (
     IndexSchemas,
     KeyAttribute,
@@ -241,7 +236,7 @@ class ServiceCore:
         timeout: float | None = None,
     ) -> Program[Answer]:
         """A write sent as :meth:`execute_program` sends it, answered with the doubt an
-        earlier attempt left (:class:`~tctf_dynamo.sending.Answer`): for callers that
+        earlier attempt left (:class:`~tctf_dynamo.core.sending.Answer`): for callers that
         tell what a response proves from what a lost answer leaves open (batches)."""
         capacity = self._consumed_capacity and operation in CAPACITY_OPERATIONS
         if capacity:

@@ -30,11 +30,11 @@ import pydantic
 from annotated_types import MaxLen, MinLen
 from pydantic import BaseModel
 
-from tctf_dynamo import codec
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import typeinfo
 from tctf_dynamo.expressions.paths import Path
 from tctf_dynamo.expressions.validators import run_field_validators
+from tctf_dynamo.wire import codec
 
 __all__ = [
     "check_copy",

@@ -19,8 +19,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from tctf_dynamo import codec, limits
-from tctf_dynamo.attribute_values import check_attribute_values
+from tctf_dynamo import limits
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions.conditions import Condition
 from tctf_dynamo.expressions.key_conditions import KeyCondition, KeyPredicate, as_key_condition
@@ -34,6 +33,8 @@ from tctf_dynamo.expressions.rendering import (
 )
 from tctf_dynamo.expressions.updates import Update
 from tctf_dynamo.expressions.wire import canonical
+from tctf_dynamo.wire import codec
+from tctf_dynamo.wire.attribute_values import check_attribute_values
 
 __all__ = [
     "Placeholders",

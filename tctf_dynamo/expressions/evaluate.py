@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tctf_dynamo import codec
 from tctf_dynamo.expressions.conditions import (
     And,
     AttributeType,
@@ -48,6 +47,7 @@ from tctf_dynamo.expressions.wire import (
     tag_of,
     wire_equal,
 )
+from tctf_dynamo.wire import codec
 
 __all__ = ["apply_update", "evaluate"]
 

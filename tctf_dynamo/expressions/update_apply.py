@@ -14,7 +14,6 @@ import decimal
 from collections.abc import Mapping
 from typing import Any
 
-from tctf_dynamo import codec
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions.operands import (
     Arithmetic,
@@ -32,6 +31,7 @@ from tctf_dynamo.expressions.updates import (
     Update,
 )
 from tctf_dynamo.expressions.wire import Wire, canonical, payload_of, resolve, tag_of, wire_equal
+from tctf_dynamo.wire import codec
 
 __all__ = ["apply_wire_update"]
 

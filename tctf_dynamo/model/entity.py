@@ -24,7 +24,6 @@ from typing import Any, ClassVar, Self
 
 import pydantic
 
-from tctf_dynamo.codec import decode
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, SchemaError, error_for
 from tctf_dynamo.model import meta as _meta
 from tctf_dynamo.model.keys import CompiledKey
@@ -33,6 +32,7 @@ from tctf_dynamo.model.plan import EntityPlan, IndexPlan, compile_plan
 from tctf_dynamo.model.table import Table
 from tctf_dynamo.model.templates import KeyTemplate
 from tctf_dynamo.model.updates import IndexKeyUpdate, index_key_updates, update_key_effects
+from tctf_dynamo.wire.codec import decode
 
 __all__ = ["Entity", "invalid_item"]
 

@@ -24,10 +24,10 @@ from uuid import UUID
 import attrs
 import pydantic
 
-from tctf_dynamo import codec
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.model import compiled, nested, sortable
 from tctf_dynamo.model.templates import escape_key_text, is_plain_key_text, unescape_key_text
+from tctf_dynamo.wire import codec
 
 __all__ = [
     "AttributeConverter",

@@ -15,11 +15,11 @@ from typing import Any
 
 import attrs
 
-from tctf_dynamo import codec
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.model.fieldtypes import KeyCodec
 from tctf_dynamo.model.sortable import encode_sortable_date
 from tctf_dynamo.model.templates import DELIMITER, RESERVED_KEY_PREFIX, KeyTemplate
+from tctf_dynamo.wire import codec
 
 __all__ = ["CompiledKey", "compile_key"]
 

@@ -27,8 +27,8 @@ from uuid import UUID
 
 import pydantic
 
-from tctf_dynamo import codec
 from tctf_dynamo.model import compiled
+from tctf_dynamo.wire import codec
 
 __all__ = ["model_converter"]
 

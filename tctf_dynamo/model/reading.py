@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 import attrs
 
-from tctf_dynamo.codec import decode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.wire.codec import decode_item
 
 if TYPE_CHECKING:
     from tctf_dynamo.model.entity import Entity

@@ -1,7 +1,7 @@
 """aiohttp's failures as the botocore exceptions the sync path raises for the same event.
 
 Why botocore's classes: the one translation table (:mod:`tctf_dynamo.providers.errors`)
-maps them to error codes, and the outcome rules (:mod:`tctf_dynamo.outcomes`) read the
+maps them to error codes, and the outcome rules (:mod:`tctf_dynamo.core.outcomes`) read the
 exception's name to tell a failure *before* the request could reach DynamoDB
 (``EndpointConnectionError``, ``ConnectTimeoutError``: nothing was applied) from one
 *after* it may have (``ReadTimeoutError``, ``ConnectionClosedError``: maybe applied). So a

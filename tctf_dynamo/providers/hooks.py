@@ -238,6 +238,8 @@ def run_wrapped(
     params: dict[str, Any],
 ) -> Any:
     """Call ``inner(operation, params)`` inside ``wrappers`` as botocore's method would be."""
+    if not wrappers:
+        return inner(operation, params)
     return _call(wrappers, 0, client, inner, operation, params)
 
 
@@ -249,10 +251,13 @@ def _call(
     *args: Any,
     **kwargs: Any,
 ) -> Any:
-    if index == len(wrappers):
-        return inner(*args, **kwargs)
     wrapper, enabled = wrappers[index]
-    following = functools.partial(_call, wrappers, index + 1, client, inner)
+    # the innermost wrapper calls ``inner`` itself: one frame less for the usual single tracer
+    following: Callable[..., Any] = (
+        inner
+        if index + 1 == len(wrappers)
+        else functools.partial(_call, wrappers, index + 1, client, inner)
+    )
     if enabled is not None and not (enabled() if callable(enabled) else enabled):
         return following(*args, **kwargs)
     return wrapper(following, client, args, kwargs)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tctf_dynamo.core.program import Program, Send, Sleep, run_async
+from tctf_dynamo.effects.program import Program, Send, Sleep, run_async
 from tctf_dynamo.providers.base import AsyncProvider, accepts_timeout
 from tctf_dynamo.resilience.state import BreakerState
 from tctf_dynamo.resilience.state_table import DEFAULT_KEY_PREFIX, StateTable, ensure_table

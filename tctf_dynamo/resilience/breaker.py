@@ -32,7 +32,7 @@ the circuit opening or closing, the store becoming unreachable, the store answer
 If the store's table is missing or access to it is denied, the breaker logs one
 warning and turns into a no-op (state DISABLED).
 
-**Sync and async.** Every path is a program (:mod:`tctf_dynamo.core.program`):
+**Sync and async.** Every path is a program (:mod:`tctf_dynamo.effects.program`):
 :meth:`CircuitBreaker.admit` and :meth:`CircuitBreaker.record` are the breaker's
 decisions for a pipeline run by either driver, and the blocking methods (``before_call``,
 ``record_success``, ``probe``, ...) run the same programs with the sync driver, the
@@ -49,7 +49,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from tctf_dynamo.core.program import Program, run, run_async
+from tctf_dynamo.effects.program import Program, run, run_async
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
 from tctf_dynamo.resilience.classification import classify
 from tctf_dynamo.resilience.deadline import Deadline

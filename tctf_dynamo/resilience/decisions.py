@@ -1,6 +1,6 @@
 """The circuit breaker's transitions, each a load, a decision and a compare-and-set.
 
-Each transition is a program (:mod:`tctf_dynamo.core.program`) whose store accesses are
+Each transition is a program (:mod:`tctf_dynamo.effects.program`) whose store accesses are
 effects (:mod:`.store_calls`), so the same rules run under the sync and the async driver,
 and drive both the shared state (kept in DynamoDB by every process) and the local one a
 process falls back to while the shared store cannot be reached. Store errors propagate:
@@ -15,7 +15,7 @@ from typing import Protocol
 
 import attrs
 
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode
 from tctf_dynamo.resilience.events import LOGGER_NAME
 from tctf_dynamo.resilience.state import BreakerState, CircuitState

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from tctf_dynamo.core.program import Program, Send, Sleep, run
+from tctf_dynamo.effects.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.providers.attempts import Invocation
 from tctf_dynamo.providers.base import Provider, Request, Response, send

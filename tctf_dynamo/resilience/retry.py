@@ -1,7 +1,7 @@
 """The retry loop: the decision core, with no I/O of its own.
 
 :func:`retrying` runs an attempt body under a :class:`~.policy.RetryPolicy` and a
-:class:`~.deadline.Deadline`. It is a program (see :mod:`tctf_dynamo.core.program`): it
+:class:`~.deadline.Deadline`. It is a program (see :mod:`tctf_dynamo.effects.program`): it
 yields its backoffs as ``Sleep`` effects, so the sync and the async API share it, and
 tests drive it with a fake clock advanced by a fake sleep. :func:`execute` is its
 blocking form for a plain callable.
@@ -34,7 +34,7 @@ from typing import TypeVar
 
 import attrs
 
-from tctf_dynamo.core.program import Program, Send, Sleep, run
+from tctf_dynamo.effects.program import Program, Send, Sleep, run
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -110,8 +110,8 @@ def retrying(
     invocation: Invocation | None = None,
 ) -> Program[T]:
     """The retry loop as a program: run ``attempt()`` (a program, or a bare
-    :class:`~tctf_dynamo.core.program.Send`) until it succeeds, fails for good,
-    runs out of attempts or time, yielding :class:`~tctf_dynamo.core.program.Sleep` for
+    :class:`~tctf_dynamo.effects.program.Send`) until it succeeds, fails for good,
+    runs out of attempts or time, yielding :class:`~tctf_dynamo.effects.program.Sleep` for
     each backoff.
 
     While an attempt runs, :data:`~tctf_dynamo.providers.attempts.CURRENT_ATTEMPT` says

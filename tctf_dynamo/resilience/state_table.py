@@ -2,8 +2,8 @@
 
 :class:`StateTable` is everything :class:`~.stores.DynamoDBStateStore` and
 :class:`~.async_stores.AsyncDynamoDBStateStore` do, as programs
-(:mod:`tctf_dynamo.core.program`) that yield :class:`~tctf_dynamo.core.program.Send`
-for each request (with its per-call timeout) and :class:`~tctf_dynamo.core.program.Sleep`
+(:mod:`tctf_dynamo.effects.program`) that yield :class:`~tctf_dynamo.effects.program.Send`
+for each request (with its per-call timeout) and :class:`~tctf_dynamo.effects.program.Sleep`
 while a new table becomes active. The two stores only perform those effects, on a sync
 or an async provider, so the table layout, the condition on the version, the cache and
 its rules exist once.
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from tctf_dynamo import limits
-from tctf_dynamo.core.program import Program, Send, Sleep
+from tctf_dynamo.effects.program import Program, Send, Sleep
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
 

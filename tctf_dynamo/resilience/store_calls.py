@@ -1,7 +1,7 @@
 """The circuit breaker's store accesses as effects, so one set of decisions serves both APIs.
 
 The breaker's transitions (:mod:`.decisions`) and its fallback rules (:mod:`.breaker`) are
-programs (:mod:`tctf_dynamo.core.program`); every read or write of a state store is one
+programs (:mod:`tctf_dynamo.effects.program`); every read or write of a state store is one
 :class:`StoreCall` effect that performs itself:
 
 * ``perform()`` (the sync driver) calls a sync store, blocking;
@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import ErrorCode, InvalidInputError
 from tctf_dynamo.providers.base import accepts_timeout
 from tctf_dynamo.resilience.deadline import Deadline

@@ -11,7 +11,7 @@ store's budget, and knows what a failing store means:
 * the store answering again brings the shared state back, with one warning, and the
   local state starts afresh.
 
-Everything here is a program (:mod:`tctf_dynamo.core.program`), so the sync and async
+Everything here is a program (:mod:`tctf_dynamo.effects.program`), so the sync and async
 breakers share these rules; the flags it keeps are only ever read and set between
 effects, under a lock where two callers may race.
 """
@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.decisions import Rules, Store, count_failure

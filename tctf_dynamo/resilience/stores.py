@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from tctf_dynamo import limits
-from tctf_dynamo.core.program import Program, Send, Sleep, run
+from tctf_dynamo.effects.program import Program, Send, Sleep, run
 from tctf_dynamo.providers.base import Provider, send
 from tctf_dynamo.resilience.state import BreakerState
 from tctf_dynamo.resilience.state_table import DEFAULT_KEY_PREFIX, StateTable, ensure_table

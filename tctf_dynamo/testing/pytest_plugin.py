@@ -38,7 +38,7 @@ from tctf_dynamo.providers import (
     Response,
 )
 from tctf_dynamo.providers.base import Closing, send
-from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.sync.service import DynamoDBService
 from tctf_dynamo.testing.faults import FaultInjectingProvider, FaultRates
 
 __all__ = [

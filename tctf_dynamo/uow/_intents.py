@@ -3,7 +3,7 @@
 DynamoDB refuses a transaction of more than 100 actions, of more than 4 MB, or with two
 actions on one item, but only after a round trip, and only for the request as a whole.
 Checking as each intent is added points at the line of code that broke the limit, and
-nothing is sent. The sizes and item identities come from :mod:`tctf_dynamo.transactions`,
+nothing is sent. The sizes and item identities come from :mod:`tctf_dynamo.core.transactions`,
 the same functions the service checks a transaction with, so the two never disagree.
 """
 
@@ -13,11 +13,11 @@ from typing import Any, NoReturn
 
 import attrs
 
+from tctf_dynamo.core.transactions import ItemIdentity, action_identity, action_size, fold_condition
+from tctf_dynamo.core.writes import WriteKind, WritePlan
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
 from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS, MAX_TRANSACTION_BYTES
 from tctf_dynamo.model import Entity
-from tctf_dynamo.transactions import ItemIdentity, action_identity, action_size, fold_condition
-from tctf_dynamo.writes import WriteKind, WritePlan
 
 __all__ = ["Intent", "IntentLog", "IntentResult"]
 

@@ -18,8 +18,8 @@ i.e. when committing the failed intents again may succeed. Intents that
 were not applied are collected into one :class:`~tctf_dynamo.errors.UnprocessedItemsError`
 whose ``unprocessed`` lists them, each with the error that stopped it.
 
-The whole commit is one program (:mod:`tctf_dynamo.core.program`), so both APIs send the
-same requests. Each intent's result is recorded in ``settled`` as soon as it is known
+The whole commit is one program (:mod:`tctf_dynamo.effects.program`), so both APIs send
+the same requests. Each intent's result is recorded in ``settled`` as soon as it is known
 (the batched ones when their job ends, or is interrupted), so an interruption (a
 cancelled task, KeyboardInterrupt) between or during requests is reported exactly:
 :func:`interrupted_report` lists each intent as applied, not applied (INTERRUPTED:
@@ -36,13 +36,13 @@ from tctf_dynamo.batch._effect import RunJob
 from tctf_dynamo.batch._entries import Entry, IdentityOf, identity_function
 from tctf_dynamo.batch._jobs import WriteJob
 from tctf_dynamo.batch._schedule import DONE
-from tctf_dynamo.core.concurrency import Concurrently
 from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core.outcomes import Idempotency
+from tctf_dynamo.core.sending import plan_program
+from tctf_dynamo.effects.concurrency import Concurrently
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import DynamoDBServiceError, UnprocessedItemsError
-from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience.observers import scope
-from tctf_dynamo.sending import plan_program
 from tctf_dynamo.uow._intents import Intent, IntentResult
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def _batchable(intent: Intent) -> bool:
 
 
 def _single_program(service: ServiceCore, intent: Intent, settled: Settled) -> Program[None]:
-    """One intent by the route its kind needs (:func:`~tctf_dynamo.sending.plan_program`)."""
+    """One intent by the route its kind needs (:func:`~tctf_dynamo.core.sending.plan_program`)."""
     watch = WriteWatch()
     try:
         yield from watching(plan_program(service, intent.plan), watch)

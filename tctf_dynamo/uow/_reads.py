@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo import requests
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core import requests
+from tctf_dynamo.core.transactions import check_transaction_actions
+from tctf_dynamo.core.writes import KeyLike, key_fields_of
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
-from tctf_dynamo.transactions import check_transaction_actions
 from tctf_dynamo.validation import KeyAttribute
-from tctf_dynamo.writes import KeyLike, key_fields_of
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = ["read_together", "read_together_program"]
 

@@ -17,7 +17,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from tctf_dynamo.codec import decode_item
 from tctf_dynamo.errors import (
     CancellationReason,
     DynamoDBServiceError,
@@ -27,6 +26,7 @@ from tctf_dynamo.errors import (
 )
 from tctf_dynamo.expressions import evaluate
 from tctf_dynamo.uow._intents import Intent
+from tctf_dynamo.wire.codec import decode_item
 
 __all__ = ["align_cancellation", "align_exhausted"]
 

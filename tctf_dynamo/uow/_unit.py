@@ -3,7 +3,7 @@
 Intents are kept in the order they are added and sent as one TransactWriteItems in that
 order, so the i-th cancellation reason always belongs to the i-th intent. Limits are
 checked as each intent is added (see :mod:`._intents`), the writes are planned by
-:mod:`tctf_dynamo.writes` (managed fields, optimistic locking, derived index keys), and
+:mod:`tctf_dynamo.core.writes` (managed fields, optimistic locking, derived index keys), and
 local state (results, committed entities) is finalized only after DynamoDB said yes.
 
 One ClientRequestToken is drawn per unit of work and sent with every attempt of its
@@ -18,7 +18,7 @@ UNKNOWN with that error in :attr:`UnitCore.error`; committing it again replays t
 identical request with the same token, which settles it. An interruption never leaves
 a unit half-reported: the state and the error are set before the interruption goes on.
 
-The decisions live in :class:`UnitCore` as programs (:mod:`tctf_dynamo.core.program`);
+The decisions live in :class:`UnitCore` as programs (:mod:`tctf_dynamo.effects.program`);
 :class:`UnitOfWork` runs them blocking and
 :class:`~tctf_dynamo.aio.uow.AsyncUnitOfWork` awaits them.
 
@@ -36,7 +36,16 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
-from tctf_dynamo.core.program import Program
+from tctf_dynamo.core.outcomes import Idempotency
+from tctf_dynamo.core.writes import (
+    KeyLike,
+    WritePlan,
+    plan_condition_check,
+    plan_delete,
+    plan_put,
+    plan_update,
+)
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -47,7 +56,6 @@ from tctf_dynamo.errors import (
 )
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
-from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.uow._intents import Intent, IntentLog, IntentResult
@@ -55,18 +63,10 @@ from tctf_dynamo.uow._nonatomic import interrupted_report, send_separately_progr
 from tctf_dynamo.uow._reasons import align_cancellation, align_exhausted
 from tctf_dynamo.uow._state import UnitState, accepts
 from tctf_dynamo.validation import validate_client_request_token
-from tctf_dynamo.writes import (
-    KeyLike,
-    WritePlan,
-    plan_condition_check,
-    plan_delete,
-    plan_put,
-    plan_update,
-)
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = ["UnitCore", "UnitOfWork"]
 

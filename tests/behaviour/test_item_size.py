@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from tctf_dynamo import ErrorCode, InvalidInputError, Repository, item_size, limits
-from tctf_dynamo.codec import encode_item
-from tctf_dynamo.sizes import item_size as wire_size
+from tctf_dynamo.wire.codec import encode_item
+from tctf_dynamo.wire.sizes import item_size as wire_size
 
 
 def stored_wire(backend: SimpleNamespace, table: str, key: dict[str, str]) -> dict[str, object]:

@@ -17,7 +17,7 @@ from tctf_dynamo import (
     InvalidInputError,
     Table,
 )
-from tctf_dynamo.codec import decode_item
+from tctf_dynamo.wire.codec import decode_item
 
 pytestmark = pytest.mark.both_apis
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, UnitOfWork
+from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, UnitOfWork, attr
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.observability import instrument, is_instrumented, uninstrument
@@ -144,6 +144,41 @@ def test_a_failed_operation_marks_its_span(accounts: Any, spans: Any) -> None:
     (span,) = spans.get_finished_spans()
     assert span.status.status_code.name == "ERROR"
     assert attributes(span)["tctf_dynamo.error_code"] == "CONDITION_FAILED"
+    assert [event.name for event in span.events] == ["exception"]
+    assert attributes(span)["tctf_dynamo.operations"] == 1
+
+
+def test_a_failed_plain_call_marks_its_own_span(service: DynamoDBService, spans: Any) -> None:
+    service.put_item(table, {"PK": "X", "SK": "Y"})
+    spans.clear()
+    with pytest.raises(DynamoDBServiceError):
+        service.put_item(table, {"PK": "X", "SK": "Y"}, condition=attr("PK").not_exists())
+    (span,) = spans.get_finished_spans()
+    assert span.name == "tctf_dynamo PutItem"
+    assert span.status.status_code.name == "ERROR"
+    assert attributes(span)["tctf_dynamo.error_code"] == "CONDITION_FAILED"
+    assert [event.name for event in span.events] == ["exception"]
+
+
+def test_spans_a_sampler_drops_cost_no_attributes(service: DynamoDBService) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(sampler=ALWAYS_OFF)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrument(tracer_provider=provider)
+    try:
+        accounts = Repository(Account, service)
+        accounts.put(Account(account_id="a1"))
+        with pytest.raises(DynamoDBServiceError):
+            accounts.create(Account(account_id="a1"))
+        assert accounts.get(account_id="a1") is not None
+    finally:
+        uninstrument()
+    assert exporter.get_finished_spans() == ()
 
 
 def test_uninstrumented_the_library_makes_no_spans(service: DynamoDBService) -> None:

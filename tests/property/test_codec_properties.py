@@ -11,8 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tctf_dynamo import limits
-from tctf_dynamo.codec import decode, decode_item, encode, encode_item, encode_number, item_size
 from tctf_dynamo.errors import InvalidInputError
+from tctf_dynamo.wire.codec import (
+    decode,
+    decode_item,
+    encode,
+    encode_item,
+    encode_number,
+    item_size,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None)
 

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from tctf_dynamo.aio import AsyncDynamoDBService
+from tctf_dynamo.core.outcomes import Failure, failure_class
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError
 from tctf_dynamo.model import Table
-from tctf_dynamo.outcomes import Failure, failure_class
 from tctf_dynamo.providers import (
     AsyncBotocoreProvider,
     AsyncHttpProvider,

@@ -41,7 +41,7 @@ CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret
 WORKER = f"""
 import asyncio, json, sys, time
 from tctf_dynamo import DynamoDBService
-from tctf_dynamo.core.program import run_async
+from tctf_dynamo.effects.program import run_async
 from tctf_dynamo.errors import CircuitOpenError, DynamoDBServiceError
 from tctf_dynamo.providers.boto3 import Boto3Provider
 from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore

@@ -26,7 +26,6 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tctf_dynamo import codec
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.expressions import (
     Condition,
@@ -42,6 +41,7 @@ from tctf_dynamo.expressions import (
     size,
 )
 from tctf_dynamo.expressions.paths import as_path
+from tctf_dynamo.wire import codec
 
 pytestmark = pytest.mark.server
 

@@ -18,9 +18,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tctf_dynamo import limits
-from tctf_dynamo.codec import encode, encode_item, encode_number, item_size
 from tctf_dynamo.errors import ErrorCode, InvalidInputError
 from tctf_dynamo.validation import KeyAttribute, validate_item
+from tctf_dynamo.wire.codec import encode, encode_item, encode_number, item_size
 
 pytestmark = pytest.mark.server
 

@@ -22,7 +22,7 @@ from tctf_dynamo.batch import _streams as streams
 from tctf_dynamo.errors import DynamoDBServiceError
 from tctf_dynamo.providers import MockProvider, RecordingProvider
 from tctf_dynamo.resilience import RetryPolicy
-from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.sync.service import DynamoDBService
 from tests.aio_support import Blocking, ThreadedAsyncProvider
 
 Hold = Callable[[str, list[Any]], set[int]]

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.client_reqrep import ConnectionKey
 from botocore import exceptions as boto_errors
 
-from tctf_dynamo.outcomes import Failure, failure_class
+from tctf_dynamo.core.outcomes import Failure, failure_class
 from tctf_dynamo.providers.aio_transport import transport_error
 from tctf_dynamo.providers.errors import translate_exception
 

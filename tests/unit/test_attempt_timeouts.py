@@ -24,7 +24,7 @@ from tctf_dynamo.providers.mock import MockProvider, RecordingProvider
 from tctf_dynamo.resilience.deadline import attempt_timeout
 from tctf_dynamo.resilience.pipeline import ResiliencePipeline
 from tctf_dynamo.resilience.policy import RetryPolicy
-from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.sync.service import DynamoDBService
 from tests.unit.resilience_fakes import FakeClock
 
 UNBOUNDED_WAIT = 3600.0

@@ -281,9 +281,7 @@ def test_an_interrupted_blocking_bulk_write_carries_the_report_of_what_it_left(
     interruption goes on, carrying the report a failed job raises: that request's writes
     unknown, what is not stored unprocessed, everything else applied. With threads, the
     requests out at the time are waited for and what they answered counts."""
-    from tctf_dynamo import batch
-    from tctf_dynamo.providers import MockProvider
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo import DynamoDBService, MockProvider, batch
 
     fake = FakeDynamo()
     writes = [0]

@@ -76,16 +76,21 @@ def _expected_figures(name: str) -> list[str]:
             "ours phase: import",
         ],
         "tracing": [
-            f"{who} CPU/op"
+            tracing.figure(who, where)
             for who in (
                 tracing.FAST,
                 tracing.PASS_THROUGH,
                 tracing.TRACED,
+                tracing.TRACED_IN_MEMORY,
                 tracing.LIBRARY,
+                tracing.LIBRARY_ALONE,
+                tracing.ONE_SPAN,
                 tracing.BOTOCORE,
                 tracing.BOTOCORE_TRACED,
             )
-        ],
+            for where in ("", tracing.IN_PROCESS)
+        ]
+        + [tracing.figure(tracing.SPAN_ALONE), tracing.figure(tracing.SPAN_ALONE_IN_MEMORY)],
         "memory": [
             f"{who}, {size:,} items"
             for who in (memory.OURS, memory.PAGINATOR)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo.core.program import run, run_async
+from tctf_dynamo.effects.program import run, run_async
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode, InvalidInputError, error_for
 from tctf_dynamo.providers.embedded import EmbeddedProvider
 from tctf_dynamo.providers.mock import MockProvider

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import limits
-from tctf_dynamo.codec import (
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
+from tctf_dynamo.wire.codec import (
     attribute_value_size,
     decode,
     decode_item,
@@ -22,7 +23,6 @@ from tctf_dynamo.codec import (
     encode_number,
     item_size,
 )
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError
 
 
 class Color(enum.Enum):
@@ -391,7 +391,7 @@ def test_item_size_names_malformed_attribute() -> None:
 _SET_ENCODING_PROBE = """
 import json, sys
 from decimal import Decimal
-from tctf_dynamo.codec import encode
+from tctf_dynamo.wire.codec import encode
 from tctf_dynamo import Entity, Table
 
 class Tagged(Entity, table=Table("probe"), pk="T#{tag_id}", sk="META"):

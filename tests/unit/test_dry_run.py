@@ -33,9 +33,9 @@ from tctf_dynamo import (
     read_together,
 )
 from tctf_dynamo.batch import bulk_get, bulk_get_items, bulk_write, bulk_write_items
-from tctf_dynamo.dryrun import DryRun, DryRunStop
 from tctf_dynamo.errors import error_for
 from tctf_dynamo.pagination import CursorCodec, CursorKey
+from tctf_dynamo.sync.dryrun import DryRun, DryRunStop
 
 table = Table("dry-shop", indexes=[GSI("GSI1")])
 

@@ -12,9 +12,9 @@ import pydantic
 import pytest
 
 from tctf_dynamo import Entity, Table
-from tctf_dynamo.codec import encode
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.model import nested
+from tctf_dynamo.wire.codec import encode
 
 TABLE = Table("nested-things")
 

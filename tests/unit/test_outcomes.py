@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tctf_dynamo.errors import (
-    CancellationReason,
-    DynamoDBServiceError,
-    ErrorCode,
-    TransactionCancelledError,
-    error_for,
-)
-from tctf_dynamo.outcomes import (
+from tctf_dynamo.core.outcomes import (
     Failure,
     Idempotency,
     after_failure,
@@ -20,11 +13,18 @@ from tctf_dynamo.outcomes import (
     settle_instructions,
     unknown,
 )
+from tctf_dynamo.core.sending import write_kind
+from tctf_dynamo.errors import (
+    CancellationReason,
+    DynamoDBServiceError,
+    ErrorCode,
+    TransactionCancelledError,
+    error_for,
+)
 from tctf_dynamo.providers.errors import refusal, transport_failure
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.retry import CallContext, execute
-from tctf_dynamo.sending import write_kind
 
 K = Idempotency
 
@@ -211,7 +211,7 @@ def test_a_token_mismatch_has_its_own_code_and_says_what_it_proves() -> None:
 
 
 def test_old_values_answered_after_doubt_are_unproven_new_values_are_not() -> None:
-    from tctf_dynamo.outcomes import old_values_unproven
+    from tctf_dynamo.core.outcomes import old_values_unproven
 
     for asked in ("ALL_OLD", "UPDATED_OLD"):
         error = old_values_unproven(K.NATURAL, "DeleteItem", {"ReturnValues": asked}, AMBIGUOUS)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tctf_dynamo.aio import scanning as aio_scanning
-from tctf_dynamo.scanning import parallel_pages as sync_pages
+from tctf_dynamo.sync.scanning import parallel_pages as sync_pages
 
 Pages = Callable[..., Iterator[Sequence[Any]]]
 

@@ -24,7 +24,6 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 
 from tctf_dynamo import DynamoDBServiceError, Entity, ErrorCode, Table
-from tctf_dynamo.jsonwire import item_to_json
 from tctf_dynamo.streams import (
     TTL_PRINCIPAL,
     StreamRouter,
@@ -33,6 +32,7 @@ from tctf_dynamo.streams import (
     decode_plain_image,
     decode_record,
 )
+from tctf_dynamo.wire.jsonwire import item_to_json
 
 table = Table("streams-shop")
 

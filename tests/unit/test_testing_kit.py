@@ -13,7 +13,7 @@ import tctf_dynamo.testing as kit
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.model import Table
 from tctf_dynamo.providers import MockProvider, RecordingProvider
-from tctf_dynamo.service import DynamoDBService
+from tctf_dynamo.sync.service import DynamoDBService
 from tctf_dynamo.testing.pytest_plugin import DynamoRecorder, _TableJanitor, create_tables
 
 HEAVY = ("moto", "hypothesis", "pytest", "cryptography")

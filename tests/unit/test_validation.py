@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import limits
-from tctf_dynamo.codec import encode_item, item_size
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, InvalidInputError, SchemaError
 from tctf_dynamo.validation import (
     DEFAULT_UNSAFE_VALUE_POLICY,
@@ -22,6 +21,7 @@ from tctf_dynamo.validation import (
     validate_key,
     validate_table_name,
 )
+from tctf_dynamo.wire.codec import encode_item, item_size
 
 PK = KeyAttribute("PK", "S")
 SK = KeyAttribute("SK", "S")

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from tctf_dynamo import DynamoDBService, Table
-from tctf_dynamo.attribute_values import check_attribute_values
 from tctf_dynamo.batch import batch_write, bulk_write
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
 from tctf_dynamo.expressions import Update, attr
 from tctf_dynamo.providers.mock import MockProvider, RecordingProvider
+from tctf_dynamo.wire.attribute_values import check_attribute_values
 from tests.aio_support import async_twin
 
 TABLE = Table("wires")

@@ -30,7 +30,7 @@ from tctf_dynamo.providers.mock import RecordedCall
 from tctf_dynamo.resilience import RetryPolicy
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService
+    from tctf_dynamo.sync.service import DynamoDBService
 
 __all__ = ["DryRun", "DryRunProvider", "DryRunStop"]
 
@@ -133,7 +133,7 @@ class DryRun:
     """
 
     def __init__(self, service: DynamoDBService) -> None:
-        from tctf_dynamo.service import DynamoDBService
+        from tctf_dynamo.sync.service import DynamoDBService
 
         self.provider = DryRunProvider()
         options = {**service._init_args, "breaker": None, "events": None}

@@ -25,11 +25,11 @@ from functools import partial
 from typing import Any
 
 from tctf_dynamo import limits
-from tctf_dynamo.codec import decode_number, encode_number
-from tctf_dynamo.documents import DocumentError as _DocumentError
-from tctf_dynamo.documents import malformed as _malformed
-from tctf_dynamo.documents import unsupported as _unsupported
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode
+from tctf_dynamo.wire.codec import decode_number, encode_number
+from tctf_dynamo.wire.documents import DocumentError as _DocumentError
+from tctf_dynamo.wire.documents import malformed as _malformed
+from tctf_dynamo.wire.documents import unsupported as _unsupported
 
 __all__ = ["canonical_number", "check_attribute_values", "check_text"]
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tctf_dynamo.documents import DocumentError as _DocumentError
-from tctf_dynamo.documents import malformed as _malformed
+from tctf_dynamo.wire.documents import DocumentError as _DocumentError
+from tctf_dynamo.wire.documents import malformed as _malformed
 
 __all__ = ["attribute_value_size", "item_size"]
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from tctf_dynamo.core.program import Program, run, run_async
+from tctf_dynamo.effects.program import Program, run, run_async
 
 __all__ = ["Concurrently"]
 

@@ -18,10 +18,10 @@ import attrs
 from tctf_dynamo.core.query_core import DEFAULT_PAGE_SIZE, HIGHEST, Page, QueryCore
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid
-from tctf_dynamo.scanning import parallel_pages
+from tctf_dynamo.sync.scanning import parallel_pages
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService  # noqa: F401 - the base class names it
+    from tctf_dynamo.sync.service import DynamoDBService  # noqa: F401 - the base class names it
 
 __all__ = ["DEFAULT_PAGE_SIZE", "HIGHEST", "Page", "Query"]
 

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.wire.codec import decode_item, encode_item
 
 __all__ = [
     "format_item",

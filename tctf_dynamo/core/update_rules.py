@@ -4,7 +4,7 @@ A caller names fields; the item stores attributes (a field's alias, if it has on
 field is stored as epoch seconds. An update that changes a field an index key is built
 from must rewrite (or, for a sparse index, remove) that key. An upsert that creates the
 item must give it everything a put would: discriminator, key fields, index keys and
-``created_at``. Each rule is one function here; :func:`tctf_dynamo.writes.plan_update`
+``created_at``. Each rule is one function here; :func:`tctf_dynamo.core.writes.plan_update`
 applies them in order.
 """
 
@@ -17,13 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
 
-from tctf_dynamo.codec import decode
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import Update, if_not_exists
 from tctf_dynamo.expressions.operands import Value
 from tctf_dynamo.expressions.updates import AddAction, RemoveAction, SetAction, UpdateAction
 from tctf_dynamo.model import Entity, EntityMeta
 from tctf_dynamo.model.fieldtypes import omit_empty_sets
+from tctf_dynamo.wire.codec import decode
 
 __all__ = [
     "check_versioned",

@@ -13,14 +13,14 @@ from typing import Any, Literal
 import attrs
 
 from tctf_dynamo import limits
-from tctf_dynamo.attribute_values import check_attribute_values
-from tctf_dynamo.codec import decode_number, encode_number, item_size
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
-from tctf_dynamo.unsafe_values import (
+from tctf_dynamo.validation.unsafe_values import (
     DEFAULT_UNSAFE_VALUE_POLICY,
     UnsafeValuePolicy,
     check_unsafe_values,
 )
+from tctf_dynamo.wire.attribute_values import check_attribute_values
+from tctf_dynamo.wire.codec import decode_number, encode_number, item_size
 
 __all__ = [
     "DEFAULT_UNSAFE_VALUE_POLICY",

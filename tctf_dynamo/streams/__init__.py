@@ -3,7 +3,7 @@
 A stream record carries the item's images in DynamoDB's own typed form. Where they come
 from decides how binaries look: a Lambda event (and any JSON of the Streams API) holds
 ``B`` values as base64 text, a boto3 ``GetRecords`` response holds bytes. Both go through
-:mod:`tctf_dynamo.jsonwire` into wire form and then through :meth:`Table.decode_item`, so
+:mod:`tctf_dynamo.wire.jsonwire` into wire form and then through :meth:`Table.decode_item`, so
 a stream image becomes exactly the entity a read of the same item would give.
 
 AWS Lambda Powertools' ``DynamoDBStreamEvent`` records are accepted as they are (their
@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 import attrs
 import pydantic
 
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.jsonwire import item_from_json
 from tctf_dynamo.model.fieldtypes import unwrap
+from tctf_dynamo.wire.codec import decode_item, encode_item
+from tctf_dynamo.wire.jsonwire import item_from_json
 
 if TYPE_CHECKING:
     from tctf_dynamo.model import Entity, Table

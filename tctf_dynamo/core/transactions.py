@@ -11,10 +11,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tctf_dynamo.attribute_values import check_attribute_values
-from tctf_dynamo.codec import attribute_value_size, item_size
+from tctf_dynamo.core.item_identity import Identity, item_identity
 from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.item_identity import Identity, item_identity
 from tctf_dynamo.limits import (
     MAX_EXPRESSION_BYTES,
     MAX_TRANSACTION_ACTIONS,
@@ -29,6 +27,8 @@ from tctf_dynamo.validation import (
     validate_key,
     validate_table_name,
 )
+from tctf_dynamo.wire.attribute_values import check_attribute_values
+from tctf_dynamo.wire.codec import attribute_value_size, item_size
 
 __all__ = [
     "action_identity",
@@ -185,7 +185,7 @@ def set_literals(body: Mapping[str, Any]) -> dict[str, Any]:
     """The top-level attributes a wire Update action SETs to a plain value, with that
     value (``SET #n0 = :v0`` gives ``{name: AttributeValue}``).
 
-    The wire form of what :func:`tctf_dynamo.requests.update_request` reads from an
+    The wire form of what :func:`tctf_dynamo.core.requests.update_request` reads from an
     ``Update``: a value computed by DynamoDB (``if_not_exists``, arithmetic, a copy of
     another attribute) or written inside a document path is not a literal and is left
     out, on both paths.

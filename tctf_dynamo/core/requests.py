@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tctf_dynamo.codec import encode
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.expressions import (
     Condition,
@@ -36,6 +35,7 @@ from tctf_dynamo.validation import (
     validate_segment,
     validate_table_name,
 )
+from tctf_dynamo.wire.codec import encode
 
 WireItem = dict[str, dict[str, Any]]
 Request = dict[str, Any]

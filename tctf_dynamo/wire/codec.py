@@ -10,7 +10,7 @@ fractional zeros, ``0`` for zero) -- the form DynamoDB itself returns -- so ``1`
 ``Decimal("1.0")`` and ``1.0`` give the same key, and a round trip through a server is the
 same as a local one. Numbers DynamoDB cannot store exactly are refused, never rounded.
 
-Item sizes live in :mod:`tctf_dynamo.sizes` and are re-exported here.
+Item sizes live in :mod:`tctf_dynamo.wire.sizes` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Any
 from uuid import UUID
 
 from tctf_dynamo import limits
-from tctf_dynamo.documents import DocumentError as _DocumentError
-from tctf_dynamo.documents import malformed as _malformed
-from tctf_dynamo.documents import unsupported as _unsupported
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
-from tctf_dynamo.sizes import attribute_value_size, item_size
+from tctf_dynamo.wire.documents import DocumentError as _DocumentError
+from tctf_dynamo.wire.documents import malformed as _malformed
+from tctf_dynamo.wire.documents import unsupported as _unsupported
+from tctf_dynamo.wire.sizes import attribute_value_size, item_size
 
 __all__ = [
     "attribute_value_size",

@@ -1,4 +1,4 @@
-"""The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.outcomes`.
+"""The shell that sends one write under the outcome rules of :mod:`tctf_dynamo.core.outcomes`.
 
 Every write request goes through :func:`write_program` (``execute_program`` of every
 service routes write operations here), so repositories, units of work, batches and the
@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import attrs
 
-from tctf_dynamo.core.program import Program, Send
+from tctf_dynamo.core.outcomes import (
+    Idempotency,
+    after_failure,
+    at_end,
+    old_values_unproven,
+    unknown,
+)
+from tctf_dynamo.core.writes import WritePlan
+from tctf_dynamo.effects.program import Program, Send
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
     ErrorCode,
@@ -33,14 +41,6 @@ from tctf_dynamo.errors import (
     TransactionCancelledError,
     error_for,
 )
-from tctf_dynamo.outcomes import (
-    Idempotency,
-    after_failure,
-    at_end,
-    old_values_unproven,
-    unknown,
-)
-from tctf_dynamo.writes import WritePlan
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore

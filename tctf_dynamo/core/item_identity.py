@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from tctf_dynamo.codec import decode_number, encode_number
 from tctf_dynamo.validation import KeyAttribute
+from tctf_dynamo.wire.codec import decode_number, encode_number
 
 __all__ = ["Identity", "IdentityOf", "WireItem", "identity_function", "item_identity"]
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from tctf_dynamo.codec import decode_item, encode_item
 from tctf_dynamo.core.items import PlainItemCore, ReadResult, update_idempotency
-from tctf_dynamo.core.program import Program
 from tctf_dynamo.core.service_core import TableRef, table_name_of
+from tctf_dynamo.effects.program import Program
 from tctf_dynamo.expressions import Condition, KeyCondition, Projection, Update
+from tctf_dynamo.wire.codec import decode_item, encode_item
 
 __all__ = [
     "PlainItemOperations",

@@ -1,7 +1,7 @@
 """What a failed write means and what happens next: the one place that decides.
 
 Every path that writes (repository, unit of work, batches, the plain-item API) sends
-through a thin shell (:mod:`tctf_dynamo.sending`) that asks this module, after each
+through a thin shell (:mod:`tctf_dynamo.core.sending`) that asks this module, after each
 failed attempt, whether the same request may go again and, when the operation ends,
 what the caller is told: applied (the call returns), not applied (the error as it is),
 or unknown (:class:`~tctf_dynamo.errors.OutcomeUnknownError`). Nothing here does I/O,

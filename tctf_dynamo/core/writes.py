@@ -21,20 +21,10 @@ from typing import Any, Literal
 
 import attrs
 
-from tctf_dynamo import requests, sizes
-from tctf_dynamo.codec import encode_item
-from tctf_dynamo.errors import ErrorCode, error_for
-from tctf_dynamo.expressions import (
-    Condition,
-    Update,
-    attr,
-    check_condition,
-    check_update,
-)
-from tctf_dynamo.model import Entity
-from tctf_dynamo.outcomes import Idempotency
-from tctf_dynamo.transactions import action_size
-from tctf_dynamo.update_rules import (
+from tctf_dynamo.core import requests
+from tctf_dynamo.core.outcomes import Idempotency
+from tctf_dynamo.core.transactions import action_size
+from tctf_dynamo.core.update_rules import (
     check_versioned,
     clears,
     dumped,
@@ -48,7 +38,18 @@ from tctf_dynamo.update_rules import (
     with_index_keys,
     with_ttl_seconds,
 )
+from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.expressions import (
+    Condition,
+    Update,
+    attr,
+    check_condition,
+    check_update,
+)
+from tctf_dynamo.model import Entity
 from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values
+from tctf_dynamo.wire import sizes
+from tctf_dynamo.wire.codec import encode_item
 
 __all__ = [
     "WriteKind",
@@ -77,7 +78,7 @@ class WritePlan:
     size: int
     written: Entity | None = None
     idempotency: Idempotency = Idempotency.NATURAL
-    """What keeps a resend from applying it twice (see :mod:`tctf_dynamo.outcomes`)."""
+    """What keeps a resend from applying it twice (see :mod:`tctf_dynamo.core.outcomes`)."""
     token_by_default: bool = False
     """The caller's own update changes the item again on every resend (ADD, arithmetic,
     appends): repositories send it token-protected unless told ``idempotent=False``. An

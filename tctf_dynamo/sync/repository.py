@@ -3,7 +3,7 @@
 What a call decides (plans, requests, outcome rules, decoding) lives in
 :class:`~tctf_dynamo.core.repository_core.RepositoryCore` as programs; this shell runs
 them blocking (:class:`~tctf_dynamo.aio.AsyncRepository` awaits the same programs).
-Writes are sent under the outcome rules of :mod:`tctf_dynamo.outcomes`: a retry never
+Writes are sent under the outcome rules of :mod:`tctf_dynamo.core.outcomes`: a retry never
 applies a write twice, and a write whose outcome stays in doubt raises OUTCOME_UNKNOWN.
 Updates a resend would apply again (ADD, arithmetic, appends) go token-protected;
 ``update(..., idempotent=False)`` trades that proof for the cheaper UpdateItem, which is
@@ -25,16 +25,16 @@ from typing import (
 )
 
 from tctf_dynamo.core.repository_core import RepositoryCore
+from tctf_dynamo.core.writes import KeyLike, key_fields_of, plan_put
 from tctf_dynamo.expressions import Condition, Update
 from tctf_dynamo.model import Entity
 from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, read_one
-from tctf_dynamo.query import Query
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.observers import scope
-from tctf_dynamo.writes import KeyLike, key_fields_of, plan_put
+from tctf_dynamo.sync.query import Query
 
 if TYPE_CHECKING:
-    from tctf_dynamo.service import DynamoDBService  # noqa: F401 - the base class names it
+    from tctf_dynamo.sync.service import DynamoDBService  # noqa: F401 - the base class names it
 
 __all__ = ["Repository"]
 

@@ -6,7 +6,7 @@ retry with backoff -> operation deadline -> provider. What a call decides lives 
 its effects with blocking calls (the async twin,
 :class:`~tctf_dynamo.aio.AsyncDynamoDBService`, awaits the same programs).
 Repositories, units of work and batches build their requests with
-:mod:`tctf_dynamo.requests` and send them through :meth:`DynamoDBService.execute`, so
+:mod:`tctf_dynamo.core.requests` and send them through :meth:`DynamoDBService.execute`, so
 resilience and error translation are the same for every path. The plain item methods
 here take and return ordinary Python values.
 """
@@ -18,21 +18,21 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tctf_dynamo.core.program import Program, run
+from tctf_dynamo.core.outcomes import Idempotency
 from tctf_dynamo.core.service_core import CAPACITY_OPERATIONS, DEFAULT_TIMEOUT_SECONDS, TableRef
+from tctf_dynamo.effects.program import Program, run
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, error_for
-from tctf_dynamo.items import PlainItemOperations, ReadResult
 from tctf_dynamo.model import Table
-from tctf_dynamo.outcomes import Idempotency
 from tctf_dynamo.providers import Boto3Provider, Provider
 from tctf_dynamo.providers.base import Closing
 from tctf_dynamo.resilience import CircuitBreaker, EventSink, ResiliencePipeline, RetryPolicy
+from tctf_dynamo.sync.items import PlainItemOperations, ReadResult
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, UnsafeValuePolicy
 
 if TYPE_CHECKING:  # imported where used: a cold start that never pages or embeds skips them
-    from tctf_dynamo.dryrun import DryRun
     from tctf_dynamo.pagination import CursorCodec
     from tctf_dynamo.resilience import DynamoDBStateStore
+    from tctf_dynamo.sync.dryrun import DryRun
 
 __all__ = ["CAPACITY_OPERATIONS", "DEFAULT_TIMEOUT_SECONDS", "DynamoDBService", "ReadResult"]
 
@@ -176,7 +176,7 @@ class DynamoDBService(PlainItemOperations, Closing):
         network, the breaker and its store, events and retries are never touched. See
         ``docs/dry-runs.md``.
         """
-        from tctf_dynamo.dryrun import DryRun
+        from tctf_dynamo.sync.dryrun import DryRun
 
         return DryRun(self)
 
@@ -205,7 +205,7 @@ class DynamoDBService(PlainItemOperations, Closing):
     ) -> dict[str, Any]:
         """Send a wire request through breaker, retries and deadline; no validation.
 
-        The library's own layers validate with :mod:`tctf_dynamo.requests` before calling
+        The library's own layers validate with :mod:`tctf_dynamo.core.requests` before calling
         this; it is public as the escape hatch for operations the library does not wrap.
         Writes follow the outcome rules (docs/outcomes.md): what keeps a resend from
         applying twice is ``idempotency`` if given, else read from the request; a write
