@@ -742,6 +742,43 @@ def test_without_atomicity_writes_handed_back_after_a_lost_answer_are_unknown(
     assert uow.state is UnitState.FAILED
 
 
+class Refusing:
+    """Every BatchWriteItem is refused (access denied); everything else goes through."""
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+
+    def call(self, operation: str, request: Request) -> Response:
+        if operation == "BatchWriteItem":
+            raise error_for(ErrorCode.ACCESS_DENIED, "denied", {"operation": operation})
+        return self.inner.call(operation, request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_without_atomicity_a_refused_batch_stops_the_batches_and_says_why(units: Units) -> None:
+    """A refusal that would refuse the rest too: no further batch request is sent; the
+    refused request's intents carry the refusal, the ones never sent UNPROCESSED_ITEMS
+    caused by it; nothing is worth committing again as is."""
+    recording = RecordingProvider(Refusing(EmbeddedProvider()))
+    service = _service(recording, max_workers=1)
+    uow = units.unit(service, atomic=False)
+    for n in range(30):
+        uow.put(Wallet(user_id=f"r{n}"))
+    uow.update(Wallet, {"user_id": "r-set"}, set={"balance": Decimal(1)}, upsert=True)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        uow.commit()
+    error = caught.value
+    assert recording.operations.count("BatchWriteItem") == 1
+    codes = [result.error.code for result in error.unprocessed]
+    assert codes == [ErrorCode.ACCESS_DENIED] * 25 + [ErrorCode.UNPROCESSED_ITEMS] * 5
+    assert error.unprocessed[-1].error.__cause__.code is ErrorCode.ACCESS_DENIED
+    assert error.details["failed_indexes"] == list(range(30))
+    assert not error.retryable
+    assert service.get_item(table, {"PK": "USER#r-set", "SK": "WALLET"}) is not None
+
+
 # ---------------------------------------------------------------- property
 
 
