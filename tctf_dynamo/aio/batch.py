@@ -19,13 +19,12 @@ from tctf_dynamo.batch._api import (
     TableWire,
     found_in_order,
     get_plan,
-    job_policy,
     write_plan,
 )
+from tctf_dynamo.batch._effect import RunJob
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import Duplicates, Entry, WireItem
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
-from tctf_dynamo.batch._tasks import run_job_async
 from tctf_dynamo.core.service_core import TableRef, table_name_of
 from tctf_dynamo.expressions import Projection
 from tctf_dynamo.limits import MAX_BATCH_GET_KEYS, MAX_BATCH_WRITE_ITEMS
@@ -323,12 +322,6 @@ async def _run(
     on_progress: Progress | None,
 ) -> None:
     with scope(f"bulk.{job.operation}", entries=len(entries)):
-        await run_job_async(
-            job,
-            entries,
-            workers=workers,
-            policy=job_policy(service, retry),
-            run=service.run_program,
-            random=service.random,
-            on_progress=on_progress,
+        await service.perform(
+            RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
+from tctf_dynamo.batch._effect import RunJob
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import (
     Entry,
@@ -26,7 +27,6 @@ from tctf_dynamo.batch._entries import (
     table_key,
 )
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
-from tctf_dynamo.batch._threads import run_job
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
@@ -67,16 +67,10 @@ def stream_writes(
     job, entries = write_stream(
         service, table, key, items, kind=kind, retry=retry, validate=validate
     )
-    run_job(
-        job,
-        entries,
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
-        dedup=True,
+    effect = RunJob(
+        service, job, entries, workers=workers, retry=retry, on_progress=on_progress, dedup=True
     )
+    service.perform(effect)
 
 
 def stream_gets(
@@ -101,14 +95,8 @@ def stream_gets(
     job, entries, positions = get_stream(
         service, table, key, keys, decode, consistent=consistent, retry=retry, validate=validate
     )
-    run_job(
-        job,
-        entries,
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
+    service.perform(
+        RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
     )
     return decoded_in_order(job, positions)
 

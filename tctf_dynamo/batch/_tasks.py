@@ -25,48 +25,23 @@ program of either API can run a job as an effect (:class:`~tctf_dynamo.batch._ef
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from tctf_dynamo.batch._engine import (
-    Job,
     Outcome,
-    Progress,
     Runner,
-    finish_job,
     inline,
-    start_job,
 )
-from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.effects.program import Program
-from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = ["run_job_async"]
 
 RunAsync = Callable[[Program[Outcome]], Awaitable[Outcome]]
 
 
-async def run_job_async(
-    job: Job,
-    entries: Iterable[Entry],
-    *,
-    workers: int,
-    policy: RetryPolicy,
-    run: RunAsync,
-    random: Callable[[], float],
-    on_progress: Progress | None = None,
-    dedup: bool = False,
-) -> None:
+async def run_job_async(runner: Runner, *, workers: int, run: RunAsync) -> None:
     """:func:`~tctf_dynamo.batch._threads.run_job`, awaited: ``run`` is the service's
     async driver of chunk programs."""
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
     pool = _Pool(runner, run)
     count = 1 if inline(runner, workers) else workers
     try:
@@ -75,7 +50,6 @@ async def run_job_async(
         await pool.stop()
         runner.stop_early(stop)
         raise
-    finish_job(runner)
 
 
 class _Pool:

@@ -15,54 +15,19 @@ the report of what it left as its ``__cause__``, as a cancelled async job does.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from tctf_dynamo.batch._engine import (
-    Job,
-    Outcome,
-    Progress,
-    Runner,
-    finish_job,
-    inline,
-    start_job,
-)
-from tctf_dynamo.batch._entries import Entry
+from tctf_dynamo.batch._engine import Outcome, Runner, inline
 from tctf_dynamo.effects.program import Program
-from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = ["run_job"]
 
 
-def run_job(
-    job: Job,
-    entries: Iterable[Entry],
-    *,
-    workers: int,
-    policy: RetryPolicy,
-    run: Callable[[Program[Outcome]], Outcome],
-    random: Callable[[], float],
-    on_progress: Progress | None = None,
-    dedup: bool = False,
-) -> None:
-    """Send every entry; raise UNPROCESSED_ITEMS naming exactly the entries not done.
-
-    ``entries`` is a list prepared up front, or an iterator that plans each entry when it
-    is pulled (then planning overlaps sending; ``dedup`` merges repeated keys as
-    :mod:`~tctf_dynamo.batch._schedule` describes). ``run`` is the service's blocking
-    driver of chunk programs. ``on_progress(done, total)`` is called in the calling
-    thread: once at the start, then after every request that processed something;
-    ``total`` counts the distinct entries planned so far.
-    """
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
+def run_job(runner: Runner, *, workers: int, run: Callable[[Program[Outcome]], Outcome]) -> None:
+    """Send the started job's entries with up to ``workers`` threads; ``run`` is the
+    service's blocking driver of chunk programs. ``on_progress`` is called in the
+    calling thread."""
     try:
         if inline(runner, workers):
             _run_inline(runner, run)
@@ -71,7 +36,6 @@ def run_job(
     except BaseException as stop:
         runner.stop_early(stop)
         raise
-    finish_job(runner)
 
 
 def _run_inline(runner: Runner, run: Callable[[Program[Outcome]], Outcome]) -> None:

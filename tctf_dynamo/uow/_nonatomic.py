@@ -117,11 +117,10 @@ def _bulk_program(
     batch rules, and a write whose request may have been applied reported unknown."""
     entries = [_entry(intent) for intent in intents]
     job = WriteJob(service, _identity_functions(intents))
-    policy = service.pipeline.retry_policy
     failure: DynamoDBServiceError | None = None
     try:
         with scope("bulk.BatchWriteItem", entries=len(entries)):  # the span bulk jobs have
-            yield RunJob(service, job, entries, workers=service.max_workers, policy=policy)
+            yield RunJob(service, job, entries, workers=service.max_workers)
     except DynamoDBServiceError as error:
         failure = error
     except BaseException:  # interrupted: the rest was never sent, or handed back
