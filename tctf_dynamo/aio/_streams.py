@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.aio._batch_engine import run_job_async
-from tctf_dynamo.batch._api import job_policy
+from tctf_dynamo.batch._effect import RunJob
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import WireItem
 from tctf_dynamo.batch._streams import (
@@ -48,16 +47,10 @@ async def stream_writes(
     job, entries = write_stream(
         service, table, key, items, kind=kind, retry=retry, validate=validate
     )
-    await run_job_async(
-        job,
-        entries,
-        workers=workers,
-        policy=job_policy(service, retry),
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
-        dedup=True,
+    effect = RunJob(
+        service, job, entries, workers=workers, retry=retry, on_progress=on_progress, dedup=True
     )
+    await service.perform(effect)
 
 
 async def stream_gets(
@@ -78,13 +71,7 @@ async def stream_gets(
     job, entries, positions = get_stream(
         service, table, key, keys, decode, consistent=consistent, retry=retry, validate=validate
     )
-    await run_job_async(
-        job,
-        entries,
-        workers=workers,
-        policy=job_policy(service, retry),
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
+    await service.perform(
+        RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
     )
     return decoded_in_order(job, positions)

@@ -7,7 +7,7 @@ plan with the same pure code (:func:`~tctf_dynamo.batch._api.write_plan`,
 ``checked_program``), and both send each request through the same chunk program. Here
 up to ``max_workers`` requests are in flight as tasks of the caller's event loop instead
 of threads. Cancelling a bulk job cancels its requests in flight; see
-:mod:`tctf_dynamo.aio._batch_engine` for what it reports. See ``docs/batches.md``.
+:mod:`tctf_dynamo.batch._tasks` for what it reports. See ``docs/batches.md``.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.aio._batch_engine import run_job_async
 from tctf_dynamo.batch._api import (
     TableWire,
     found_in_order,
     get_plan,
-    job_policy,
     write_plan,
 )
+from tctf_dynamo.batch._effect import RunJob
 from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import Duplicates, Entry, WireItem
 from tctf_dynamo.batch._jobs import GetJob, WriteJob
@@ -323,12 +322,6 @@ async def _run(
     on_progress: Progress | None,
 ) -> None:
     with scope(f"bulk.{job.operation}", entries=len(entries)):
-        await run_job_async(
-            job,
-            entries,
-            workers=workers,
-            policy=job_policy(service, retry),
-            run=service.run_program,
-            random=service.random,
-            on_progress=on_progress,
+        await service.perform(
+            RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
         )

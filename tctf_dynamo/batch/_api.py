@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.batch._engine import Progress, check_workers, run_job
+from tctf_dynamo.batch._effect import RunJob
+from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import (
     Duplicates,
     Entry,
@@ -42,7 +43,6 @@ __all__ = [
     "bulk_write_items",
     "found_in_order",
     "get_plan",
-    "job_policy",
     "write_arguments",
     "write_plan",
 ]
@@ -337,17 +337,6 @@ def _run(
     on_progress: Progress | None,
 ) -> None:
     with scope(f"bulk.{job.operation}", entries=len(entries)):
-        run_job(
-            job,
-            entries,
-            workers=workers,
-            policy=job_policy(service, retry),
-            run=service.run_program,
-            random=service.random,
-            on_progress=on_progress,
+        service.perform(
+            RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
         )
-
-
-def job_policy(service: ServiceCore, retry: RetryPolicy | None) -> RetryPolicy:
-    """The retry budget of a job's unprocessed entries: ``retry`` or the service's."""
-    return retry if retry is not None else service.pipeline.retry_policy

@@ -1,15 +1,16 @@
 """Running a batch job: bounded parallelism, unprocessed entries re-queued with backoff.
 
-The calling thread coordinates; workers only send. What to send next is decided by the
-job's :class:`~tctf_dynamo.batch._schedule.Schedule` (pure state, no threads); this module
-is the thread-pool shell around it. While requests are in flight the coordinator plans
-the next entries (encoding a repository's entities, for instance) instead of idling, so
-planning overlaps the round trips. A worker sends one chunk through the
-service's pipeline (which retries throttling, 5xx and timeouts of the whole request) and
-reports which entries came back unprocessed. Those go back to the *front* of the queue,
-so they are re-chunked with new work instead of being resent alone, after the worker has
-slept the policy's backoff: under throttling that sleeping worker is one sender fewer,
-which is the point. No thread ever spins waiting for work.
+One coordinator (:class:`Runner`) hands out chunks and absorbs their outcomes; workers
+only send. What to send next is decided by the job's
+:class:`~tctf_dynamo.batch._schedule.Schedule` (pure state, no threads); this module
+holds what both shells share: the coordinator, the chunk program a worker runs, and the
+start and end of a job. The shells only perform: worker threads
+(:mod:`~tctf_dynamo.batch._threads`) or tasks (:mod:`~tctf_dynamo.batch._tasks`). A
+worker sends one chunk through the service's pipeline (which retries throttling, 5xx and
+timeouts of the whole request) and reports which entries came back unprocessed. Those go
+back to the *front* of the queue, so they are re-chunked with new work instead of being
+resent alone, after the worker has slept the policy's backoff: under throttling that
+sleeping worker is one sender fewer, which is the point.
 
 Retry budget. A request that processed nothing gives each of its entries a strike; an
 entry with ``max_attempts`` strikes is given up. A request that processed *something*
@@ -44,13 +45,14 @@ and ``sent_before`` in its details.
 
 from __future__ import annotations
 
-import contextvars
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
+from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
+from tctf_dynamo.core.outcomes import Idempotency, unknown
+from tctf_dynamo.core.sending import WRITE_OPERATIONS
 from tctf_dynamo.effects.program import Program, Sleep
 from tctf_dynamo.errors import (
     DynamoDBServiceError,
@@ -69,7 +71,7 @@ __all__ = [
     "Runner",
     "check_workers",
     "finish_job",
-    "run_job",
+    "inline",
     "start_job",
     "unprocessed_error",
 ]
@@ -107,8 +109,15 @@ class Outcome:
 class Runner:
     """The coordinator of one job run, whatever performs its chunk programs: it hands
     out chunks, absorbs their outcomes into the schedule and reports progress. The
-    blocking shell (:func:`run_job`) runs chunk programs on threads; the async one
-    (:mod:`tctf_dynamo.aio.batch`) as tasks."""
+    blocking shell (:mod:`tctf_dynamo.batch._threads`) runs chunk programs on threads;
+    the async one (:mod:`tctf_dynamo.batch._tasks`) as tasks.
+
+    Interruption. A chunk program cut off (a cancelled task, KeyboardInterrupt) records
+    what it knows in ``cut`` before the interruption leaves it: a write request that was
+    on its way may have been applied (OUTCOME_UNKNOWN), a request that was not, or a
+    read, was not; an answer already judged (cut in the backoff) stands. The shell then
+    calls :meth:`abandon`, which settles every chunk still out by that record.
+    """
 
     def __init__(
         self,
@@ -126,6 +135,10 @@ class Runner:
         self.on_progress = on_progress
         self.last_error: DynamoDBServiceError | None = None
         self.stopped = False
+        self.out: dict[int, list[Entry]] = {}
+        """The chunks handed out and not absorbed yet, by id."""
+        self.cut: dict[int, Outcome] = {}
+        """What the chunk programs cut off by an interruption knew, by chunk id."""
 
     # ------------------------------------------------------------ workers
 
@@ -133,23 +146,38 @@ class Runner:
         """Send one chunk, judge the answer, sleep the backoff before its resends are
         due; never raises a library error, reports it instead. The sleeping sender is
         one sender fewer while throttled, which is the point."""
+        watch = WriteWatch()
         try:
-            unprocessed = yield from self.job.send_program(chunk)
+            unprocessed = yield from watching(self.job.send_program(chunk), watch)
         except DynamoDBServiceError as error:
             return Outcome(chunk, None, error)
+        except BaseException:
+            self.cut[id(chunk)] = Outcome(chunk, None, self._cut_off(watch))
+            raise
         verdict = judge(chunk, unprocessed, self.policy.max_attempts)
+        outcome = Outcome(chunk, verdict, None)
         if verdict.retry:
+            self.cut[id(chunk)] = outcome  # if the backoff is cut off, the answer stands
             yield Sleep(self.policy.backoff(max(1, verdict.worst_strikes), self.random))
-        return Outcome(chunk, verdict, None)
+        return outcome
+
+    def _cut_off(self, watch: WriteWatch) -> DynamoDBServiceError:
+        """What a request cut off by an interruption leaves: OUTCOME_UNKNOWN if it may
+        have been applied, else INTERRUPTED."""
+        doubt = watch.outcome(Idempotency.NATURAL)  # batch writes: puts and deletes
+        return doubt if doubt is not None else interrupted(self.job.operation)
 
     # ------------------------------------------------------------ coordinator
 
     def absorb(self, outcome: Outcome) -> None:
+        key = id(outcome.chunk)
+        self.out.pop(key, None)
+        self.cut.pop(key, None)
         schedule = self.schedule
         if outcome.verdict is None:
             error = outcome.error
             assert error is not None
-            schedule.fail(outcome.chunk, in_doubt=error.code is ErrorCode.OUTCOME_UNKNOWN)
+            schedule.fail(outcome.chunk, error)
             self.last_error = error
             if not _passing(error):
                 self.stopped = True
@@ -157,6 +185,35 @@ class Runner:
         schedule.settle(outcome.verdict)
         if outcome.verdict.done:
             self.report()
+
+    def abandon(self) -> None:
+        """After an interruption: send nothing more, and settle each chunk still out by
+        what its program recorded when it was cut off. A chunk with no record (its
+        program never started, or ended in a bug) was a write that may have been sent:
+        unknown; or a read: not read."""
+        self.stopped = True
+        operation = self.job.operation
+        for key, chunk in list(self.out.items()):
+            outcome = self.cut.pop(key, None)
+            if outcome is None:
+                lost = interrupted(operation)
+                if operation in WRITE_OPERATIONS:
+                    lost = unknown(Idempotency.NATURAL, None, operation, lost)
+                outcome = Outcome(chunk, None, lost)
+            if outcome.verdict is not None:
+                self.schedule.settle(outcome.verdict)
+            else:
+                assert outcome.error is not None
+                self.schedule.fail(chunk, outcome.error)
+        self.out.clear()
+
+    def stop_early(self, stop: BaseException) -> None:
+        """The shells' answer to anything that ends the run early: settle what is out;
+        an interruption (not an error) carries the report of what is left as its
+        ``__cause__``."""
+        self.abandon()
+        if not isinstance(stop, Exception):
+            stop.__cause__ = unprocessed_error(self)
 
     def report(self) -> None:
         if self.on_progress is not None:
@@ -169,33 +226,14 @@ class Runner:
         chunk = schedule.next_chunk()
         if schedule.planning_error is not None and not schedule.sent_any:
             raise schedule.planning_error  # found before any request: nothing is sent
+        if chunk is not None:
+            self.out[id(chunk)] = chunk
         return chunk
 
-
-def _run_inline(runner: Runner, run: Callable[[Program[Outcome]], Outcome]) -> None:
-    while (chunk := runner.next_chunk()) is not None:
-        runner.absorb(run(runner.chunk_program(chunk)))
-
-
-def _run_parallel(runner: Runner, workers: int, run: Callable[[Program[Outcome]], Outcome]) -> None:
-    schedule = runner.schedule
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tctf-batch") as pool:
-        in_flight: set[Future[Outcome]] = set()
-        while True:
-            while len(in_flight) < workers and (chunk := runner.next_chunk()) is not None:
-                # each worker runs in the caller's context: its spans, its trace
-                context = contextvars.copy_context()
-                in_flight.add(pool.submit(context.run, run, runner.chunk_program(chunk)))
-            if not in_flight:
-                return
-            if not runner.stopped and schedule.wants_planning():
-                schedule.plan(runner.job.max_count)  # overlap planning with the round trips
-                finished = {future for future in in_flight if future.done()}
-            else:
-                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            in_flight -= finished
-            for future in finished:
-                runner.absorb(future.result())
+    @property
+    def busy(self) -> bool:
+        """Whether a request is out (it may hand entries back)."""
+        return bool(self.out)
 
 
 def _passing(error: DynamoDBServiceError) -> bool:
@@ -216,42 +254,6 @@ def check_workers(max_workers: int | None, default: int) -> int:
             {"max_workers": str(workers)[:20]},
         )
     return workers
-
-
-def run_job(
-    job: Job,
-    entries: Iterable[Entry],
-    *,
-    workers: int,
-    policy: RetryPolicy,
-    run: Callable[[Program[Outcome]], Outcome],
-    random: Callable[[], float],
-    on_progress: Progress | None = None,
-    dedup: bool = False,
-) -> None:
-    """Send every entry; raise UNPROCESSED_ITEMS naming exactly the entries not done.
-
-    ``entries`` is a list prepared up front, or an iterator that plans each entry when it
-    is pulled (then planning overlaps sending; ``dedup`` merges repeated keys as
-    :mod:`~tctf_dynamo.batch._schedule` describes). ``run`` is the service's blocking
-    driver of chunk programs. ``on_progress(done, total)`` is called in the calling
-    thread: once at the start, then after every request that processed something;
-    ``total`` counts the distinct entries planned so far.
-    """
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
-    if inline(runner, workers):
-        _run_inline(runner, run)
-    else:
-        _run_parallel(runner, workers, run)
-    finish_job(runner)
 
 
 def inline(runner: Runner, workers: int) -> bool:

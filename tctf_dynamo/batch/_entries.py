@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from tctf_dynamo.core.item_identity import Identity, IdentityOf, WireItem, identity_function
-from tctf_dynamo.errors import ErrorCode, error_for
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.validation import IndexSchemas, KeyAttribute, validate_item, validate_key
 from tctf_dynamo.wire.codec import item_size
@@ -48,11 +48,23 @@ class Entry:
     or ``{"DeleteRequest": {"Key": ...}}`` for writes, the wire key for gets. ``strikes``
     counts the requests holding this entry that processed nothing at all. ``doubt`` is
     set once a request holding this write may have applied it without a later answer
-    proving so: an entry in doubt that is never confirmed is reported *unknown*, never
-    "not written" (see :mod:`tctf_dynamo.batch._engine`).
+    proving so: the OUTCOME_UNKNOWN error that reports it. An entry in doubt that is
+    never confirmed is reported *unknown*, never "not written" (see
+    :mod:`tctf_dynamo.batch._engine`). ``error`` is what failed the last request that
+    held it, when one failed for good.
     """
 
-    __slots__ = ("body", "doubt", "identity", "index", "size", "state", "strikes", "table")
+    __slots__ = (
+        "body",
+        "doubt",
+        "error",
+        "identity",
+        "index",
+        "size",
+        "state",
+        "strikes",
+        "table",
+    )
 
     def __init__(self, index: int, table: str, identity: Identity, body: Any, size: int) -> None:
         self.index = index
@@ -61,7 +73,8 @@ class Entry:
         self.body = body
         self.size = size
         self.strikes = 0
-        self.doubt = False
+        self.doubt: OutcomeUnknownError | None = None
+        self.error: DynamoDBServiceError | None = None
         self.state = 0
         """Queued, in flight or settled (see :mod:`tctf_dynamo.batch._schedule`)."""
 

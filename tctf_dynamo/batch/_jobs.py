@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tctf_dynamo.batch._entries import Entry, Identity, IdentityOf, WireItem
-from tctf_dynamo.core.outcomes import watch_doubt
+from tctf_dynamo.core.outcomes import Idempotency, unknown
 from tctf_dynamo.effects.program import Program
-from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.limits import (
     MAX_BATCH_GET_KEYS,
     MAX_BATCH_GET_RESPONSE_BYTES,
@@ -72,27 +72,25 @@ class WriteJob:
         """Send ``chunk``; the entries handed back. An answer that came after an
         ambiguous attempt proves what it processed, not what it handed back: those
         entries are marked in doubt (an earlier attempt may have written them)."""
-        with watch_doubt() as watch:
-            response = yield from self._service.execute_program(
-                self.operation,
-                {"RequestItems": _by_table(chunk)},
-                retry=self._retry,
-                timeout=self._timeout,
-            )
-        unprocessed = response.get("UnprocessedItems")
+        answer = yield from self._service.answer_program(
+            self.operation,
+            {"RequestItems": _by_table(chunk)},
+            retry=self._retry,
+            timeout=self._timeout,
+        )
+        unprocessed = answer.response.get("UnprocessedItems")
         if not unprocessed:
             return []
         for table, writes in unprocessed.items():
             publish(self._service.events, UnprocessedItems(self.operation, table, len(writes)))
         try:
             left = _match(self.operation, chunk, self._identities_of(unprocessed))
-        except DynamoDBServiceError:
-            for entry in chunk:  # an answer we cannot read: none of it is proven either way
-                entry.doubt = True
+        except DynamoDBServiceError as error:
+            # an answer we cannot read: none of it is proven either way
+            _doubt(chunk, unknown(Idempotency.NATURAL, None, self.operation, error))
             raise
-        if watch.after_doubt:
-            for entry in left:
-                entry.doubt = True
+        if answer.doubt is not None:
+            _doubt(left, unknown(Idempotency.NATURAL, None, self.operation, answer.doubt))
         return left
 
     def _identities_of(self, unprocessed: Mapping[str, list[Any]]) -> Iterable[Identity]:
@@ -103,6 +101,12 @@ class WriteJob:
             for write in writes:
                 put = write.get("PutRequest")
                 yield identity_of(put["Item"] if put else write["DeleteRequest"]["Key"])
+
+
+def _doubt(entries: list[Entry], doubt: OutcomeUnknownError) -> None:
+    for entry in entries:
+        if entry.doubt is None:
+            entry.doubt = doubt
 
 
 def _by_table(chunk: list[Entry]) -> dict[str, list[Any]]:

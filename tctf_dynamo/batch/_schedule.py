@@ -26,13 +26,14 @@ from typing import Final
 
 from tctf_dynamo.batch._entries import Entry, Identity
 from tctf_dynamo.batch.chunking import take_chunk
-from tctf_dynamo.errors import DynamoDBServiceError
+from tctf_dynamo.errors import DynamoDBServiceError, OutcomeUnknownError
 
-__all__ = ["IN_FLIGHT", "QUEUED", "SETTLED", "Schedule", "Verdict", "judge"]
+__all__ = ["DONE", "GIVEN_UP", "IN_FLIGHT", "QUEUED", "Schedule", "Verdict", "judge"]
 
 QUEUED: Final = 0
 IN_FLIGHT: Final = 1
-SETTLED: Final = 2
+DONE: Final = 2
+GIVEN_UP: Final = 3
 
 
 class Verdict:
@@ -176,7 +177,7 @@ class Schedule:
         """Apply one request's verdict: count what is done, queue resends at the front
         (re-chunked with new work), keep what is given up, release held duplicates."""
         for entry in verdict.done:
-            entry.state = SETTLED
+            entry.state = DONE
             self._release(entry, front=False)
         self.done += len(verdict.done)
         resend: list[Entry] = []
@@ -187,7 +188,7 @@ class Schedule:
             resend.append(chosen)
         self.pending.extendleft(reversed(resend))
         for entry in verdict.given_up:
-            entry.state = SETTLED
+            entry.state = GIVEN_UP
             self.not_done.append(entry)
             self._release(entry, front=True)
 
@@ -211,12 +212,15 @@ class Schedule:
         else:
             self.pending.append(successor)
 
-    def fail(self, chunk: list[Entry], *, in_doubt: bool) -> None:
-        """A request that failed for good: its entries are not done, and when it ended in
-        doubt (its outcome unknown) each of them may have been applied."""
-        if in_doubt:
-            for entry in chunk:
-                entry.doubt = True
+    def fail(self, chunk: list[Entry], error: DynamoDBServiceError) -> None:
+        """A request that failed for good: its entries are not done, each keeps
+        ``error``, and when it ended in doubt (OUTCOME_UNKNOWN) each may have been
+        applied."""
+        doubt = error if isinstance(error, OutcomeUnknownError) else None
+        for entry in chunk:
+            entry.error = error
+            if entry.doubt is None:
+                entry.doubt = doubt
         self.settle(Verdict([], [], chunk))
 
     def finish(self) -> list[Entry]:

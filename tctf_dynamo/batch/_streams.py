@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-from tctf_dynamo.batch._engine import Progress, check_workers, run_job
+from tctf_dynamo.batch._effect import RunJob
+from tctf_dynamo.batch._engine import Progress, check_workers
 from tctf_dynamo.batch._entries import (
     Entry,
     Identity,
@@ -66,16 +67,10 @@ def stream_writes(
     job, entries = write_stream(
         service, table, key, items, kind=kind, retry=retry, validate=validate
     )
-    run_job(
-        job,
-        entries,
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
-        dedup=True,
+    effect = RunJob(
+        service, job, entries, workers=workers, retry=retry, on_progress=on_progress, dedup=True
     )
+    service.perform(effect)
 
 
 def stream_gets(
@@ -100,14 +95,8 @@ def stream_gets(
     job, entries, positions = get_stream(
         service, table, key, keys, decode, consistent=consistent, retry=retry, validate=validate
     )
-    run_job(
-        job,
-        entries,
-        workers=workers,
-        policy=retry if retry is not None else service.pipeline.retry_policy,
-        run=service.run_program,
-        random=service.random,
-        on_progress=on_progress,
+    service.perform(
+        RunJob(service, job, entries, workers=workers, retry=retry, on_progress=on_progress)
     )
     return decoded_in_order(job, positions)
 

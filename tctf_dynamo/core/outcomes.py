@@ -15,9 +15,7 @@ content is never proof: a competitor may have written the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -33,18 +31,15 @@ from tctf_dynamo.errors import (
 from tctf_dynamo.limits import CLIENT_REQUEST_TOKEN_TTL_SECONDS
 
 __all__ = [
-    "DoubtWatch",
     "Failure",
     "Idempotency",
     "Verdict",
     "after_failure",
     "at_end",
     "failure_class",
-    "noted_doubt",
     "old_values_unproven",
     "settle_instructions",
     "unknown",
-    "watch_doubt",
 ]
 
 
@@ -230,51 +225,6 @@ def unknown(
         details={"operation": operation, "idempotency": kind.value},
         request=request if kind is Idempotency.BY_TOKEN else None,
     )
-
-
-class DoubtWatch:
-    """Which failure, if any, left a write sent inside :func:`watch_doubt` in doubt.
-
-    An answer that comes after such a failure proves what it reports done, and nothing
-    about what the lost attempt did: a BatchWriteItem entry a resend hands back in
-    ``UnprocessedItems`` may have been written by the lost attempt (so a batch reports it
-    unknown, never "not written"), and the old values a resend returns may be the lost
-    attempt's own work (see :func:`old_values_unproven`).
-    """
-
-    __slots__ = ("error",)
-
-    def __init__(self) -> None:
-        self.error: DynamoDBServiceError | None = None
-
-    @property
-    def after_doubt(self) -> bool:
-        return self.error is not None
-
-
-_WATCH: ContextVar[DoubtWatch | None] = ContextVar("tctf_dynamo_doubt_watch", default=None)
-
-
-@contextmanager
-def watch_doubt() -> Iterator[DoubtWatch]:
-    """Watch the writes sent inside (in this context: thread or task) for failures that
-    left them in doubt. Watches nest: an enclosing watch sees what an inner one saw."""
-    watch = DoubtWatch()
-    outer = _WATCH.get()
-    reset = _WATCH.set(watch)
-    try:
-        yield watch
-    finally:
-        _WATCH.reset(reset)
-        if outer is not None and outer.error is None:
-            outer.error = watch.error
-
-
-def noted_doubt(error: DynamoDBServiceError) -> None:
-    """Called by the sending shell when ``error`` leaves a write in doubt."""
-    watch = _WATCH.get()
-    if watch is not None and watch.error is None:
-        watch.error = error
 
 
 _RETURNS_OLD = frozenset({"ALL_OLD", "UPDATED_OLD"})

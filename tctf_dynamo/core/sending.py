@@ -2,10 +2,15 @@
 
 Every write request goes through :func:`write_program` (``execute_program`` of every
 service routes write operations here), so repositories, units of work, batches and the
-plain-item API share one behaviour: the pipeline retries as usual, but after each failed attempt the
-outcome rules say whether the same request may go again, and an operation that ends
-while an attempt may have been applied raises
+plain-item API share one behaviour: the pipeline retries as usual, but after each
+failed attempt the outcome rules say whether the same request may go again, and an
+operation that ends while an attempt may have been applied raises
 :class:`~tctf_dynamo.errors.OutcomeUnknownError` instead of a retryable error.
+
+A write that succeeds after an attempt whose answer was lost carries that doubt as a
+value (:class:`Answer`): the response proves what it reports done, and nothing of what
+the lost attempt did. A batch reads it to report the entries a resend handed back as
+unknown; a write that asked for its old values refuses to pass them off as proven.
 
 :func:`write_kind` tells the kind of a wire request for callers that have no plan (the
 plain-item API, ``execute`` used as an escape hatch); planned writes carry theirs.
@@ -16,13 +21,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import attrs
 
 from tctf_dynamo.core.outcomes import (
     Idempotency,
     after_failure,
     at_end,
-    noted_doubt,
     old_values_unproven,
     unknown,
 )
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WRITE_OPERATIONS",
+    "Answer",
     "plan_program",
     "read_back_program",
     "token_protected_program",
@@ -73,6 +80,21 @@ def write_kind(operation: str, request: Mapping[str, Any]) -> Idempotency:
     return Idempotency.NATURAL
 
 
+@attrs.frozen(slots=True)
+class Answer:
+    """A write's response, and the failure that left an earlier attempt in doubt.
+
+    ``doubt`` is None when no earlier attempt can have been applied. Otherwise the
+    response proves what it reports done and nothing about what the lost attempt did:
+    an entry of a BatchWriteItem handed back in ``UnprocessedItems`` may have been
+    written by it, and the old values a resend returns may be its own work.
+    """
+
+    response: dict[str, Any]
+    doubt: DynamoDBServiceError | None = None
+
+
+@overload
 def write_program(
     pipeline: ResiliencePipeline,
     operation: str,
@@ -81,8 +103,41 @@ def write_program(
     *,
     retry: RetryPolicy | None = None,
     timeout: float | None = None,
-) -> Program[dict[str, Any]]:
-    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN."""
+    answered: Literal[False] = False,
+) -> Program[dict[str, Any]]: ...
+
+
+@overload
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+    answered: Literal[True],
+) -> Program[Answer]: ...
+
+
+def write_program(
+    pipeline: ResiliencePipeline,
+    operation: str,
+    request: dict[str, Any],
+    kind: Idempotency,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout: float | None = None,
+    answered: bool = False,
+) -> Program[Any]:
+    """``request`` sent with retries that never apply it twice, or OUTCOME_UNKNOWN.
+
+    The result is the response, or with ``answered`` the :class:`Answer`: the response
+    and the doubt an earlier attempt left (a flag, not a wrapper: no generator layer
+    more on the path of every write). A write that asked for its old values and was
+    answered only after a doubt raises OUTCOME_UNKNOWN (``applied`` True): a resend's
+    old values prove nothing.
+    """
     token = request.get("ClientRequestToken")
     in_doubt = False
     doubt: DynamoDBServiceError | None = None  # the failure that first left it in doubt
@@ -95,7 +150,6 @@ def write_program(
             verdict = after_failure(kind, in_doubt, error)
             if verdict.in_doubt and doubt is None:
                 doubt = error
-                noted_doubt(error)  # a watching caller (a batch) learns of the doubt
             in_doubt = verdict.in_doubt
             if verdict.unknown_now:
                 raise unknown(kind, token, operation, error, request) from error
@@ -115,7 +169,7 @@ def write_program(
         unproven = old_values_unproven(kind, operation, request, doubt)
         if unproven is not None:
             raise unproven
-    return response
+    return Answer(response, doubt) if answered else response
 
 
 def token_protected_program(

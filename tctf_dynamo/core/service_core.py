@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from tctf_dynamo.core.breaker_table import TableRef, breaker_for_table
 from tctf_dynamo.core.outcomes import Idempotency
-from tctf_dynamo.core.sending import WRITE_OPERATIONS, write_kind, write_program
+from tctf_dynamo.core.sending import WRITE_OPERATIONS, Answer, write_kind, write_program
 from tctf_dynamo.core.transactions import check_transaction_actions
 from tctf_dynamo.effects.program import Program, Sleep
 from tctf_dynamo.errors import (
@@ -264,13 +264,38 @@ class ServiceCore:
         # less on every call (the common case has nothing to do after the response)
         return self._counting_capacity(operation, program) if capacity else program
 
+    def answer_program(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+    ) -> Program[Answer]:
+        """A write sent as :meth:`execute_program` sends it, answered with the doubt an
+        earlier attempt left (:class:`~tctf_dynamo.core.sending.Answer`): for callers that
+        tell what a response proves from what a lost answer leaves open (batches)."""
+        capacity = self._consumed_capacity and operation in CAPACITY_OPERATIONS
+        if capacity:
+            request = {**request, "ReturnConsumedCapacity": "TOTAL"}
+        kind = write_kind(operation, request)
+        answer = yield from write_program(
+            self._pipeline, operation, request, kind, retry=retry, timeout=timeout, answered=True
+        )
+        if capacity:
+            self._count_capacity(operation, answer.response)
+        return answer
+
     def _counting_capacity(
         self, operation: str, program: Program[dict[str, Any]]
     ) -> Program[dict[str, Any]]:
         response = yield from program
+        self._count_capacity(operation, response)
+        return response
+
+    def _count_capacity(self, operation: str, response: Mapping[str, Any]) -> None:
         if "ConsumedCapacity" in response:
             self._publish_capacity(operation, response["ConsumedCapacity"])
-        return response
 
     def _publish_capacity(self, operation: str, reported: Any) -> None:
         for entry in reported if isinstance(reported, list) else [reported]:

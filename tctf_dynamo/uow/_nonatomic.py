@@ -3,8 +3,11 @@
 Without atomicity there is no 100-action limit, and writes can be sent the cheapest way
 that is still safe to retry:
 
-* unconditional puts and deletes go through BatchWriteItem (chunks of 25, in parallel);
-  they are idempotent, so resending them after any failure is harmless;
+* unconditional puts and deletes go through BatchWriteItem exactly as bulk jobs send
+  them (the same engine and chunk program: chunks of 25 in parallel, unprocessed
+  entries resent with backoff); they are idempotent, so resending them after any
+  failure is harmless, and one whose request may have been applied without a later
+  answer proving so is unknown, never "not applied";
 * conditional writes and updates go one by one under the outcome rules (a
   non-idempotent update is sent with a ClientRequestToken; a conditional write that may
   have been applied before a lost answer ends as OUTCOME_UNKNOWN, never as success).
@@ -15,30 +18,30 @@ i.e. when committing the failed intents again may succeed. Intents that
 were not applied are collected into one :class:`~tctf_dynamo.errors.UnprocessedItemsError`
 whose ``unprocessed`` lists them, each with the error that stopped it.
 
-The whole commit is one program (:mod:`tctf_dynamo.effects.program`), so both APIs send the
-same requests. Each intent's result is recorded in ``settled`` as soon as it is known,
-so an interruption (a cancelled task, KeyboardInterrupt) between or during requests is
-reported exactly: :func:`interrupted_report` lists each intent as applied, not applied
-(INTERRUPTED: never sent, or handed back unprocessed) or unknown (its request may have
-reached DynamoDB: OUTCOME_UNKNOWN, with the token when it has one).
+The whole commit is one program (:mod:`tctf_dynamo.effects.program`), so both APIs send
+the same requests. Each intent's result is recorded in ``settled`` as soon as it is known
+(the batched ones when their job ends, or is interrupted), so an interruption (a
+cancelled task, KeyboardInterrupt) between or during requests is reported exactly:
+:func:`interrupted_report` lists each intent as applied, not applied (INTERRUPTED:
+never sent, or handed back unprocessed) or unknown (its request may have reached
+DynamoDB: OUTCOME_UNKNOWN, with the token when it has one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tctf_dynamo.batch._entries import Entry
-from tctf_dynamo.batch._schedule import judge
+from tctf_dynamo.batch._effect import RunJob
+from tctf_dynamo.batch._entries import Entry, IdentityOf, identity_function
+from tctf_dynamo.batch._jobs import WriteJob
+from tctf_dynamo.batch._schedule import DONE
 from tctf_dynamo.core.interruption import WriteWatch, interrupted, watching
 from tctf_dynamo.core.outcomes import Idempotency
 from tctf_dynamo.core.sending import plan_program
-from tctf_dynamo.core.transactions import ItemIdentity, action_identity
 from tctf_dynamo.effects.concurrency import Concurrently
-from tctf_dynamo.effects.program import Program, Sleep
-from tctf_dynamo.errors import DynamoDBServiceError, TransientError, UnprocessedItemsError
-from tctf_dynamo.limits import MAX_BATCH_WRITE_ITEMS
-from tctf_dynamo.resilience import UnprocessedItems, publish
+from tctf_dynamo.effects.program import Program
+from tctf_dynamo.errors import DynamoDBServiceError, UnprocessedItemsError
 from tctf_dynamo.resilience.observers import scope
 from tctf_dynamo.uow._intents import Intent, IntentResult
 
@@ -108,46 +111,22 @@ def _single_program(service: ServiceCore, intent: Intent, settled: Settled) -> P
 def _bulk_program(
     service: ServiceCore, intents: Sequence[Intent], settled: Settled
 ) -> Program[None]:
-    """BatchWriteItem the unconditional puts and deletes, 25 a request, ``max_workers``
-    requests at once; entries handed back unprocessed are judged by the batch rules
-    (:func:`~tctf_dynamo.batch._schedule.judge`) and resent after a backoff."""
-    with scope("bulk.BatchWriteItem", entries=len(intents)):  # the span bulk jobs have
-        yield from _bulk_rounds(service, intents, settled)
-
-
-def _bulk_rounds(
-    service: ServiceCore, intents: Sequence[Intent], settled: Settled
-) -> Program[None]:
-    by_index = {intent.index: intent for intent in intents}
-    queue = [_entry(intent) for intent in intents]
-    policy = service.pipeline.retry_policy
-    while queue:
-        chunks = [
-            queue[start : start + MAX_BATCH_WRITE_ITEMS]
-            for start in range(0, len(queue), MAX_BATCH_WRITE_ITEMS)
-        ]
-        programs = [_chunk_program(service, chunk, by_index, settled) for chunk in chunks]
-        answers: list[list[Entry] | DynamoDBServiceError] = yield Concurrently(
-            service, programs, service.max_workers
-        )
-        queue, strikes, stop = [], 0, None
-        for chunk, answer in zip(chunks, answers, strict=True):
-            if isinstance(answer, DynamoDBServiceError):
-                if not isinstance(answer, TransientError):
-                    stop = answer
-                continue
-            verdict = judge(chunk, answer, policy.max_attempts)
-            queue.extend(verdict.retry)
-            strikes = max(strikes, verdict.worst_strikes)
-            _give_up(verdict.given_up, by_index, settled)
-        if stop is not None:  # a refusal that would refuse the rest too: send nothing more
-            for entry in queue:
-                settled[entry.index] = IntentResult.of(
-                    by_index[entry.index], applied=False, error=stop
-                )
-            return
-        if queue:
-            yield Sleep(policy.backoff(max(1, strikes), service.random))
+    """BatchWriteItem the unconditional puts and deletes as a bulk job does (the same
+    engine and chunk program, :class:`~tctf_dynamo.batch._effect.RunJob`): 25 a request,
+    ``max_workers`` requests at once, entries handed back resent after a backoff by the
+    batch rules, and a write whose request may have been applied reported unknown."""
+    entries = [_entry(intent) for intent in intents]
+    job = WriteJob(service, _identity_functions(intents))
+    failure: DynamoDBServiceError | None = None
+    try:
+        with scope("bulk.BatchWriteItem", entries=len(entries)):  # the span bulk jobs have
+            yield RunJob(service, job, entries, workers=service.max_workers)
+    except DynamoDBServiceError as error:
+        failure = error
+    except BaseException:  # interrupted: the rest was never sent, or handed back
+        _settle(entries, intents, settled, None)
+        raise
+    _settle(entries, intents, settled, failure)
 
 
 def _entry(intent: Intent) -> Entry:
@@ -159,79 +138,38 @@ def _entry(intent: Intent) -> Entry:
     return Entry(intent.index, plan.table_name, intent.identity, body, intent.size)
 
 
-def _chunk_program(
-    service: ServiceCore, chunk: list[Entry], by_index: dict[int, Intent], settled: Settled
-) -> Program[list[Entry] | DynamoDBServiceError]:
-    """One BatchWriteItem: the processed entries are settled applied at once; returns the
-    entries handed back, or the error that failed the whole request (also settled)."""
-    request_items: dict[str, list[Any]] = {}
-    for entry in chunk:
-        request_items.setdefault(entry.table, []).append(entry.body)
-    watch = WriteWatch()
-    try:
-        response = yield from watching(
-            service.execute_program("BatchWriteItem", {"RequestItems": request_items}), watch
-        )
-    except DynamoDBServiceError as error:
-        for entry in chunk:
-            settled[entry.index] = IntentResult.of(
-                by_index[entry.index], applied=False, error=error
-            )
-        return error
-    except BaseException:
-        doubt = watch.outcome(Idempotency.NATURAL)
-        if doubt is not None:
-            for entry in chunk:
-                settled[entry.index] = IntentResult.of(
-                    by_index[entry.index], applied=False, error=doubt
-                )
-        raise
-    unprocessed = response.get("UnprocessedItems") or {}
-    for table, writes in unprocessed.items():
-        publish(service.events, UnprocessedItems("BatchWriteItem", table, len(writes)))
-    intents = [by_index[entry.index] for entry in chunk]
-    left = _identities(
-        ((table, write) for table, writes in unprocessed.items() for write in writes), intents
-    )
-    handed_back = []
-    for entry in chunk:
-        if entry.identity in left:
-            handed_back.append(entry)
-        else:
-            settled[entry.index] = IntentResult.of(by_index[entry.index])
-    return handed_back
+def _identity_functions(intents: Sequence[Intent]) -> dict[str, IdentityOf]:
+    """The identity function of each table, by the same rule as the intents' own
+    identities, so every entry handed back finds its intent."""
+    functions: dict[str, IdentityOf] = {}
+    for intent in intents:
+        table = intent.plan.table_name
+        if table not in functions:
+            schema = intent.plan.entity.__entity_meta__.table.key_schema  # type: ignore[union-attr]
+            functions[table] = identity_function(table, schema)
+    return functions
 
 
-def _give_up(entries: list[Entry], by_index: dict[int, Intent], settled: Settled) -> None:
-    if not entries:
-        return
-    error = UnprocessedItemsError(
-        f"{len(entries)} writes of BatchWriteItem were not processed",
-        [(entry.table, entry.body) for entry in entries],
-        {"operation": "BatchWriteItem"},
-    )
+def _settle(
+    entries: list[Entry],
+    intents: Sequence[Intent],
+    settled: Settled,
+    failure: DynamoDBServiceError | None,
+) -> None:
+    """Each entry's intent as the job left it: done is applied; in doubt is unknown;
+    otherwise not applied, with the error of the request that failed it or the job's
+    own. With no ``failure`` (an interruption), entries neither done nor in doubt are
+    left out: the caller reports them INTERRUPTED."""
+    by_index = {intent.index: intent for intent in intents}
     for entry in entries:
-        settled[entry.index] = IntentResult.of(by_index[entry.index], applied=False, error=error)
-
-
-def _identities(
-    unprocessed: Iterable[tuple[str, Mapping[str, Any]]], intents: Sequence[Intent]
-) -> set[ItemIdentity]:
-    """Identities of the items a bulk write reports as not written.
-
-    The batch reports ``(table, {"PutRequest": {"Item": ...}})`` or ``(table,
-    {"DeleteRequest": {"Key": ...}})``; identities are computed by the same function as
-    the intents', so every leftover finds its intent.
-    """
-    schemas = {i.plan.table_name: i.plan.entity.__entity_meta__.table.key_schema for i in intents}  # type: ignore[union-attr]
-    found: set[ItemIdentity] = set()
-    for table, request in unprocessed:
-        if "PutRequest" in request:
-            action = {"Put": {"TableName": table, "Item": request["PutRequest"]["Item"]}}
-        else:
-            action = {"Delete": {"TableName": table, "Key": request["DeleteRequest"]["Key"]}}
-        found.add(action_identity(action, schemas[table]))
-    return found
+        intent = by_index[entry.index]
+        if entry.state == DONE:
+            settled[entry.index] = IntentResult.of(intent)
+        elif entry.doubt is not None:
+            settled[entry.index] = IntentResult.of(intent, applied=False, error=entry.doubt)
+        elif failure is not None:
+            error = entry.error or failure
+            settled[entry.index] = IntentResult.of(intent, applied=False, error=error)
 
 
 def _not_applied(failed: list[IntentResult], total: int) -> UnprocessedItemsError:

@@ -271,3 +271,41 @@ def test_gets_whose_answers_are_lost_are_not_read_never_unknown(api: Api) -> Non
     assert caught.value.unprocessed == [(T, key_of(f"p{i:03d}")) for i in range(100, 120)]
     assert caught.value.unknown == []
     assert caught.value.details["cause_code"] == "RETRIES_EXHAUSTED"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_interrupted_blocking_bulk_write_carries_the_report_of_what_it_left(
+    workers: int,
+) -> None:
+    """KeyboardInterrupt while the second request is on its way (it arrived): the
+    interruption goes on, carrying the report a failed job raises: that request's writes
+    unknown, what is not stored unprocessed, everything else applied. With threads, the
+    requests out at the time are waited for and what they answered counts."""
+    from tctf_dynamo import DynamoDBService, MockProvider, batch
+
+    fake = FakeDynamo()
+    writes = [0]
+    lost: list[str] = []
+
+    def handle(operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        response = fake(operation, request)
+        if operation == "BatchWriteItem":
+            with fake.lock:
+                writes[0] += 1
+                interrupt = writes[0] == 2
+            if interrupt:
+                lost.extend(_pk(write) for write in request["RequestItems"][T])
+                raise KeyboardInterrupt
+        return response
+
+    service = DynamoDBService(MockProvider(handle), max_workers=workers, sleep=lambda _s: None)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        batch.bulk_write(service, puts=[(T, item_of(f"p{i:03d}")) for i in range(100)])
+    report = caught.value.__cause__
+    assert isinstance(report, UnprocessedItemsError)
+    assert sorted(_pk(write) for _, write in report.unknown) == sorted(lost)
+    assert len(lost) == 25
+    stored = {pk for pk, _ in fake.stored()}
+    unprocessed = {_pk(write) for _, write in report.unprocessed}
+    assert not unprocessed & stored  # not applied is never stored
+    assert len(stored) + len(unprocessed) == 100  # nothing applied is left unreported

@@ -223,16 +223,37 @@ def test_old_values_answered_after_doubt_are_unproven_new_values_are_not() -> No
         )
 
 
-def test_doubt_watches_nest_and_see_the_first_failure_that_left_doubt() -> None:
-    from tctf_dynamo.core.outcomes import noted_doubt, watch_doubt
+RESET = transport_failure("X", ErrorCode.CONNECTION_ERROR, "ConnectionClosedError")
 
-    noted_doubt(AMBIGUOUS)  # nobody watching: nothing happens
-    with watch_doubt() as outer:
-        with watch_doubt() as inner:
-            noted_doubt(AMBIGUOUS)
-            noted_doubt(NOT_SENT)
-        assert inner.error is AMBIGUOUS
-        with watch_doubt() as quiet:
-            pass
-        assert quiet.error is None
-    assert outer.error is AMBIGUOUS and outer.after_doubt
+
+@pytest.mark.parametrize(
+    ("failures", "doubt"),
+    [
+        ([], None),
+        ([NOT_SENT, NOT_SENT], None),
+        ([AMBIGUOUS, NOT_SENT], AMBIGUOUS),
+        ([NOT_SENT, AMBIGUOUS, RESET], AMBIGUOUS),
+    ],
+)
+def test_a_write_is_answered_with_the_failure_that_first_left_it_in_doubt(
+    failures: list[DynamoDBServiceError], doubt: DynamoDBServiceError | None
+) -> None:
+    """The doubt is a value of the answer (what a batch reads to report entries handed
+    back after a lost answer as unknown), not a side channel."""
+    from tctf_dynamo import DynamoDBService, MockProvider
+
+    left = list(failures)
+
+    def handle(operation: str, request: dict[str, object]) -> dict[str, object]:
+        if left:
+            raise left.pop(0)
+        return {"UnprocessedItems": {}}
+
+    service = DynamoDBService(
+        MockProvider(handle), retry=RetryPolicy(max_attempts=4), sleep=lambda _s: None
+    )
+    request = {"RequestItems": {"t": [{"DeleteRequest": {"Key": {"PK": {"S": "a"}}}}]}}
+    answer = service.run_program(service.answer_program("BatchWriteItem", request))
+    assert answer.response == {"UnprocessedItems": {}}
+    assert answer.doubt is doubt
+    assert not left

@@ -33,7 +33,13 @@ from tctf_dynamo import (
     attr,
 )
 from tctf_dynamo.aio import AsyncUnitOfWork
-from tctf_dynamo.errors import CancellationReason, DynamoDBServiceError, error_for
+from tctf_dynamo.errors import (
+    CancellationReason,
+    DynamoDBServiceError,
+    OutcomeUnknownError,
+    UnprocessedItemsError,
+    error_for,
+)
 from tctf_dynamo.limits import MAX_TRANSACTION_ACTIONS
 from tctf_dynamo.providers.base import Provider, Request, Response
 from tctf_dynamo.uow import IntentResult, UnitOfWork, UnitState
@@ -688,6 +694,89 @@ def test_without_atomicity_the_error_lists_exactly_the_intents_not_applied(units
     wallet = service.get_item(table, {"PK": "USER#u2", "SK": "WALLET"})
     assert wallet is not None and wallet["balance"] == 9
     assert uow.state is UnitState.FAILED
+
+
+class LostThenHeldBack:
+    """The first BatchWriteItem is applied and its answer lost (a read timeout); every
+    resend hands all its writes back unprocessed."""
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+        self.lost = False
+
+    def call(self, operation: str, request: Request) -> Response:
+        if operation != "BatchWriteItem":
+            return self.inner.call(operation, request)
+        if not self.lost:
+            self.lost = True
+            self.inner.call(operation, request)
+            raise error_for(ErrorCode.TIMEOUT, "read timeout", {"exception": "ReadTimeoutError"})
+        return {"UnprocessedItems": request["RequestItems"]}
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_without_atomicity_writes_handed_back_after_a_lost_answer_are_unknown(
+    units: Units,
+) -> None:
+    """The resend's answer proves nothing about the lost attempt, which did write them:
+    handed back and given up, they are reported unknown (may be stored), never "not
+    applied", exactly as a bulk job reports them."""
+    service = _service(LostThenHeldBack(EmbeddedProvider()), retry=RetryPolicy(max_attempts=2))
+    uow = units.unit(service, atomic=False)
+    uow.put(Wallet(user_id="w1"))
+    uow.delete(Wallet, {"user_id": "w2"})
+    uow.update(Wallet, {"user_id": "w3"}, set={"balance": Decimal(3)}, upsert=True)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        uow.commit()
+    error = caught.value
+    assert [(r.index, r.outcome) for r in error.unprocessed] == [(0, "unknown"), (1, "unknown")]
+    assert error.details["unknown_indexes"] == [0, 1]
+    for result in error.unprocessed:
+        assert isinstance(result.error, OutcomeUnknownError)
+        assert result.error.last_error.code is ErrorCode.TIMEOUT
+        assert result.error.details["operation"] == "BatchWriteItem"
+    assert service.get_item(table, {"PK": "USER#w1", "SK": "WALLET"}) is not None  # stored
+    assert service.get_item(table, {"PK": "USER#w3", "SK": "WALLET"}) is not None
+    assert uow.state is UnitState.FAILED
+
+
+class Refusing:
+    """Every BatchWriteItem is refused (access denied); everything else goes through."""
+
+    def __init__(self, inner: Provider) -> None:
+        self.inner = inner
+
+    def call(self, operation: str, request: Request) -> Response:
+        if operation == "BatchWriteItem":
+            raise error_for(ErrorCode.ACCESS_DENIED, "denied", {"operation": operation})
+        return self.inner.call(operation, request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_without_atomicity_a_refused_batch_stops_the_batches_and_says_why(units: Units) -> None:
+    """A refusal that would refuse the rest too: no further batch request is sent; the
+    refused request's intents carry the refusal, the ones never sent UNPROCESSED_ITEMS
+    caused by it; nothing is worth committing again as is."""
+    recording = RecordingProvider(Refusing(EmbeddedProvider()))
+    service = _service(recording, max_workers=1)
+    uow = units.unit(service, atomic=False)
+    for n in range(30):
+        uow.put(Wallet(user_id=f"r{n}"))
+    uow.update(Wallet, {"user_id": "r-set"}, set={"balance": Decimal(1)}, upsert=True)
+    with pytest.raises(UnprocessedItemsError) as caught:
+        uow.commit()
+    error = caught.value
+    assert recording.operations.count("BatchWriteItem") == 1
+    codes = [result.error.code for result in error.unprocessed]
+    assert codes == [ErrorCode.ACCESS_DENIED] * 25 + [ErrorCode.UNPROCESSED_ITEMS] * 5
+    assert error.unprocessed[-1].error.__cause__.code is ErrorCode.ACCESS_DENIED
+    assert error.details["failed_indexes"] == list(range(30))
+    assert not error.retryable
+    assert service.get_item(table, {"PK": "USER#r-set", "SK": "WALLET"}) is not None
 
 
 # ---------------------------------------------------------------- property

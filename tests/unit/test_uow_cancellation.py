@@ -329,3 +329,134 @@ def test_a_blocking_separate_commit_interrupted_reports_each_intent() -> None:
     assert _wallet(recording, "p1") is not None
     assert _wallet(recording, "s1") is not None  # it arrived: the unknown was applied
     assert _wallet(recording, "c1") is None and "PutItem" not in recording.operations
+
+
+class InterruptingBatch:
+    """A blocking provider: the first BatchWriteItem hands back the writes of items whose
+    key holds ``hand_back`` (forwarding the rest), or, with no ``hand_back``, is
+    forwarded whole and then interrupted (``KeyboardInterrupt``) before its answer."""
+
+    def __init__(self, inner: RecordingProvider, hand_back: str | None = None) -> None:
+        self.inner = inner
+        self.hand_back = hand_back
+        self.first = True
+
+    def call(self, operation: str, request: Request) -> Response:
+        if operation != "BatchWriteItem" or not self.first:
+            return self.inner.call(operation, request)
+        self.first = False
+        if self.hand_back is None:
+            self.inner.call(operation, request)
+            raise KeyboardInterrupt
+        (name, writes), *_ = request["RequestItems"].items()
+        back = [write for write in writes if self.hand_back in str(write)]
+        self.inner.call(operation, {"RequestItems": {name: [w for w in writes if w not in back]}})
+        return {"UnprocessedItems": {name: back}}
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_blocking_separate_commit_interrupted_in_a_batch_reports_each_intent() -> None:
+    """KeyboardInterrupt while the BatchWriteItem is on its way (it arrived): its writes
+    are unknown, the create never sent is not applied; the table agrees."""
+    recording = RecordingProvider(EmbeddedProvider())
+    service = DynamoDBService(
+        InterruptingBatch(recording), retry=FAST, sleep=lambda _s: None, max_workers=1
+    )
+    service.create_table(table)
+    uow = UnitOfWork(service, atomic=False)
+    uow.put(Wallet(user_id="p1"))
+    uow.put(Wallet(user_id="p2"))
+    uow.create(Wallet(user_id="c1"))
+    with pytest.raises(KeyboardInterrupt):
+        uow.commit()
+    assert uow.state is UnitState.FAILED
+    error = uow.error
+    assert isinstance(error, UnprocessedItemsError)
+    assert [(r.index, r.outcome) for r in error.unprocessed] == [
+        (0, "unknown"),
+        (1, "unknown"),
+        (2, "not_applied"),
+    ]
+    for result in error.unprocessed[:2]:
+        assert isinstance(result.error, OutcomeUnknownError)
+        assert result.error.details["operation"] == "BatchWriteItem"
+        assert result.error.last_error.code is ErrorCode.INTERRUPTED
+    assert error.unprocessed[2].error.code is ErrorCode.INTERRUPTED  # type: ignore[union-attr]
+    assert _wallet(recording, "p1") is not None and _wallet(recording, "p2") is not None
+    assert _wallet(recording, "c1") is None and "PutItem" not in recording.operations
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+def test_a_separate_commit_interrupted_in_a_batch_backoff_keeps_what_the_answer_proved(
+    api: str,
+) -> None:
+    """Interrupted while backing off before resending what a BatchWriteItem handed back:
+    that answer stands. What it processed is applied (not listed), what it handed back is
+    not applied (INTERRUPTED), never unknown: nothing of it was in doubt."""
+    recording = RecordingProvider(EmbeddedProvider())
+    provider = InterruptingBatch(recording, hand_back="USER#p2")
+    armed = [False]
+
+    def interrupt(_seconds: float) -> None:
+        if armed[0]:
+            raise KeyboardInterrupt
+
+    service = DynamoDBService(provider, retry=FAST, sleep=interrupt, max_workers=1)
+    service.create_table(table)
+    armed[0] = True
+
+    def add(uow: Any) -> None:
+        uow.put(Wallet(user_id="p1"))
+        uow.put(Wallet(user_id="p2"))
+        uow.create(Wallet(user_id="c1"))
+
+    if api == "sync":
+        uow: Any = UnitOfWork(service, atomic=False)
+        add(uow)
+        with pytest.raises(KeyboardInterrupt):
+            uow.commit()
+    else:
+
+        async def cancel(_seconds: float) -> None:
+            raise asyncio.CancelledError
+
+        async def scenario() -> Any:
+            twin = AsyncDynamoDBService(
+                _Threaded(provider), retry=FAST, sleep=cancel, max_workers=1
+            )
+            await twin.create_table(table)
+            unit = AsyncUnitOfWork(twin, atomic=False)
+            add(unit)
+            with pytest.raises(asyncio.CancelledError):
+                await unit.commit()
+            return unit
+
+        uow = asyncio.run(scenario())
+    assert uow.state is UnitState.FAILED
+    error = uow.error
+    assert isinstance(error, UnprocessedItemsError)
+    assert [(r.index, r.outcome) for r in error.unprocessed] == [
+        (1, "not_applied"),
+        (2, "not_applied"),
+    ]
+    assert all(r.error.code is ErrorCode.INTERRUPTED for r in error.unprocessed)
+    assert _wallet(recording, "p1") is not None
+    assert _wallet(recording, "p2") is None and _wallet(recording, "c1") is None
+
+
+class _Threaded(AsyncClosing):
+    """A blocking provider awaited on a worker thread."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def call(
+        self, operation: str, request: Request, *, timeout: float | None = None
+    ) -> Response:
+        response: Response = await asyncio.to_thread(self.inner.call, operation, request)
+        return response
+
+    async def close(self) -> None:
+        self.inner.close()

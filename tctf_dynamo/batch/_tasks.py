@@ -15,79 +15,54 @@ Cancellation. Cancelling the job cancels every request in flight and waits for t
 end, so no task outlives the call. The ``CancelledError`` then carries, as its
 ``__cause__``, the :class:`~tctf_dynamo.errors.UnprocessedItemsError` a failed job
 would raise: writes whose request was in flight are *unknown* (they may be stored),
-everything else not done (handed back, or never sent) is *unprocessed*.
+everything else not done (handed back, or never sent) is *unprocessed*
+(:meth:`~tctf_dynamo.batch._engine.Runner.abandon`).
+
+This shell lives beside the blocking one, not in :mod:`tctf_dynamo.aio`, so that a
+program of either API can run a job as an effect (:class:`~tctf_dynamo.batch._effect.RunJob`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 from tctf_dynamo.batch._engine import (
-    Job,
     Outcome,
-    Progress,
     Runner,
-    finish_job,
     inline,
-    start_job,
-    unprocessed_error,
 )
-from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.effects.program import Program
-from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = ["run_job_async"]
 
 RunAsync = Callable[[Program[Outcome]], Awaitable[Outcome]]
 
 
-async def run_job_async(
-    job: Job,
-    entries: Iterable[Entry],
-    *,
-    workers: int,
-    policy: RetryPolicy,
-    run: RunAsync,
-    random: Callable[[], float],
-    on_progress: Progress | None = None,
-    dedup: bool = False,
-) -> None:
-    """:func:`~tctf_dynamo.batch._engine.run_job`, awaited: ``run`` is the service's
+async def run_job_async(runner: Runner, *, workers: int, run: RunAsync) -> None:
+    """:func:`~tctf_dynamo.batch._threads.run_job`, awaited: ``run`` is the service's
     async driver of chunk programs."""
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
     pool = _Pool(runner, run)
     count = 1 if inline(runner, workers) else workers
     try:
         await pool.run(count)
-    except asyncio.CancelledError as cancelled:
+    except BaseException as stop:
         await pool.stop()
-        pool.abandon()
-        cancelled.__cause__ = unprocessed_error(runner)
+        runner.stop_early(stop)
         raise
-    finish_job(runner)
 
 
 class _Pool:
-    """The worker tasks of one job and the chunk each one holds."""
+    """The worker tasks of one job."""
 
     def __init__(self, runner: Runner, run: RunAsync) -> None:
         self.runner = runner
         self.run_program = run
-        self.holding: dict[int, list[Entry]] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.wake = asyncio.Event()
 
     async def run(self, count: int) -> None:
-        self.tasks = [asyncio.ensure_future(self.worker(number)) for number in range(count)]
+        self.tasks = [asyncio.ensure_future(self.worker()) for _ in range(count)]
         done, pending = await asyncio.wait(self.tasks, return_when=asyncio.FIRST_EXCEPTION)
         failed = [task for task in done if task.exception() is not None]
         if failed:  # a bug, not a request's failure (those are outcomes): stop the rest
@@ -95,20 +70,18 @@ class _Pool:
             raise failed[0].exception()  # type: ignore[misc]
         assert not pending
 
-    async def worker(self, number: int) -> None:
+    async def worker(self) -> None:
         runner = self.runner
         while True:
             chunk = runner.next_chunk()
             if chunk is None:
-                if not self.holding:
+                if not runner.busy:
                     self.wake.set()  # nothing can come back: let idle workers end too
                     return
                 self.wake.clear()
                 await self.wake.wait()  # a request in flight may hand entries back
                 continue
-            self.holding[number] = chunk
             outcome = await self.run_program(runner.chunk_program(chunk))
-            del self.holding[number]
             runner.absorb(outcome)
             self.wake.set()
 
@@ -122,12 +95,3 @@ class _Pool:
                 _, pending = await asyncio.wait(pending)
             except asyncio.CancelledError:  # cancelled again: keep waiting, none is left behind
                 continue
-
-    def abandon(self) -> None:
-        """Settle what the cancelled job leaves: a write whose request was cut off may
-        have been applied (unknown); a get cut off was not read."""
-        in_doubt = self.runner.job.operation == "BatchWriteItem"
-        for chunk in self.holding.values():
-            self.runner.schedule.fail(chunk, in_doubt=in_doubt)
-        self.holding.clear()
-        self.runner.stopped = True
