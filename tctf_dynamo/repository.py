@@ -31,7 +31,7 @@ from tctf_dynamo.model.reading import InvalidItem, OnInvalid, check_on_invalid, 
 from tctf_dynamo.query import Query
 from tctf_dynamo.resilience.observers import current as current_observer
 from tctf_dynamo.resilience.observers import scope
-from tctf_dynamo.writes import KeyLike, key_fields_of, plan_put
+from tctf_dynamo.writes import KeyLike, key_fields_of, put_item
 
 if TYPE_CHECKING:
     from tctf_dynamo.service import DynamoDBService  # noqa: F401 - the base class names it
@@ -241,9 +241,9 @@ class Repository(RepositoryCore[E, "DynamoDBService"]):
 
         def items() -> Iterator[dict[str, Any]]:
             for entity in entities:
-                plan = plan_put(entity, policy=policy)
-                written.append(plan.written)  # type: ignore[arg-type]
-                yield plan.body["Item"]
+                stored, item = put_item(entity, policy=policy)
+                written.append(stored)  # type: ignore[arg-type]
+                yield item
 
         stream_writes(self.service, self._table.name, items(), validate=False)
         return written

@@ -48,7 +48,7 @@ from tctf_dynamo.update_rules import (
     with_index_keys,
     with_ttl_seconds,
 )
-from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values
+from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values, validate_item
 
 __all__ = [
     "WriteKind",
@@ -60,6 +60,7 @@ __all__ = [
     "plan_delete",
     "plan_put",
     "plan_update",
+    "put_item",
 ]
 
 WriteKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
@@ -187,6 +188,23 @@ def plan_put(
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
     kind = Idempotency.BY_CONDITION if combined is not None else Idempotency.NATURAL
     return WritePlan("Put", cls, key, request, size, written, idempotency=kind, condition=combined)
+
+
+def put_item(
+    entity: Entity, *, policy: UnsafeValuePolicy | None = None, now: datetime | None = None
+) -> tuple[Entity, dict[str, Any]]:
+    """What a batch put of ``entity`` stores: the entity with its managed fields set and
+    its wire item, validated as :func:`plan_put` validates it.
+
+    A batch put carries no condition and no request of its own, so none is built: this
+    is :func:`plan_put`'s ``written`` and ``body["Item"]`` at a fraction of the cost, for
+    bulk writes of thousands of entities.
+    """
+    written = _as_put(entity, False, now)[0]
+    item = written.to_item()
+    table = _meta(type(entity)).table
+    validate_item(item, table.key_schema, policy, table.index_key_schemas)
+    return written, item
 
 
 def _as_put(entity: Entity, create: bool, now: datetime | None) -> tuple[Entity, list[Condition]]:
