@@ -216,11 +216,16 @@ class Repository(RepositoryCore[E, "DynamoDBService"]):
         check_on_invalid(on_invalid)
         entity, name = self.entity, self._table.name
         wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        decode: Callable[[Any], Any] = entity.from_item  # what read_one does when raising
+        if on_invalid != "raise":
+            decode = functools.partial(
+                read_one, entity.from_item, table=name, on_invalid=on_invalid
+            )
         return stream_gets(
             self.service,
             name,
             wire_keys,
-            lambda item: read_one(entity.from_item, item, name, on_invalid),
+            decode,
             consistent=consistent,
             validate=False,
         )

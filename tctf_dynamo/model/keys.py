@@ -100,8 +100,12 @@ class CompiledKey:
     def format(self, values: Mapping[str, Any]) -> str:
         """The key text from user-supplied field values (missing field: INVALID_KEY)."""
         # values of exactly their codecs' types (the common case) need no validation
-        exact = all(type(values.get(name)) is kind for name, kind in self.kinds)
-        text = self.formatter(values) if exact else None
+        text = None
+        for name, kind in self.kinds:
+            if type(values.get(name)) is not kind:
+                break
+        else:
+            text = self.formatter(values)
         if text is None:
             return self._checked(self.template.format(self.texts(values, self.fields)))
         if self.reserved_check or len(text) > self.check_above:
