@@ -72,6 +72,24 @@ def checked_size(item: Mapping[str, Any], policy: UnsafeValuePolicy | None) -> i
     return total
 
 
+_NUMBER_SIZES: dict[str, int] = {}
+"""Sizes of number texts already measured: items repeat the same quantities and prices."""
+_NUMBER_SIZES_CAPACITY = 10_000
+
+
+def _short_number_size(text: str) -> int:
+    """The size of a number in plain notation of at most 38 characters (which always
+    fits DynamoDB's range); anything else is the rules' to decide."""
+    size = _NUMBER_SIZES.get(text)
+    if size is None:
+        if not is_short_number(text):
+            raise _DECLINED
+        size = number_size(text)
+        if len(_NUMBER_SIZES) < _NUMBER_SIZES_CAPACITY:
+            _NUMBER_SIZES[text] = size
+    return size
+
+
 def _utf8_size(text: str) -> int:
     """UTF-8 bytes of text that has a UTF-8 form (a lone surrogate is the rules' to refuse)."""
     try:
@@ -93,9 +111,9 @@ def _value(av: Any, scan: bool, depth: int) -> int:
             raise _DECLINED
         return len(payload) if payload.isascii() else _utf8_size(payload)
     if tag == "N":
-        if kind is not str or not is_short_number(payload):
+        if kind is not str:
             raise _DECLINED
-        return number_size(payload)
+        return _short_number_size(payload)
     if tag == "M":
         if kind is not dict or depth >= _DEPTH:
             raise _DECLINED
@@ -150,9 +168,9 @@ def _number_set(payload: Any) -> int:
         raise _DECLINED
     total = 0
     for member in payload:
-        if type(member) is not str or not is_short_number(member):
+        if type(member) is not str:
             raise _DECLINED
-        total += number_size(member)
+        total += _short_number_size(member)
     if len({canonical_number(member) for member in payload}) != len(payload):
         raise _DECLINED
     return total
