@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 
+from tctf_dynamo.batch._collection import fewer_collections
 from tctf_dynamo.batch._engine import (
     Job,
     Outcome,
@@ -67,7 +68,8 @@ async def run_job_async(
     pool = _Pool(runner, run)
     count = 1 if inline(runner, workers) else workers
     try:
-        await pool.run(count)
+        with fewer_collections():
+            await pool.run(count)
     except asyncio.CancelledError as cancelled:
         await pool.stop()
         pool.abandon()

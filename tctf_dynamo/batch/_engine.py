@@ -49,6 +49,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
+from tctf_dynamo.batch._collection import fewer_collections
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
 from tctf_dynamo.core.program import Program, Sleep
@@ -238,19 +239,20 @@ def run_job(
     thread: once at the start, then after every request that processed something;
     ``total`` counts the distinct entries planned so far.
     """
-    runner = start_job(
-        job,
-        entries,
-        workers=workers,
-        policy=policy,
-        random=random,
-        on_progress=on_progress,
-        dedup=dedup,
-    )
-    if inline(runner, workers):
-        _run_inline(runner, run)
-    else:
-        _run_parallel(runner, workers, run)
+    with fewer_collections():
+        runner = start_job(
+            job,
+            entries,
+            workers=workers,
+            policy=policy,
+            random=random,
+            on_progress=on_progress,
+            dedup=dedup,
+        )
+        if inline(runner, workers):
+            _run_inline(runner, run)
+        else:
+            _run_parallel(runner, workers, run)
     finish_job(runner)
 
 
