@@ -129,7 +129,9 @@ def entity_attributes(entity: type[Entity]) -> dict[str, Any]:
 def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
     """Key field values from a mapping of them or from an instance of the entity."""
     names = entity.key_fields()
-    if isinstance(key, Entity):
+    if type(key) is dict:  # the common case, decided without the ABC checks below
+        pass
+    elif isinstance(key, Entity):
         if not isinstance(key, entity):
             raise error_for(
                 ErrorCode.INVALID_KEY,
@@ -137,7 +139,7 @@ def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
                 {"entity": entity.__name__},
             )
         return {name: getattr(key, name) for name in names}
-    if not isinstance(key, Mapping):
+    elif not isinstance(key, Mapping):
         raise error_for(
             ErrorCode.INVALID_KEY,
             f"{entity.__name__}: a key is a mapping of its key fields or an instance",
