@@ -30,6 +30,12 @@ from tctf_dynamo.errors import DynamoDBServiceError, OutcomeUnknownError
 
 __all__ = ["DONE", "GIVEN_UP", "IN_FLIGHT", "QUEUED", "Schedule", "Verdict", "judge"]
 
+_DONE_PUT: Final = ("PutRequest",)
+_DONE_DELETE: Final = ("DeleteRequest",)
+"""What a written entry of a deduplicating job keeps of its body: whether it deleted.
+A streamed job remembers every key it wrote, but not the items, so its memory (and
+the garbage collector's work) stays bounded by what is in flight."""
+
 QUEUED: Final = 0
 IN_FLIGHT: Final = 1
 DONE: Final = 2
@@ -154,7 +160,8 @@ class Schedule:
 
     def _queue(self, entry: Entry) -> None:
         entry.state = QUEUED
-        self._seen[entry.identity] = entry
+        if self.dedup:
+            self._seen[entry.identity] = entry
         self.pending.append(entry)
         self.planned += 1
 
@@ -178,6 +185,8 @@ class Schedule:
         (re-chunked with new work), keep what is given up, release held duplicates."""
         for entry in verdict.done:
             entry.state = DONE
+            if self.dedup:  # remembered for its key alone: the item itself can go
+                entry.body = _DONE_DELETE if "DeleteRequest" in entry.body else _DONE_PUT
             self._release(entry, front=False)
         self.done += len(verdict.done)
         resend: list[Entry] = []

@@ -47,7 +47,7 @@ from tctf_dynamo.expressions import (
     check_update,
 )
 from tctf_dynamo.model import Entity
-from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values
+from tctf_dynamo.validation import UnsafeValuePolicy, check_unsafe_values, validate_item
 from tctf_dynamo.wire import sizes
 from tctf_dynamo.wire.codec import encode_item
 
@@ -61,6 +61,7 @@ __all__ = [
     "plan_delete",
     "plan_put",
     "plan_update",
+    "put_item",
 ]
 
 WriteKind = Literal["Put", "Update", "Delete", "ConditionCheck"]
@@ -129,7 +130,9 @@ def entity_attributes(entity: type[Entity]) -> dict[str, Any]:
 def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
     """Key field values from a mapping of them or from an instance of the entity."""
     names = entity.key_fields()
-    if isinstance(key, Entity):
+    if type(key) is dict:  # the common case, decided without the ABC checks below
+        pass
+    elif isinstance(key, Entity):
         if not isinstance(key, entity):
             raise error_for(
                 ErrorCode.INVALID_KEY,
@@ -137,7 +140,7 @@ def key_fields_of(entity: type[Entity], key: KeyLike) -> dict[str, Any]:
                 {"entity": entity.__name__},
             )
         return {name: getattr(key, name) for name in names}
-    if not isinstance(key, Mapping):
+    elif not isinstance(key, Mapping):
         raise error_for(
             ErrorCode.INVALID_KEY,
             f"{entity.__name__}: a key is a mapping of its key fields or an instance",
@@ -188,6 +191,23 @@ def plan_put(
     key = {attribute.name: item[attribute.name] for attribute in meta.table.key_schema}
     kind = Idempotency.BY_CONDITION if combined is not None else Idempotency.NATURAL
     return WritePlan("Put", cls, key, request, size, written, idempotency=kind, condition=combined)
+
+
+def put_item(
+    entity: Entity, *, policy: UnsafeValuePolicy | None = None, now: datetime | None = None
+) -> tuple[Entity, dict[str, Any]]:
+    """What a batch put of ``entity`` stores: the entity with its managed fields set and
+    its wire item, validated as :func:`plan_put` validates it.
+
+    A batch put carries no condition and no request of its own, so none is built: this
+    is :func:`plan_put`'s ``written`` and ``body["Item"]`` at a fraction of the cost, for
+    bulk writes of thousands of entities.
+    """
+    written = _as_put(entity, False, now)[0]
+    item = written.to_item()
+    table = _meta(type(entity)).table
+    validate_item(item, table.key_schema, policy, table.index_key_schemas)
+    return written, item
 
 
 def _as_put(entity: Entity, create: bool, now: datetime | None) -> tuple[Entity, list[Condition]]:

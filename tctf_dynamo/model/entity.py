@@ -275,7 +275,8 @@ class Entity(pydantic.BaseModel):
     def key(cls, **fields: Any) -> dict[str, Any]:
         """The wire primary key from the key fields alone (INVALID_KEY names what is wrong)."""
         meta, plan = cls._compiled()
-        unknown = set(fields) - set(meta.key_fields)
+        key_fields = meta.key_fields
+        unknown = [name for name in fields if name not in key_fields]
         if unknown:
             raise error_for(
                 ErrorCode.INVALID_KEY,

@@ -46,6 +46,9 @@ class CompiledKey:
     """Key text from a model's ``__dict__`` (None when a field is None), see _formatter."""
     check_above: int
     """Texts longer than this many characters might exceed ``max_bytes`` in UTF-8."""
+    kinds: tuple[tuple[str, type], ...] = ()
+    """Each field and the type its codec converts without validating first: values of
+    exactly these types are formatted by ``formatter`` directly."""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -96,7 +99,18 @@ class CompiledKey:
 
     def format(self, values: Mapping[str, Any]) -> str:
         """The key text from user-supplied field values (missing field: INVALID_KEY)."""
-        return self._checked(self.template.format(self.texts(values, self.fields)))
+        # values of exactly their codecs' types (the common case) need no validation
+        text = None
+        for name, kind in self.kinds:
+            if type(values.get(name)) is not kind:
+                break
+        else:
+            text = self.formatter(values)
+        if text is None:
+            return self._checked(self.template.format(self.texts(values, self.fields)))
+        if self.reserved_check or len(text) > self.check_above:
+            text = self._checked(text)
+        return text
 
     def wire(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return self._wire(self.format(values))
@@ -259,4 +273,5 @@ def compile_key(
         reserved_check=template.may_start_reserved,
         formatter=_formatter(literals, tuple(pieces)),
         check_above=max_bytes // 4,
+        kinds=tuple((name, codecs[name].kind) for name in fields),
     )

@@ -14,6 +14,7 @@ import attrs
 
 from tctf_dynamo import limits
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, error_for
+from tctf_dynamo.validation.item_check import checked_size
 from tctf_dynamo.validation.unsafe_values import (
     DEFAULT_UNSAFE_VALUE_POLICY,
     UnsafeValuePolicy,
@@ -248,12 +249,18 @@ def validate_item(
     _check_key_attributes(item, schema)
     if indexes:
         validate_index_keys(item, indexes)
-    check_attribute_values(item)
+    # one walk for the common shapes; None leaves every value to the rules one by one
+    size = checked_size(item, policy)
+    if size is None:
+        check_attribute_values(item)
     key_names = {attribute.name for attribute in schema}
     for name in item:
         if (name, name in key_names) not in _VALID_NAMES:
             validate_attribute_name(name, key=name in key_names)
-    size = item_size(item)
+    if size is None:
+        size = item_size(item)
+    elif policy is not None:
+        policy = None  # the walk found no unsafe string
     if size > limits.MAX_ITEM_SIZE_BYTES:
         raise error_for(
             ErrorCode.ITEM_TOO_LARGE,

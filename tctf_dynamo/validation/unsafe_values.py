@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_UNSAFE_VALUE_POLICY",
     "UnsafeValuePolicy",
     "check_unsafe_values",
+    "unsafe_match",
 ]
 
 
@@ -43,6 +44,34 @@ _UNSAFE_PATTERN = re.compile(
     re.IGNORECASE,
 )
 """Every pattern needs a ``<`` or a ``:``; strings holding neither skip the regex."""
+
+_URL_SCHEME_ENDS = frozenset("tTaA")
+"""What can precede the ``:`` of a URL pattern, separators aside: the ``t`` of
+``javascript:`` and ``vbscript:``, the ``a`` of ``data:`` (IGNORECASE folds no other
+character to these)."""
+
+
+def _may_hold_url(text: str) -> bool:
+    """Whether a string without ``<`` could match a URL pattern: one of its colons
+    follows (separators skipped) a ``t`` or an ``a``. Prose and timestamps
+    (``care: fragile``, ``12:30:00``) fail this in a few steps, sparing the regex a
+    scan of the whole string; a string that passes is searched as any other."""
+    at = text.find(":")
+    while at != -1:
+        before = at - 1
+        while before >= 0 and (text[before] < " " or text[before].isspace()):
+            before -= 1
+        if before >= 0 and text[before] in _URL_SCHEME_ENDS:
+            return True
+        at = text.find(":", at + 1)
+    return False
+
+
+def unsafe_match(text: str) -> re.Match[str] | None:
+    """The first unsafe pattern in ``text`` (its ``lastgroup`` names it), or None."""
+    if "<" in text or (":" in text and _may_hold_url(text)):
+        return _UNSAFE_PATTERN.search(text)
+    return None
 
 
 def _names(names: Iterable[str]) -> frozenset[str]:
@@ -97,7 +126,6 @@ def check_unsafe_values(item: Mapping[str, Any], policy: UnsafeValuePolicy) -> N
     """Raise UNSAFE_VALUE naming the attribute path and the pattern found."""
     if not policy.enabled:
         return
-    search = _UNSAFE_PATTERN.search
     for name, attribute_value in item.items():
         if name in policy.allowed_attributes:
             continue
@@ -110,15 +138,14 @@ def check_unsafe_values(item: Mapping[str, Any], policy: UnsafeValuePolicy) -> N
             elif not _SCALAR_TAGS.isdisjoint(value):
                 continue
         if type(value) is str:
-            if ("<" in value or ":" in value) and search(value) is not None:
-                _refuse_unsafe(search(value), name)
+            match = unsafe_match(value)
+            if match is not None:
+                _refuse_unsafe(match, name)
             continue
         if isinstance(value, _PLAIN_SCALARS):
             continue
         for path, text in _strings(value, name):
-            if "<" not in text and ":" not in text:
-                continue
-            match = search(text)
+            match = unsafe_match(text)
             if match is not None:
                 _refuse_unsafe(match, path)
 

@@ -31,7 +31,7 @@ from tctf_dynamo.wire.documents import DocumentError as _DocumentError
 from tctf_dynamo.wire.documents import malformed as _malformed
 from tctf_dynamo.wire.documents import unsupported as _unsupported
 
-__all__ = ["canonical_number", "check_attribute_values", "check_text"]
+__all__ = ["canonical_number", "check_attribute_values", "check_text", "is_short_number"]
 
 _NUMBER_CHARACTERS = frozenset("0123456789")
 
@@ -49,7 +49,7 @@ def check_text(text: str) -> None:
             raise _invalid("string is not valid Unicode (it holds a lone surrogate)") from None
 
 
-def _is_short_number(text: str) -> bool:
+def is_short_number(text: str) -> bool:
     """Plain notation of at most 38 characters: always within DynamoDB's precision and range."""
     if len(text) > limits.MAX_NUMBER_PRECISION or not text.isascii():
         return False
@@ -140,7 +140,7 @@ def _check_string(payload: Any, depth: int) -> None:
 
 
 def _check_number(payload: Any, depth: int) -> None:
-    if type(payload) is not str or not _is_short_number(payload):
+    if type(payload) is not str or not is_short_number(payload):
         canonical_number(payload)
 
 
@@ -197,7 +197,7 @@ def check_attribute_values(values: Mapping[str, Any]) -> None:
             text = av.get("S")
             if text is None:
                 text = av.get("N")
-                if type(text) is str and _is_short_number(text):
+                if type(text) is str and is_short_number(text):
                     continue
             elif type(text) is str and text.isascii():
                 continue

@@ -15,14 +15,14 @@ from typing import Any
 from tctf_dynamo.wire.documents import DocumentError as _DocumentError
 from tctf_dynamo.wire.documents import malformed as _malformed
 
-__all__ = ["attribute_value_size", "item_size"]
+__all__ = ["attribute_value_size", "item_size", "number_size"]
 
 
 def _utf8_size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
-def _number_size(text: str) -> int:
+def number_size(text: str) -> int:
     """One byte per pair of digits aligned on the decimal point, one for the exponent,
     and one terminator for negatives (how DynamoDB and dynalite store numbers)."""
     negative = text[:1] == "-"
@@ -82,14 +82,14 @@ def _map_size(payload: Mapping[str, Mapping[str, Any]]) -> int:
 
 _SIZERS: dict[str, Callable[[Any], int]] = {
     "S": _utf8_size,
-    "N": _number_size,
+    "N": number_size,
     "B": _binary_size,
     "BOOL": lambda payload: 1,
     "NULL": lambda payload: 1,
     "L": _list_size,
     "M": _map_size,
     "SS": lambda payload: sum(_utf8_size(text) for text in payload),
-    "NS": lambda payload: sum(_number_size(text) for text in payload),
+    "NS": lambda payload: sum(number_size(text) for text in payload),
     "BS": lambda payload: sum(_binary_size(element) for element in payload),
 }
 

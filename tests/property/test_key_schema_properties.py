@@ -245,3 +245,21 @@ def test_generated_entities_round_trip_through_items(data):
 
 
 PLATFORM = build_platform()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data())
+def test_keys_from_fields_are_the_keys_of_instances_and_of_the_validating_path(data):
+    for entity in PLATFORM.entities.values():
+        instance = data.draw(entities(entity))
+        fields = {name: getattr(instance, name) for name in entity.key_fields()}
+        wire = entity.key(**fields)
+        assert wire == instance.primary_key()
+        for key in entity.__entity_plan__.primary.keys:  # every field through its codec
+            text = key._checked(key.template.format(key.texts(fields, key.fields)))
+            assert wire[key.attribute] == {key.wire_type: text}
+
+
+def test_key_fields_of_another_type_are_validated_into_the_same_key():
+    line = PLATFORM.entities["OrderLine"]
+    assert line.key(order_id="o1", line_no="7") == line.key(order_id="o1", line_no=7)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from tctf_dynamo import Entity, Repository, Table
+from tctf_dynamo import GSI, Entity, Repository, Table
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import IN_FLIGHT, Schedule, judge
+from tctf_dynamo.core.writes import plan_put, put_item
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, UnprocessedItemsError
+from tctf_dynamo.validation import DEFAULT_UNSAFE_VALUE_POLICY
 from tests.unit.batch_fakes import (
     Api,
     FakeDynamo,
@@ -169,6 +172,37 @@ def test_streamed_deletes_of_one_key_are_sent_once() -> None:
     assert fake.stored() == {}
 
 
+class Note(Entity, table=Table("notes", indexes=[GSI("GSI1")]), pk="N#{note_id}", sk="A",
+           gsi1=("OWNER#{owner}", "N#{note_id}"), timestamps=True, version="version"):  # fmt: skip
+    note_id: str
+    owner: str
+    text: str = ""
+
+
+def test_a_batch_put_stores_what_a_single_put_would() -> None:
+    moment = datetime(2024, 5, 1, tzinfo=UTC)
+    note = Note(note_id="n1", owner="o1", text="crème brûlée: 2 €", version=3)
+    plan = plan_put(note, policy=DEFAULT_UNSAFE_VALUE_POLICY, now=moment)
+    written, item = put_item(note, policy=DEFAULT_UNSAFE_VALUE_POLICY, now=moment)
+    assert written == plan.written and written.version == 4 and written.updated_at == moment
+    assert item == plan.body["Item"] and item["GSI1PK"] == {"S": "OWNER#o1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("<script>alert(1)</script>", ErrorCode.UNSAFE_VALUE),
+        ("x" * 409_600, ErrorCode.ITEM_TOO_LARGE),
+    ],
+)
+def test_a_batch_put_refuses_what_a_single_put_refuses(text: str, code: ErrorCode) -> None:
+    note = Note(note_id="n1", owner="o1", text=text)
+    for plan in (plan_put, put_item):
+        with pytest.raises(DynamoDBServiceError) as caught:
+            plan(note, policy=DEFAULT_UNSAFE_VALUE_POLICY)
+        assert caught.value.code is code
+
+
 # ---------------------------------------------------------------- the pure schedule
 
 
@@ -204,6 +238,30 @@ def test_a_held_repeat_takes_the_place_of_an_unprocessed_earlier_write() -> None
     schedule.settle(judge(resent, resent, max_attempts=2))  # and given up
     (left,) = schedule.finish()
     assert left.body["PutRequest"]["Item"]["v"] == {"S": "2"}
+
+
+def _holds(value: Any, target: object) -> bool:
+    if value is target:
+        return True
+    inner = value.values() if isinstance(value, dict) else value
+    return isinstance(inner, list | tuple | type({}.values())) and any(
+        _holds(element, target) for element in inner
+    )
+
+
+def test_a_written_entry_keeps_whether_it_deleted_but_not_its_item() -> None:
+    put = _put(0, "x", "1")
+    item = put.body["PutRequest"]["Item"]
+    body = {"DeleteRequest": {"Key": {"PK": {"S": "y"}}}}
+    delete, repeat = (Entry(index, "t", ("t", "y"), body, 10) for index in (1, 2))
+    schedule = Schedule(iter([put, delete, repeat]), max_count=2, max_bytes=100, lookahead=10,
+                        dedup=True)  # fmt: skip
+    chunk = schedule.next_chunk()
+    assert chunk == [put, delete] and _holds(put.body, item)
+    schedule.settle(judge(chunk, [], max_attempts=3))
+    assert not _holds(put.body, item)  # the item itself can go
+    assert schedule.next_chunk() is None  # the repeated delete is still known as one
+    assert schedule.finish() == [] and schedule.done == 2
 
 
 def test_streamed_jobs_send_before_planning_ends_and_read_in_key_order(api: Api) -> None:
