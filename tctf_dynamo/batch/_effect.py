@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tctf_dynamo.batch._collection import fewer_collections
 from tctf_dynamo.batch._engine import Job, Progress, Runner, finish_job, start_job
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._threads import run_job
@@ -60,17 +61,19 @@ class RunJob:
 
     def perform(self) -> None:
         """Blocking: on the thread-pool engine, chunk programs run by ``shell``."""
-        runner = self._start()
-        run_job(runner, workers=self.workers, run=self.shell.run_program)
-        finish_job(runner)
+        with fewer_collections():  # from the first entry planned to the last answer read
+            runner = self._start()
+            run_job(runner, workers=self.workers, run=self.shell.run_program)
+            finish_job(runner)
 
     async def perform_async(self) -> None:
         """Awaited: on the task engine (imported here: blocking users never load it)."""
         from tctf_dynamo.batch._tasks import run_job_async
 
-        runner = self._start()
-        await run_job_async(runner, workers=self.workers, run=self.shell.run_program)
-        finish_job(runner)
+        with fewer_collections():
+            runner = self._start()
+            await run_job_async(runner, workers=self.workers, run=self.shell.run_program)
+            finish_job(runner)
 
     def _start(self) -> Runner:
         shell = self.shell

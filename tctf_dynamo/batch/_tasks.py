@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from tctf_dynamo.batch._collection import fewer_collections
 from tctf_dynamo.batch._engine import (
     Outcome,
     Runner,
@@ -46,8 +45,7 @@ async def run_job_async(runner: Runner, *, workers: int, run: RunAsync) -> None:
     pool = _Pool(runner, run)
     count = 1 if inline(runner, workers) else workers
     try:
-        with fewer_collections():
-            await pool.run(count)
+        await pool.run(count)
     except BaseException as stop:
         await pool.stop()
         runner.stop_early(stop)

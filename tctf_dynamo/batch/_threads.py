@@ -18,7 +18,6 @@ import contextvars
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from tctf_dynamo.batch._collection import fewer_collections
 from tctf_dynamo.batch._engine import Outcome, Runner, inline
 from tctf_dynamo.effects.program import Program
 
@@ -30,11 +29,10 @@ def run_job(runner: Runner, *, workers: int, run: Callable[[Program[Outcome]], O
     service's blocking driver of chunk programs. ``on_progress`` is called in the
     calling thread."""
     try:
-        with fewer_collections():
-            if inline(runner, workers):
-                _run_inline(runner, run)
-            else:
-                _run_parallel(runner, workers, run)
+        if inline(runner, workers):
+            _run_inline(runner, run)
+        else:
+            _run_parallel(runner, workers, run)
     except BaseException as stop:
         runner.stop_early(stop)
         raise
