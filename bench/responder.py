@@ -14,8 +14,9 @@ answered ``delay`` seconds after it arrived, without holding up any other reques
   counted (not parsed), so a scenario can check that every item arrived;
 * ``BatchGetItem``: every key found; the item is synthesised in the benchmark's ``order``
   shape from its key (``ORDER#O<index>`` -> :func:`bench.shapes.floor_encode` of record
-  ``index``), its JSON text made once and reused; a key of another form comes back as
-  the item itself;
+  ``index``), its JSON text made once and reused; in table :data:`PYNAMODB_TABLE` with
+  ``created_at`` in PynamoDB's own time format (it reads no other); a key of another
+  form comes back as the item itself;
 * ``DescribeTable``: any table, keyed ``PK`` / ``SK`` (string);
 * ``Bench.Stats`` (its own target): the counts since the last call, then reset;
 * anything else: a DynamoDB-shaped ``UnknownOperationException``.
@@ -38,12 +39,13 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench import shapes
 
-__all__ = ["KEY_SCHEMA", "running_responder", "stats"]
+__all__ = ["KEY_SCHEMA", "PYNAMODB_TABLE", "running_responder", "stats"]
 
 KEY_SCHEMA = [
     {"AttributeName": "PK", "KeyType": "HASH"},
@@ -52,6 +54,8 @@ KEY_SCHEMA = [
 _STATS_TARGET = "Bench.Stats"
 _ALL_WRITTEN = b'{"UnprocessedItems":{}}'
 _ORDER_PREFIX = "ORDER#O"
+PYNAMODB_TABLE = shapes.TABLE_NAME + "-pynamodb"
+"""The table whose items come back as PynamoDB stores them (its own time format)."""
 
 
 class _Store:
@@ -59,7 +63,7 @@ class _Store:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self._texts: dict[tuple[str, str], str] = {}
+        self._texts: dict[tuple[bool, str, str], str] = {}
 
     def answer(self, target: str, body: bytes) -> tuple[int, bytes]:
         if target == _STATS_TARGET:
@@ -85,21 +89,28 @@ class _Store:
         parts = []
         for table, wanted in request_items.items():
             self.counts["keys"] += len(wanted["Keys"])
-            texts = ",".join(self._text(key) for key in wanted["Keys"])
+            texts = ",".join(self._text(table, key) for key in wanted["Keys"])
             parts.append(f"{json.dumps(table)}:[{texts}]")
         return ('{"Responses":{' + ",".join(parts) + '},"UnprocessedKeys":{}}').encode()
 
-    def _text(self, key: dict[str, Any]) -> str:
-        cache_key = (json.dumps(key.get("PK")), json.dumps(key.get("SK")))
+    def _text(self, table: str, key: dict[str, Any]) -> str:
+        cache_key = (table == PYNAMODB_TABLE, json.dumps(key.get("PK")), json.dumps(key.get("SK")))
         text = self._texts.get(cache_key)
         if text is None:
             sort_key = key.get("SK", {}).get("S", "")
             if sort_key.startswith(_ORDER_PREFIX):
                 item = shapes.floor_encode(shapes.make_record(int(sort_key[len(_ORDER_PREFIX) :])))
+                if table == PYNAMODB_TABLE:
+                    item["created_at"] = {"S": _pynamodb_time(item["created_at"]["S"])}
             else:
                 item = key
             text = self._texts[cache_key] = json.dumps(item)
         return text
+
+
+def _pynamodb_time(text: str) -> str:
+    """An ISO time as PynamoDB's ``UTCDateTimeAttribute`` stores (and insists on reading) it."""
+    return datetime.fromisoformat(text).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
 
 
 def _describe(table: str) -> bytes:

@@ -3,7 +3,7 @@
 No timing is asserted: only that every scenario produces its figures (positive medians,
 one value per run), that every ratio whose figures exist is computed from them, and that
 the results files have the documented structure. Scenarios that start a server (dynalite,
-the HTTP responder of ``aio_batch``) are marked ``server``.
+the HTTP responder of ``batch`` and ``aio_batch``) are marked ``server``.
 
 The rule for peers: every library a scenario compares against that is in the ``dev``
 dependency group (boto3, aiobotocore) must be measured here, never skipped; only
@@ -39,7 +39,7 @@ from bench import (
 )
 from bench.harness import Report, ScenarioResult, interleave, render_markdown
 
-SERVER_SCENARIOS = {"e2e", "memory", "tracing", "aio_batch"}
+SERVER_SCENARIOS = {"e2e", "memory", "tracing", "aio_batch", "batch"}
 """Scenarios that start a server process and talk to it over loopback HTTP."""
 
 
@@ -354,3 +354,14 @@ def test_every_form_of_the_record_round_trips() -> None:
     entity = entity_type(**record)
     assert entity_type.from_item(entity.to_item()) == entity
     assert entity.to_item()["PK"] == shapes.wire_key(record)["PK"]
+
+
+@pytest.mark.server
+def test_the_http_responder_answers_pynamodb_in_its_own_time_format() -> None:
+    records = [shapes.make_record(index) for index in (0, 1)]
+    with responder.running_responder(0.0) as endpoint:
+        model = peers.pynamodb_model(endpoint, responder.PYNAMODB_TABLE)
+        keys = [(f"CUSTOMER#{r['customer_id']}", f"ORDER#{r['order_id']}") for r in records]
+        found = sorted(model.batch_get(keys), key=lambda order: order.order_id)
+    assert [order.created_at for order in found] == [r["created_at"] for r in records]
+    assert [order.quantity for order in found] == [r["quantity"] for r in records]
