@@ -26,6 +26,7 @@ from tctf_dynamo.core.writes import (
     plan_put,
     plan_update,
     put_item,
+    wire_keys,
 )
 from tctf_dynamo.effects.program import Program
 from tctf_dynamo.errors import ErrorCode, error_for
@@ -244,10 +245,10 @@ class RepositoryCore(Generic[E, S]):
         how each item found is read (``on_invalid`` as for ``get``)."""
         check_on_invalid(on_invalid)
         entity, name = self.entity, self._table.name
-        wire_keys = (entity.key(**key_fields_of(entity, key)) for key in keys)
+        keys_out = wire_keys(entity, keys)
         if on_invalid == "raise":  # what read_one does when raising, without its frame
-            return wire_keys, entity.from_item
-        return wire_keys, lambda item: read_one(entity.from_item, item, name, on_invalid)
+            return keys_out, entity.from_item
+        return keys_out, lambda item: read_one(entity.from_item, item, name, on_invalid)
 
     def batch_put_stream(self, entities: Iterable[E]) -> tuple[list[E], Iterator[dict[str, Any]]]:
         """What ``batch_put`` streams: the items, each planned as a put is when its
@@ -265,8 +266,7 @@ class RepositoryCore(Generic[E, S]):
 
     def batch_delete_stream(self, keys: Iterable[KeyLike]) -> Iterator[dict[str, Any]]:
         """What ``batch_delete`` streams: the wire keys, built as requests need them."""
-        entity = self.entity
-        return (entity.key(**key_fields_of(entity, key)) for key in keys)
+        return wire_keys(self.entity, keys)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.entity.__name__}, table={self._table.name!r})"
