@@ -28,7 +28,6 @@ from bench import (
     codec,
     coldstart,
     e2e,
-    latency,
     memory,
     peers,
     responder,
@@ -266,36 +265,6 @@ def test_markdown_shows_figures_ratios_and_verdicts() -> None:
     assert "| theirs / ours | 1.50x | 1.50-1.50 | 1.50 |" in text
     assert "**not met**" in text
     assert "not measured: peer: not installed" in text
-
-
-# ---------------------------------------------------------------- injected latency
-
-
-def _client_with(responder: latency.InjectedLatency) -> Any:
-    return responder.install(peers.boto3_client("http://127.0.0.1:9"))
-
-
-def test_latency_answers_batches_from_the_request_after_sleeping() -> None:
-    slept: list[float] = []
-    responder = latency.InjectedLatency(delay=0.02, sleep=slept.append)
-    client = _client_with(responder)
-    keys = [{"PK": {"S": f"k{i}"}, "SK": {"S": "s"}} for i in range(3)]
-    answer = client.batch_get_item(RequestItems={"tbl": {"Keys": keys}})
-    assert answer["Responses"]["tbl"] == keys
-    written = client.batch_write_item(RequestItems={"tbl": [{"PutRequest": {"Item": keys[0]}}]})
-    assert written["UnprocessedItems"] == {}
-    assert slept == [0.02, 0.02]
-    assert responder.calls == {"BatchGetItem": 1, "BatchWriteItem": 1}
-
-
-def test_latency_describes_known_tables_and_refuses_the_rest() -> None:
-    schema = [{"AttributeName": "PK", "KeyType": "HASH"}]
-    client = _client_with(latency.InjectedLatency(delay=0, key_schemas={"tbl": schema}))
-    assert client.describe_table(TableName="tbl")["Table"]["KeySchema"] == schema
-    with pytest.raises(ClientError, match="ResourceNotFoundException"):
-        client.describe_table(TableName="other")
-    with pytest.raises(ClientError, match="UnknownOperationException"):
-        client.list_tables()
 
 
 # ---------------------------------------------------------------- the HTTP responder
