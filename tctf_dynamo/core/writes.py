@@ -172,11 +172,10 @@ def wire_keys(entity: type[Entity], keys: Iterable[KeyLike]) -> Iterator[dict[st
     exactly the key fields (the common case) passes every check those two calls make, so
     it goes straight to the key plan; anything else takes the checked way.
     """
-    names = entity.key_fields()
-    count = len(names)
+    names = frozenset(entity.key_fields())
     to_wire = entity._compiled()[1].primary.wire
     for key in keys:
-        if type(key) is dict and len(key) == count and all(name in key for name in names):
+        if type(key) is dict and key.keys() == names:
             yield to_wire(key)
         else:
             yield entity.key(**key_fields_of(entity, key))
