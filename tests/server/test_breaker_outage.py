@@ -1,12 +1,11 @@
 """The shared circuit breaker in the outages it exists for, across two OS processes.
 
 Each worker is a separate interpreter whose breaker keeps its state in DynamoDB: a sync
-service over a ``DynamoDBStateStore``, or (the async driver) the breaker's programs
-awaited around each data call, without retries, over an ``AsyncDynamoDBStateStore``.
-The async worker's provider is ``Boto3Provider`` run in worker threads
-(``tests.aio_support.ThreadedAsyncProvider``). Data and store each go through their
-own fault proxy in front of moto server, so DynamoDB can fail as a whole (503 to
-everything), or only the store can stop answering while the data path stays healthy.
+service over a ``DynamoDBStateStore``, or (the async driver) an async service on the real
+async transport (``AsyncDynamoDBService.from_endpoint``, one event loop for the worker's
+life) over an ``AsyncDynamoDBStateStore`` on ``AsyncHttpProvider``. Data and store each
+go through their own fault proxy in front of moto server, so DynamoDB can fail as a
+whole (503 to everything), or only the store can stop answering while the data path stays healthy.
 Workers take commands on stdin and answer one JSON line per command.
 """
 
@@ -41,24 +40,23 @@ CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret
 WORKER = f"""
 import asyncio, json, sys, time
 from tctf_dynamo import DynamoDBService
-from tctf_dynamo.effects.program import run_async
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.errors import CircuitOpenError, DynamoDBServiceError
 from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.providers.http_async import AsyncHttpProvider
 from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
 from tctf_dynamo.resilience.breaker import CircuitBreaker
-from tctf_dynamo.resilience.deadline import Deadline
-from tctf_dynamo.resilience.store_calls import perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
-from tests.aio_support import ThreadedAsyncProvider
 
 driver, data_endpoint, store_endpoint, data_table, store_table = sys.argv[1:6]
 credentials = {CREDENTIALS!r}
-data = Boto3Provider.from_endpoint(data_endpoint, **credentials)
-store = Boto3Provider.from_endpoint(store_endpoint, **credentials)
 if driver == "sync":
+    store = Boto3Provider.from_endpoint(store_endpoint, **credentials)
     state_store = DynamoDBStateStore(store, store_table, sort_key=None)
 else:
-    state_store = AsyncDynamoDBStateStore(ThreadedAsyncProvider(store), store_table, sort_key=None)
+    runner = asyncio.Runner()  # one loop for the worker's life, as a server process has
+    store = AsyncHttpProvider.from_endpoint(store_endpoint, **credentials)
+    state_store = AsyncDynamoDBStateStore(store, store_table, sort_key=None)
 breaker = CircuitBreaker(
     state_store,
     "shared",
@@ -67,27 +65,22 @@ breaker = CircuitBreaker(
     store_timeout={STORE_TIMEOUT},
     store_retry_interval={STORE_RETRY_INTERVAL},
 )
-service = DynamoDBService(data, breaker=breaker, timeout=2.0)
-async_data = ThreadedAsyncProvider(data)
+if driver == "sync":
+    service = DynamoDBService.from_endpoint(
+        data_endpoint, breaker=breaker, timeout=2.0, **credentials
+    )
+else:
+    service = AsyncDynamoDBService.from_endpoint(
+        data_endpoint, breaker=breaker, timeout=2.0, **credentials
+    )
 request = {{"TableName": data_table, "Key": {{"PK": {{"S": "k"}}}}}}
-
-
-async def guarded():
-    deadline = Deadline.start(2.0, time.monotonic)
-    permit = await run_async(breaker.admit(deadline=deadline), perform_own_async)
-    try:
-        await async_data.call("GetItem", request, timeout=deadline.remaining())
-    except DynamoDBServiceError as error:
-        await run_async(breaker.record(permit, error, deadline=deadline), perform_own_async)
-        raise
-    await run_async(breaker.record(permit, None, deadline=deadline), perform_own_async)
 
 
 def operate():
     if driver == "sync":
         service.execute("GetItem", request)
     else:
-        asyncio.run(guarded())
+        runner.run(service.execute("GetItem", request))
 
 
 print(json.dumps({{"ready": True}}), flush=True)
