@@ -29,7 +29,7 @@ from tests.faultproxy import (
     FaultProxy,
     RequestInfo,
 )
-from tests.server.outcome_fixtures import CREDENTIALS, PATIENT, through, truth
+from tests.server.outcome_fixtures import CREDENTIALS, PATIENT, SLOW_COMMIT, through, truth
 from tests.uow_apis import AsyncUnits, SyncUnits, units
 
 __all__ = ["units"]  # the fixture: the non-atomic unit below runs on both APIs
@@ -164,3 +164,45 @@ def test_a_non_atomic_unit_tells_intents_in_doubt_from_intents_not_applied(
         for name in names
     ]
     assert [item is not None for item in stored] == [True] * 25 + [False] * 5
+
+
+@pytest.mark.parametrize("hold", ["request", "answer"])
+def test_a_bulk_write_cancelled_in_flight_reports_its_writes_truthfully(
+    world: SimpleNamespace, hold: str
+) -> None:
+    """An async bulk write on the real transport is cancelled while the proxy holds its
+    second BatchWriteItem (before forwarding it, or after, holding the answer). The
+    ``CancelledError`` carries the report: the held chunk is unknown, the chunk never sent
+    unprocessed, and the table holds the first chunk, not the last (the held one may or may
+    not have been applied: that is what unknown says)."""
+    held = Fault.delay_before(SLOW_COMMIT) if hold == "request" else Fault.delay_after(SLOW_COMMIT)
+    world.proxy.set_rule(_holding("P030", held))
+    service = AsyncDynamoDBService.from_endpoint(
+        world.proxy.endpoint, retry=PATIENT, timeout=6.0, **CREDENTIALS
+    )
+
+    async def scenario() -> BaseException | None:
+        job = asyncio.create_task(
+            async_batch.bulk_write_items(service, world.table.name, puts=_items(75), max_workers=1)
+        )
+        while world.proxy.stats("BatchWriteItem").arrived < 2:
+            await asyncio.sleep(0.01)  # the second chunk is held
+        job.cancel()
+        try:
+            with pytest.raises(asyncio.CancelledError) as cancelled:
+                await job
+        finally:
+            await service.close()
+        return cancelled.value.__cause__
+
+    report = asyncio.run(scenario())
+    assert isinstance(report, UnprocessedItemsError)
+    unknown = [request["PutRequest"]["Item"]["PK"]["S"] for _, request in report.unknown]
+    unprocessed = [r["PutRequest"]["Item"]["PK"]["S"] for _, r in report.unprocessed]
+    assert unknown == [f"P{i:03d}" for i in range(25, 50)]
+    assert unprocessed == [f"P{i:03d}" for i in range(50, 75)]
+    world.proxy.wait_idle(10)
+    world.proxy.set_rule(None)
+    stored = _stored(world, 75)
+    assert stored[:25] == [True] * 25 and stored[50:] == [False] * 25
+    assert len(set(stored[25:50])) == 1  # the held request was applied whole or not at all

@@ -342,14 +342,17 @@ def test_a_token_protected_create_that_lost_the_race_is_not_applied_never_unknow
     assert not isinstance(caught.value, OutcomeUnknownError)
 
 
+@pytest.mark.parametrize("hold", ["request", "answer"])
 def test_a_commit_cancelled_in_flight_is_unknown_and_its_replay_applies_once(
-    world: SimpleNamespace,
+    world: SimpleNamespace, hold: str
 ) -> None:
-    """An async commit whose task is cancelled while the proxy holds its request: the unit
-    is UNKNOWN with its token; once the held request commits, committing the unit again
-    replays it (the proxy answers the first answer) and the wallet is debited once."""
+    """An async commit on the real transport whose task is cancelled while the proxy holds
+    its request (or, already applied, its answer): the unit is UNKNOWN with its token; once
+    the held request commits, committing the unit again replays it (the proxy answers the
+    first answer) and the wallet is debited once."""
     fund(world, "a", "100")
-    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    held = Fault.delay_before(SLOW_COMMIT) if hold == "request" else Fault.delay_after(SLOW_COMMIT)
+    world.proxy.fail_next("TransactWriteItems", held)
     service = async_twin(world.service)
 
     async def scenario() -> None:
