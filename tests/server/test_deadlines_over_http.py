@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import DynamoDBService, Entity, Repository, Table, UnitOfWork
+from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, UnitOfWork
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, TransientError
 from tctf_dynamo.providers.botocore_async import AsyncBotocoreProvider
@@ -258,3 +258,32 @@ def test_a_hung_first_attempt_is_retried_inside_the_deadline(
     assert result is not None
     assert elapsed <= timeout + SLACK, f"took {elapsed:.3f}s for a {timeout}s deadline"
     assert fault_proxy.stats(operation).arrived == 3  # warm-up, the hung one, the retry
+
+
+BACKING_OFF = RetryPolicy(max_attempts=50, base_delay=0.3, max_delay=2.0)
+"""Far more attempts and backoff than any deadline under test leaves room for."""
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("mode", [ProxyMode.UNAVAILABLE, ProxyMode.SLOW])
+def test_retries_and_backoff_end_on_the_deadline(
+    fault_proxy: FaultProxy, table: Table, api: str, mode: ProxyMode
+) -> None:
+    """Every attempt fails fast (503) or answers late (slow): the retries and the sleeps
+    between them end when the deadline does, never at the policy's last attempt."""
+    timeout = 1.0
+    if api == "sync":
+        service: Any = _service(fault_proxy, True, SERVICE_TIMEOUT)
+    else:
+        service = _async_service(fault_proxy, True, SERVICE_TIMEOUT)
+    service = service.with_options(timeout=timeout, retry=BACKING_OFF)
+    key = {"PK": "TICKET#t1", "SK": "META"}
+    service.get_item(TABLE, key)  # warm
+    fault_proxy.set_mode(mode, seconds=timeout * 3)
+    started = time.monotonic()
+    with pytest.raises((TransientError, OutcomeUnknownError)) as raised:
+        service.get_item(TABLE, key)
+    elapsed = time.monotonic() - started
+    assert raised.value.code in {ErrorCode.TIMEOUT, ErrorCode.RETRIES_EXHAUSTED}
+    assert elapsed <= timeout + SLACK, f"took {elapsed:.3f}s for a {timeout}s deadline"
+    assert fault_proxy.stats("GetItem").arrived >= 2  # it did retry
