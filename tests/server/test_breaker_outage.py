@@ -11,6 +11,7 @@ Workers take commands on stdin and answer one JSON line per command.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -22,7 +23,12 @@ from typing import Any
 
 import pytest
 
+from tctf_dynamo import DynamoDBServiceError, ErrorCode, RetryPolicy
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.providers.http_async import AsyncHttpProvider
+from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
+from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
 from tests.faultproxy import FaultProxy, ProxyMode
@@ -228,3 +234,55 @@ def test_an_unreachable_store_costs_at_most_its_budget_and_the_shared_state_resu
     for report in after:
         assert report["refused_at"] == 0  # the shared state decides again
         assert report["store_reachable"] is True
+
+
+def test_a_probe_cancelled_in_flight_is_handed_back_to_the_next_caller(
+    fault_proxy: FaultProxy, tables: tuple[str, str], moto_endpoint: str
+) -> None:
+    """An async service on the real transport, its breaker's state in DynamoDB: the circuit
+    opened in an outage, the probe sent once ``reset_timeout`` passed is cancelled while
+    the server holds it. A cancellation says nothing about DynamoDB, so the next call is
+    let through as the probe, not refused until the lost probe would time out."""
+    data_table, store_table = tables
+    now = [time.time()]
+    request = {"TableName": data_table, "Key": {"PK": {"S": "k"}}}
+
+    async def scenario() -> list[ErrorCode | None]:
+        store = AsyncHttpProvider.from_endpoint(moto_endpoint, **CREDENTIALS)
+        breaker = CircuitBreaker(
+            AsyncDynamoDBStateStore(store, store_table, sort_key=None),
+            "cancelled-probe",
+            failure_threshold=1,
+            reset_timeout=60.0,
+            clock=lambda: now[0],
+        )
+        service = AsyncDynamoDBService.from_endpoint(
+            fault_proxy.endpoint, breaker=breaker, retry=RetryPolicy.none(), **CREDENTIALS
+        )
+        seen: list[ErrorCode | None] = []
+
+        async def get() -> None:
+            try:
+                await service.execute("GetItem", request)
+                seen.append(None)
+            except DynamoDBServiceError as error:
+                seen.append(error.code)
+
+        fault_proxy.set_mode(ProxyMode.UNAVAILABLE)
+        await get()  # opens the circuit
+        now[0] += 61.0  # the probe is due
+        fault_proxy.set_mode(ProxyMode.HANG)
+        probe = asyncio.create_task(get())
+        while fault_proxy.stats("GetItem").arrived < 2:
+            await asyncio.sleep(0.01)
+        probe.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+        fault_proxy.set_mode(ProxyMode.PASS)
+        await get()  # the next caller
+        await get()
+        await service.close()
+        await store.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [ErrorCode.SERVICE_UNAVAILABLE, None, None]
