@@ -9,7 +9,9 @@ the async one.
 
 :class:`ThreadedAsyncProvider` adapts a blocking provider to the AsyncProvider contract
 by running each call on a worker thread (for tests of the async shells on the embedded
-backend and on fault-injecting doubles).
+backend and on fault-injecting doubles). :func:`awaited` picks the real async transport
+instead whenever the blocking provider speaks HTTP, so over a server the async API is
+tested on its own socket code, not on a thread.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Self
 
-from tctf_dynamo.providers.base import AsyncClosing, Provider, Request, Response, send
+from tctf_dynamo.providers.base import (
+    AsyncClosing,
+    AsyncProvider,
+    Provider,
+    Request,
+    Response,
+    send,
+)
+from tctf_dynamo.providers.boto3 import Boto3Provider
 
-__all__ = ["Blocking", "ThreadedAsyncProvider", "async_twin"]
+__all__ = ["Blocking", "ThreadedAsyncProvider", "async_twin", "awaited"]
 
 
 class ThreadedAsyncProvider(AsyncClosing):
@@ -50,11 +60,31 @@ def async_twin(service: Any, *, sleep: Any = None) -> Blocking:
     if sleep is not None:
         options["sleep"] = sleep
     twin = AsyncDynamoDBService(
-        _Borrowed(service.provider),
+        awaited(service.provider),
         retry=service.pipeline.retry_policy,
         **options,
     )
     return Blocking(twin)
+
+
+def awaited(provider: Provider) -> AsyncProvider:
+    """The async face of ``provider``, which stays open when the face is closed.
+
+    An HTTP provider (:class:`~tctf_dynamo.providers.Boto3Provider`) gets the real async
+    transport, :class:`~tctf_dynamo.providers.http_async.AsyncHttpProvider`, on the same
+    botocore client: same endpoint, credentials and socket timeouts, its own aiohttp
+    pool. Any other provider is run on worker threads."""
+    if isinstance(provider, Boto3Provider):
+        from tctf_dynamo.providers.http_async import AsyncHttpProvider
+
+        config = provider.client.meta.config
+        return AsyncHttpProvider(
+            provider.client,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            close_client=False,
+        )
+    return _Borrowed(provider)
 
 
 class _Borrowed(ThreadedAsyncProvider):

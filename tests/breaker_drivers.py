@@ -3,9 +3,10 @@
 A test takes a :class:`Driver` (the ``driver`` fixture of the tests that use it) and
 goes through it for everything that differs between the APIs: the breaker's calls, the
 DynamoDB state store and its provider, and test stores. The async driver runs each call
-with plain ``asyncio.run``, awaiting the breaker's programs, async stores and an async
-provider (the sync one run in worker threads,
-:class:`tests.aio_support.ThreadedAsyncProvider`), so the same assertions check both.
+on one event loop of its own, awaiting the breaker's programs, async stores and an async
+provider (:func:`tests.aio_support.awaited`: over HTTP the real async transport, which
+keeps its connection pool on that loop; otherwise the sync provider run in worker
+threads), so the same assertions check both.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tctf_dynamo.resilience.deadline import Deadline
 from tctf_dynamo.resilience.state import BreakerState
 from tctf_dynamo.resilience.store_calls import perform_own, perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
-from tests.aio_support import ThreadedAsyncProvider
+from tests.aio_support import awaited
 
 
 class AsyncStoreOf:
@@ -109,29 +110,36 @@ class AsyncDriver:
         self.run(breaker.record(permit, error, deadline=deadline))
 
     def state(self, breaker: CircuitBreaker) -> BreakerState:
-        return asyncio.run(breaker.state_async())
+        return _run(breaker.state_async())
 
     def probe(self, breaker: CircuitBreaker) -> bool:
-        return asyncio.run(breaker.probe_async())
+        return _run(breaker.probe_async())
 
     def store(self, store: Any) -> Any:
         return AsyncStoreOf(store)
 
     def dynamodb_store(self, provider: Provider, table: str, **options: Any) -> Any:
-        return AsyncDynamoDBStateStore(ThreadedAsyncProvider(provider), table, **options)
+        return AsyncDynamoDBStateStore(awaited(provider), table, **options)
 
     def create_table(self, provider: Provider, table: str, **options: Any) -> Any:
-        threaded = ThreadedAsyncProvider(provider)
-        return asyncio.run(AsyncDynamoDBStateStore.create_table(threaded, table, **options))
+        return _run(AsyncDynamoDBStateStore.create_table(awaited(provider), table, **options))
 
     def await_store(self, call: Callable[[], Any]) -> Any:
-        async def awaited() -> Any:
+        async def called() -> Any:
             return await call()
 
-        return asyncio.run(awaited())
+        return _run(called())
 
     def run(self, program: Program[Any]) -> Any:
-        return asyncio.run(run_async(program, perform_own_async))
+        return _run(run_async(program, perform_own_async))
+
+
+_LOOP = asyncio.Runner()
+"""The async driver's one event loop (a provider's connection pool is bound to one)."""
+
+
+def _run(coroutine: Any) -> Any:
+    return _LOOP.run(coroutine)
 
 
 Driver = SyncDriver | AsyncDriver

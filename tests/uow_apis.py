@@ -21,13 +21,14 @@ from tctf_dynamo import DynamoDBService
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncUnitOfWork
 from tctf_dynamo.aio import read_together as read_together_async
 from tctf_dynamo.uow import UnitOfWork, read_together
-from tests.aio_support import Blocking, ThreadedAsyncProvider
+from tests.aio_support import Blocking, awaited
 
 __all__ = ["AsyncUnits", "SyncUnits", "async_twin", "units"]
 
 
 def async_twin(service: DynamoDBService) -> AsyncDynamoDBService:
-    """An async service over the same backend and configuration as ``service``."""
+    """An async service over the same backend and configuration as ``service``: over
+    HTTP on the real async transport (:func:`~tests.aio_support.awaited`)."""
     options = dict(service._init_args)
     blocking_sleep = options.pop("sleep", time.sleep)
     twin_options: dict[str, Any] = {}
@@ -38,7 +39,7 @@ def async_twin(service: DynamoDBService) -> AsyncDynamoDBService:
 
         twin_options["sleep"] = sleep
     return AsyncDynamoDBService(
-        ThreadedAsyncProvider(service.pipeline.provider),
+        awaited(service.pipeline.provider),
         retry=service.pipeline.retry_policy,
         **options,
         **twin_options,

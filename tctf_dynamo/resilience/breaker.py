@@ -60,6 +60,7 @@ from tctf_dynamo.resilience.decisions import (
     admit,
     count_failure,
     finish_probe,
+    release_probe,
 )
 from tctf_dynamo.resilience.events import BreakerTransition, EventSink, publish
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
@@ -191,6 +192,18 @@ class CircuitBreaker:
             yield from self._settle(permit, CircuitState.CLOSED, deadline)  # it answered
         else:
             yield from self._count(permit, deadline)
+
+    def abandon(self, permit: Permit, *, deadline: Deadline | None = None) -> Program[None]:
+        """The call made under ``permit`` was interrupted (its task cancelled, or
+        ``KeyboardInterrupt``): it says nothing about DynamoDB, so a probe it held is
+        handed back for the next caller rather than left to be presumed lost."""
+        if not permit.tracked or self.disabled:
+            return
+        if permit.local_probe:
+            yield from release_probe(self._guard.local(), self._local_rules)
+        if permit.probe:
+            step = _done(release_probe, self._shared_rules)
+            yield from self._guard.run(step, deadline, 1.0)
 
     def probe_program(self) -> Program[bool]:
         """Check the store now (instead of on first use); False if the breaker is

@@ -20,7 +20,7 @@ from tctf_dynamo.errors import CircuitOpenError, ErrorCode
 from tctf_dynamo.resilience.events import LOGGER_NAME
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
 
-__all__ = ["Rules", "Store", "admit", "count_failure", "finish_probe"]
+__all__ = ["Rules", "Store", "admit", "count_failure", "finish_probe", "release_probe"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -119,6 +119,18 @@ def finish_probe(store: Store, rules: Rules, outcome: CircuitState) -> Program[N
         if (yield from store.compare_and_set(rules.name, stored.version, new)):
             rules.announce(CircuitState.HALF_OPEN, outcome)
             return
+
+
+def release_probe(store: Store, rules: Rules) -> Program[None]:
+    """Hand back the probe of a half-open circuit whose caller was interrupted before it
+    learnt anything: the next caller may probe at once, instead of every caller being
+    refused until the probe is presumed lost (``reset_timeout`` after it started)."""
+    stored = yield from store.load(rules.name)
+    if stored is None or stored.state is not CircuitState.HALF_OPEN:
+        return  # another caller already settled it
+    due_now = rules.clock() - rules.reset_timeout
+    released = attrs.evolve(stored, probe_started_at=due_now, version=stored.version + 1)
+    yield from store.compare_and_set(rules.name, stored.version, released)
 
 
 def open_error(name: str, state: BreakerState, wait: float) -> CircuitOpenError:

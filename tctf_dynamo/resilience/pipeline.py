@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random as _random
 import time
+from asyncio import CancelledError as _Cancelled
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -204,6 +205,10 @@ class ResiliencePipeline:
         except Exception as error:
             if breaker is not None and permit is not None:
                 yield from breaker.record(permit, error, deadline=deadline)
+            raise
+        except (KeyboardInterrupt, _Cancelled):
+            if breaker is not None and permit is not None:
+                yield from breaker.abandon(permit, deadline=deadline)
             raise
         if breaker is not None and permit is not None:
             yield from breaker.record(permit, None, deadline=deadline)

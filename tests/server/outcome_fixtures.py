@@ -10,6 +10,8 @@ READ_TIMEOUT = 0.5
 SLOW_COMMIT = 1.2
 """Seconds the proxy holds a slow commit: longer than the read timeout and than the retry
 policy's attempt budget, shorter than the operation deadline."""
+CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
+"""What moto server accepts (through the proxy or straight)."""
 PATIENT = RetryPolicy(max_attempts=3, base_delay=0.02, max_delay=0.2, attempt_timeout=READ_TIMEOUT)
 
 

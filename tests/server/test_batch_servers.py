@@ -3,7 +3,8 @@
 dynalite cuts a BatchGetItem response at about 1 MB and returns the rest as
 UnprocessedKeys even when nothing is failing: 300 items of about 100 KB (30 MB) take
 dozens of rounds, which must all be followed, with the default retry policy. Each test
-runs on the sync API and the async one.
+runs on the sync API and the async one, the latter on the real async transport
+(:class:`~tctf_dynamo.providers.http_async.AsyncHttpProvider`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.aio import batch as async_batch
 from tctf_dynamo.errors import ErrorCode, InvalidInputError
 from tctf_dynamo.providers import Provider, RecordingProvider
-from tests.aio_support import Blocking, ThreadedAsyncProvider
+from tctf_dynamo.providers.mock_async import AsyncRecordingProvider
+from tests.aio_support import Blocking, awaited
 
 pytestmark = pytest.mark.server
 
@@ -46,25 +48,29 @@ def service(request: pytest.FixtureRequest, table_name: str) -> Iterator[DynamoD
 
 @pytest.fixture(params=["sync", "async"])
 def api(request: pytest.FixtureRequest) -> SimpleNamespace:
-    """The batch functions of one API and ``serve(provider)``, a service of that API
-    that never really sleeps its backoffs."""
+    """The batch functions of one API; ``serve(provider)``, a service of that API on the
+    same endpoint that never really sleeps its backoffs; ``record(provider)``, a recorder
+    of that API's requests to hand to ``serve``."""
     if request.param == "sync":
         return SimpleNamespace(
             functions=batch,
             serve=lambda provider: DynamoDBService(provider, max_workers=4, sleep=lambda _: None),
+            record=RecordingProvider,
         )
     runner = asyncio.Runner()
 
     async def no_sleep(_: float) -> None:
         return None
 
-    def serve(provider: Provider) -> Any:
-        service = AsyncDynamoDBService(
-            ThreadedAsyncProvider(provider), max_workers=4, sleep=no_sleep
-        )
-        return Blocking(service, runner)
+    def serve(provider: Provider | AsyncRecordingProvider) -> Any:
+        own = provider if isinstance(provider, AsyncRecordingProvider) else awaited(provider)
+        return Blocking(AsyncDynamoDBService(own, max_workers=4, sleep=no_sleep), runner)
 
-    return SimpleNamespace(functions=Blocking(async_batch, runner), serve=serve)
+    return SimpleNamespace(
+        functions=Blocking(async_batch, runner),
+        serve=serve,
+        record=lambda provider: AsyncRecordingProvider(awaited(provider)),
+    )
 
 
 def _item(index: int, filler: str = "") -> dict[str, Any]:
@@ -82,7 +88,7 @@ def test_bulk_get_of_large_items_follows_every_unprocessed_round(
     service: DynamoDBService, table_name: str, request: pytest.FixtureRequest, api: Any
 ) -> None:
     batch.bulk_write(service, puts=[(table_name, _item(i, FILLER)) for i in range(LARGE_ITEMS)])
-    recorder = RecordingProvider(service.provider)
+    recorder = api.record(service.provider)
     reading = api.serve(recorder)
     found = api.functions.bulk_get(reading, table_name, [_key(i) for i in range(LARGE_ITEMS)])
     assert [int(item["n"]["N"]) if item else None for item in found] == list(range(LARGE_ITEMS))

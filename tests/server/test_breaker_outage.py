@@ -1,17 +1,17 @@
 """The shared circuit breaker in the outages it exists for, across two OS processes.
 
 Each worker is a separate interpreter whose breaker keeps its state in DynamoDB: a sync
-service over a ``DynamoDBStateStore``, or (the async driver) the breaker's programs
-awaited around each data call, without retries, over an ``AsyncDynamoDBStateStore``.
-The async worker's provider is ``Boto3Provider`` run in worker threads
-(``tests.aio_support.ThreadedAsyncProvider``). Data and store each go through their
-own fault proxy in front of moto server, so DynamoDB can fail as a whole (503 to
-everything), or only the store can stop answering while the data path stays healthy.
+service over a ``DynamoDBStateStore``, or (the async driver) an async service on the real
+async transport (``AsyncDynamoDBService.from_endpoint``, one event loop for the worker's
+life) over an ``AsyncDynamoDBStateStore`` on ``AsyncHttpProvider``. Data and store each
+go through their own fault proxy in front of moto server, so DynamoDB can fail as a
+whole (503 to everything), or only the store can stop answering while the data path stays healthy.
 Workers take commands on stdin and answer one JSON line per command.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -23,7 +23,12 @@ from typing import Any
 
 import pytest
 
+from tctf_dynamo import DynamoDBServiceError, ErrorCode, RetryPolicy
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.providers.http_async import AsyncHttpProvider
+from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
+from tctf_dynamo.resilience.breaker import CircuitBreaker
 from tctf_dynamo.resilience.state import BreakerState, CircuitState
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
 from tests.faultproxy import FaultProxy, ProxyMode
@@ -41,24 +46,23 @@ CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret
 WORKER = f"""
 import asyncio, json, sys, time
 from tctf_dynamo import DynamoDBService
-from tctf_dynamo.effects.program import run_async
+from tctf_dynamo.aio import AsyncDynamoDBService
 from tctf_dynamo.errors import CircuitOpenError, DynamoDBServiceError
 from tctf_dynamo.providers.boto3 import Boto3Provider
+from tctf_dynamo.providers.http_async import AsyncHttpProvider
 from tctf_dynamo.resilience.async_stores import AsyncDynamoDBStateStore
 from tctf_dynamo.resilience.breaker import CircuitBreaker
-from tctf_dynamo.resilience.deadline import Deadline
-from tctf_dynamo.resilience.store_calls import perform_own_async
 from tctf_dynamo.resilience.stores import DynamoDBStateStore
-from tests.aio_support import ThreadedAsyncProvider
 
 driver, data_endpoint, store_endpoint, data_table, store_table = sys.argv[1:6]
 credentials = {CREDENTIALS!r}
-data = Boto3Provider.from_endpoint(data_endpoint, **credentials)
-store = Boto3Provider.from_endpoint(store_endpoint, **credentials)
 if driver == "sync":
+    store = Boto3Provider.from_endpoint(store_endpoint, **credentials)
     state_store = DynamoDBStateStore(store, store_table, sort_key=None)
 else:
-    state_store = AsyncDynamoDBStateStore(ThreadedAsyncProvider(store), store_table, sort_key=None)
+    runner = asyncio.Runner()  # one loop for the worker's life, as a server process has
+    store = AsyncHttpProvider.from_endpoint(store_endpoint, **credentials)
+    state_store = AsyncDynamoDBStateStore(store, store_table, sort_key=None)
 breaker = CircuitBreaker(
     state_store,
     "shared",
@@ -67,27 +71,22 @@ breaker = CircuitBreaker(
     store_timeout={STORE_TIMEOUT},
     store_retry_interval={STORE_RETRY_INTERVAL},
 )
-service = DynamoDBService(data, breaker=breaker, timeout=2.0)
-async_data = ThreadedAsyncProvider(data)
+if driver == "sync":
+    service = DynamoDBService.from_endpoint(
+        data_endpoint, breaker=breaker, timeout=2.0, **credentials
+    )
+else:
+    service = AsyncDynamoDBService.from_endpoint(
+        data_endpoint, breaker=breaker, timeout=2.0, **credentials
+    )
 request = {{"TableName": data_table, "Key": {{"PK": {{"S": "k"}}}}}}
-
-
-async def guarded():
-    deadline = Deadline.start(2.0, time.monotonic)
-    permit = await run_async(breaker.admit(deadline=deadline), perform_own_async)
-    try:
-        await async_data.call("GetItem", request, timeout=deadline.remaining())
-    except DynamoDBServiceError as error:
-        await run_async(breaker.record(permit, error, deadline=deadline), perform_own_async)
-        raise
-    await run_async(breaker.record(permit, None, deadline=deadline), perform_own_async)
 
 
 def operate():
     if driver == "sync":
         service.execute("GetItem", request)
     else:
-        asyncio.run(guarded())
+        runner.run(service.execute("GetItem", request))
 
 
 print(json.dumps({{"ready": True}}), flush=True)
@@ -235,3 +234,55 @@ def test_an_unreachable_store_costs_at_most_its_budget_and_the_shared_state_resu
     for report in after:
         assert report["refused_at"] == 0  # the shared state decides again
         assert report["store_reachable"] is True
+
+
+def test_a_probe_cancelled_in_flight_is_handed_back_to_the_next_caller(
+    fault_proxy: FaultProxy, tables: tuple[str, str], moto_endpoint: str
+) -> None:
+    """An async service on the real transport, its breaker's state in DynamoDB: the circuit
+    opened in an outage, the probe sent once ``reset_timeout`` passed is cancelled while
+    the server holds it. A cancellation says nothing about DynamoDB, so the next call is
+    let through as the probe, not refused until the lost probe would time out."""
+    data_table, store_table = tables
+    now = [time.time()]
+    request = {"TableName": data_table, "Key": {"PK": {"S": "k"}}}
+
+    async def scenario() -> list[ErrorCode | None]:
+        store = AsyncHttpProvider.from_endpoint(moto_endpoint, **CREDENTIALS)
+        breaker = CircuitBreaker(
+            AsyncDynamoDBStateStore(store, store_table, sort_key=None),
+            "cancelled-probe",
+            failure_threshold=1,
+            reset_timeout=60.0,
+            clock=lambda: now[0],
+        )
+        service = AsyncDynamoDBService.from_endpoint(
+            fault_proxy.endpoint, breaker=breaker, retry=RetryPolicy.none(), **CREDENTIALS
+        )
+        seen: list[ErrorCode | None] = []
+
+        async def get() -> None:
+            try:
+                await service.execute("GetItem", request)
+                seen.append(None)
+            except DynamoDBServiceError as error:
+                seen.append(error.code)
+
+        fault_proxy.set_mode(ProxyMode.UNAVAILABLE)
+        await get()  # opens the circuit
+        now[0] += 61.0  # the probe is due
+        fault_proxy.set_mode(ProxyMode.HANG)
+        probe = asyncio.create_task(get())
+        while fault_proxy.stats("GetItem").arrived < 2:
+            await asyncio.sleep(0.01)
+        probe.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+        fault_proxy.set_mode(ProxyMode.PASS)
+        await get()  # the next caller
+        await get()
+        await service.close()
+        await store.close()
+        return seen
+
+    assert asyncio.run(scenario()) == [ErrorCode.SERVICE_UNAVAILABLE, None, None]

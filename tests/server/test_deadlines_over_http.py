@@ -6,9 +6,11 @@ its answer never comes. The promise under test is the deadline itself: the call 
 within ``timeout + SLACK`` seconds, on the fast path and on botocore's, and a hung first
 attempt of a read or an idempotent write is retried inside the deadline and succeeds.
 
-The async service's plain item API is an entry point too (its own driver bounds each
-attempt besides the socket). Each call is made once before the fault, so what is timed
-is the operation, not a client's one-time setup on its first call. The full matrix runs
+The async service's plain item API and its repositories are entry points too, on the
+real async transports: ``fast`` is ``AsyncDynamoDBService.from_endpoint`` (aiohttp),
+``botocore`` the aiobotocore provider; their event loop and sockets are the ones a
+caller's would be. Each call is made once before the fault, so what is timed is the
+operation, not a client's one-time setup on its first call. The full matrix runs
 for 0.5 s; 2 s and 5 s run a representative subset, since each hang costs its whole
 deadline in wall time.
 """
@@ -23,10 +25,11 @@ from typing import Any
 
 import pytest
 
-from tctf_dynamo import DynamoDBService, Entity, Repository, Table, UnitOfWork
+from tctf_dynamo import DynamoDBService, Entity, Repository, RetryPolicy, Table, UnitOfWork
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
 from tctf_dynamo.errors import ErrorCode, OutcomeUnknownError, TransientError
-from tests.aio_support import Blocking, ThreadedAsyncProvider, async_twin
+from tctf_dynamo.providers.botocore_async import AsyncBotocoreProvider
+from tests.aio_support import Blocking
 from tests.faultproxy import HANG_AFTER, FaultProxy, ProxyMode
 
 pytestmark = pytest.mark.server
@@ -60,7 +63,7 @@ def _credentials() -> dict[str, str]:
     return {"region_name": "us-east-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}
 
 
-_OPENED: list[DynamoDBService | asyncio.Runner] = []
+_OPENED: list[Any] = []
 
 
 @pytest.fixture(autouse=True)
@@ -117,12 +120,40 @@ def _repository(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> C
     return lambda: repository.get(ticket_id="t1")
 
 
-def _async_repository(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
-    provider = ThreadedAsyncProvider(_service(proxy, fast, SERVICE_TIMEOUT).provider)
-    twin = AsyncDynamoDBService(provider, timeout=SERVICE_TIMEOUT)
+def _async_service(proxy: FaultProxy, fast: bool, timeout: float) -> Blocking:
+    """An async service through the proxy on a real async transport, on its own loop."""
     runner = asyncio.Runner()
     _OPENED.append(runner)
-    repository = Blocking(AsyncRepository(Ticket, twin, timeout=timeout), runner)
+    face = Blocking(None, runner)
+    if fast:
+        service = AsyncDynamoDBService.from_endpoint(
+            proxy.endpoint, timeout=timeout, **_credentials()
+        )
+    else:
+        provider = runner.run(
+            AsyncBotocoreProvider.from_endpoint(
+                proxy.endpoint, read_timeout=timeout, **_credentials()
+            )
+        )
+        service = AsyncDynamoDBService(provider, timeout=timeout)
+    _OPENED.append(_Closer(face, service))
+    face.run(service.key_schema(TABLE))  # known from the definition: nothing to describe
+    return face.face(service)
+
+
+class _Closer:
+    """Closes an async service on its own loop (before the loop itself is closed)."""
+
+    def __init__(self, face: Blocking, service: AsyncDynamoDBService) -> None:
+        self._face, self._service = face, service
+
+    def close(self) -> None:
+        self._face.run(self._service.close())
+
+
+def _async_repository(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
+    service = _async_service(proxy, fast, SERVICE_TIMEOUT)
+    repository = service.face(AsyncRepository(Ticket, service.target, timeout=timeout))
     if write:
         return lambda: repository.put(Ticket(ticket_id="t7"))
     return lambda: repository.get(ticket_id="t1")
@@ -140,8 +171,8 @@ def _unit_of_work(proxy: FaultProxy, fast: bool, timeout: float, write: bool) ->
 
 
 def _async_constructor(proxy: FaultProxy, fast: bool, timeout: float, write: bool) -> Call:
-    """The async service's plain item API, on the same backend with the same timeout."""
-    service = async_twin(_service(proxy, fast, timeout))
+    """The async service's plain item API, built with the timeout under test."""
+    service = _async_service(proxy, fast, timeout)
     if write:
         item = {"PK": "TICKET#t7", "SK": "META", "seats": 1}
         return lambda: service.put_item(TABLE, item) or "put"
@@ -227,3 +258,32 @@ def test_a_hung_first_attempt_is_retried_inside_the_deadline(
     assert result is not None
     assert elapsed <= timeout + SLACK, f"took {elapsed:.3f}s for a {timeout}s deadline"
     assert fault_proxy.stats(operation).arrived == 3  # warm-up, the hung one, the retry
+
+
+BACKING_OFF = RetryPolicy(max_attempts=50, base_delay=0.3, max_delay=2.0)
+"""Far more attempts and backoff than any deadline under test leaves room for."""
+
+
+@pytest.mark.parametrize("api", ["sync", "async"])
+@pytest.mark.parametrize("mode", [ProxyMode.UNAVAILABLE, ProxyMode.SLOW])
+def test_retries_and_backoff_end_on_the_deadline(
+    fault_proxy: FaultProxy, table: Table, api: str, mode: ProxyMode
+) -> None:
+    """Every attempt fails fast (503) or answers late (slow): the retries and the sleeps
+    between them end when the deadline does, never at the policy's last attempt."""
+    timeout = 1.0
+    if api == "sync":
+        service: Any = _service(fault_proxy, True, SERVICE_TIMEOUT)
+    else:
+        service = _async_service(fault_proxy, True, SERVICE_TIMEOUT)
+    service = service.with_options(timeout=timeout, retry=BACKING_OFF)
+    key = {"PK": "TICKET#t1", "SK": "META"}
+    service.get_item(TABLE, key)  # warm
+    fault_proxy.set_mode(mode, seconds=timeout * 3)
+    started = time.monotonic()
+    with pytest.raises((TransientError, OutcomeUnknownError)) as raised:
+        service.get_item(TABLE, key)
+    elapsed = time.monotonic() - started
+    assert raised.value.code in {ErrorCode.TIMEOUT, ErrorCode.RETRIES_EXHAUSTED}
+    assert elapsed <= timeout + SLACK, f"took {elapsed:.3f}s for a {timeout}s deadline"
+    assert fault_proxy.stats("GetItem").arrived >= 2  # it did retry

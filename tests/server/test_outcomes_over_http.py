@@ -32,9 +32,9 @@ from tctf_dynamo import (
     UnitState,
 )
 from tctf_dynamo.aio import AsyncDynamoDBService, AsyncRepository
-from tests.aio_support import Blocking, ThreadedAsyncProvider
+from tests.aio_support import Blocking
 from tests.faultproxy import RESET_AFTER, RESET_BEFORE, THROTTLE, Fault, FaultProxy, RequestInfo
-from tests.server.outcome_fixtures import PATIENT, SLOW_COMMIT, through, truth
+from tests.server.outcome_fixtures import CREDENTIALS, PATIENT, SLOW_COMMIT, through, truth
 from tests.uow_apis import AsyncUnits, SyncUnits, async_twin, units
 
 __all__ = ["units"]  # the fixture: units of work below run on both APIs
@@ -81,15 +81,18 @@ def world(
 def repository(
     request: pytest.FixtureRequest, world: SimpleNamespace
 ) -> Iterator[Callable[[type[Entity]], Any]]:
-    """Repositories through the proxy, in the sync or the async API (same provider)."""
+    """Repositories through the proxy, in the sync API or the async one (the latter on
+    the real async transport, ``AsyncDynamoDBService.from_endpoint``)."""
     if request.param == "sync":
         yield lambda entity: Repository(entity, world.service)
         return
-    twin = AsyncDynamoDBService(
-        ThreadedAsyncProvider(world.service.provider), retry=PATIENT, timeout=6.0
+    twin = AsyncDynamoDBService.from_endpoint(
+        world.proxy.endpoint, retry=PATIENT, timeout=6.0, **CREDENTIALS
     )
     with asyncio.Runner() as runner:
+        runner.run(twin.key_schema(world.models.table))
         yield lambda entity: Blocking(AsyncRepository(entity, twin), runner)
+        runner.run(twin.close())
 
 
 def balance(world: SimpleNamespace, wallet_id: str) -> Decimal:
@@ -339,14 +342,17 @@ def test_a_token_protected_create_that_lost_the_race_is_not_applied_never_unknow
     assert not isinstance(caught.value, OutcomeUnknownError)
 
 
+@pytest.mark.parametrize("hold", ["request", "answer"])
 def test_a_commit_cancelled_in_flight_is_unknown_and_its_replay_applies_once(
-    world: SimpleNamespace,
+    world: SimpleNamespace, hold: str
 ) -> None:
-    """An async commit whose task is cancelled while the proxy holds its request: the unit
-    is UNKNOWN with its token; once the held request commits, committing the unit again
-    replays it (the proxy answers the first answer) and the wallet is debited once."""
+    """An async commit on the real transport whose task is cancelled while the proxy holds
+    its request (or, already applied, its answer): the unit is UNKNOWN with its token; once
+    the held request commits, committing the unit again replays it (the proxy answers the
+    first answer) and the wallet is debited once."""
     fund(world, "a", "100")
-    world.proxy.fail_next("TransactWriteItems", Fault.delay_before(SLOW_COMMIT))
+    held = Fault.delay_before(SLOW_COMMIT) if hold == "request" else Fault.delay_after(SLOW_COMMIT)
+    world.proxy.fail_next("TransactWriteItems", held)
     service = async_twin(world.service)
 
     async def scenario() -> None:
@@ -369,3 +375,34 @@ def test_a_commit_cancelled_in_flight_is_unknown_and_its_replay_applies_once(
     asyncio.run(scenario())
     assert world.proxy.stats("TransactWriteItems").replayed == 1
     assert balance(world, "a") == Decimal("70")  # once
+
+
+def test_a_put_cancelled_while_its_answer_is_held_propagates_and_leaves_the_pool_clean(
+    world: SimpleNamespace,
+) -> None:
+    """An async put on the real transport whose task is cancelled after the proxy applied
+    it and while it holds the answer: the cancellation propagates (a plain put keeps no
+    record to mark unknown), the server holds the item, and the service's next call on the
+    same connection pool gets its own answer, never the abandoned one."""
+    Marker = world.models.Marker
+    world.proxy.fail_next("PutItem", Fault.delay_after(SLOW_COMMIT))
+    service = AsyncDynamoDBService.from_endpoint(
+        world.proxy.endpoint, retry=PATIENT, timeout=6.0, max_workers=1, **CREDENTIALS
+    )
+
+    async def scenario() -> Marker:
+        markers = AsyncRepository(Marker, service)
+        task = asyncio.create_task(markers.put(Marker(message_id="held")))
+        while world.proxy.stats("PutItem").forwarded == 0:
+            await asyncio.sleep(0.01)  # applied by the server, its answer held
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await markers.put(Marker(message_id="next"))
+        found = await markers.get(message_id="held", consistent=True)
+        await service.close()
+        return found
+
+    assert asyncio.run(scenario()) is not None  # the cancelled put was applied
+    assert world.proxy.stats("PutItem").arrived == 2  # the cancelled one was never resent
+    assert Repository(Marker, world.clean).get(message_id="next", consistent=True) is not None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from typing import Any
 
 import pytest
 
+from tctf_dynamo import DynamoDBService, RetryPolicy
 from tctf_dynamo.errors import CircuitOpenError, ErrorCode, InvalidInputError, error_for
 from tctf_dynamo.resilience.breaker import CircuitBreaker, Permit
 from tctf_dynamo.resilience.events import LOGGER_NAME, BreakerTransition, CollectingEventSink
@@ -173,6 +175,38 @@ def test_a_foreign_exception_on_the_probe_leaves_it_half_open() -> None:
     clock.advance(5.0)
     breaker.record_failure(breaker.before_call(), ValueError("bug in caller"))
     assert breaker.state().state is CircuitState.HALF_OPEN
+
+
+class _Interrupted:
+    """A provider whose call is interrupted (KeyboardInterrupt) until told otherwise."""
+
+    interrupt = True
+
+    def call(self, operation: str, request: Any, *, timeout: float | None = None) -> Any:
+        if self.interrupt:
+            raise KeyboardInterrupt
+        return {}
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_interrupted_probe_is_handed_back_to_the_next_caller() -> None:
+    """The sync twin of the async server test (a cancelled probe): the pipeline gives an
+    interrupted call's probe back, so the next caller probes without waiting."""
+    clock = FakeClock()
+    breaker = make(clock)
+    fail(breaker, 3)
+    clock.advance(5.0)
+    provider = _Interrupted()
+    service = DynamoDBService(provider, breaker=breaker, retry=RetryPolicy.none())
+    request = {"TableName": "t", "Key": {"PK": {"S": "a"}}}
+    with pytest.raises(KeyboardInterrupt):
+        service.execute("GetItem", request)
+    assert breaker.state().state is CircuitState.HALF_OPEN
+    provider.interrupt = False
+    assert service.execute("GetItem", request) == {}  # let through as the probe
+    assert breaker.state().state is CircuitState.CLOSED
 
 
 def test_breakers_sharing_a_store_share_the_circuit() -> None:
