@@ -36,10 +36,12 @@ held, so the pool never keeps a half-read answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from botocore.awsrequest import HeadersDict
 from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
@@ -241,7 +243,7 @@ class AsyncHttpProvider(AsyncClosing):
         whole answer was read (an exception or a cancellation closes it)."""
         session = self._session or self._open()
         async with session.post(
-            prepared.url,
+            _url(prepared.url),
             data=prepared.body,
             headers=_headers(prepared.headers),
             timeout=self._timeout(timeout),
@@ -268,6 +270,7 @@ class AsyncHttpProvider(AsyncClosing):
             connector=connector,
             skip_auto_headers=("Accept", "User-Agent", "Content-Type"),
             auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),  # DynamoDB sets none; botocore keeps none
         )
         return self._session
 
@@ -295,11 +298,27 @@ class AsyncHttpProvider(AsyncClosing):
             self._client.close()
 
 
+@functools.lru_cache(maxsize=64)
+def _url(url: str) -> Any:
+    """The parsed URL aiohttp would build from ``url`` (parsed once: the endpoint of a
+    provider hardly ever changes, and a parsed URL is immutable)."""
+    from yarl import URL  # aiohttp's URL type; imported here, after aiohttp's check
+
+    return URL(url)
+
+
 def _headers(headers: Any) -> dict[str, str]:
     """The signed headers as text (botocore encodes some values to bytes)."""
+    # botocore's HeadersDict keeps (name, value) under case-insensitive keys; walking
+    # its dict directly skips a key object and a lookup per header.
+    if type(headers) is HeadersDict:
+        internals: Any = headers
+        pairs = ((str(key), value) for key, value in internals._dict.items())
+    else:
+        pairs = headers.items()
     sent = {
         name: value.decode("utf-8") if isinstance(value, bytes) else str(value)
-        for name, value in headers.items()
+        for name, value in pairs
     }
     sent.setdefault("Accept-Encoding", _ACCEPT_ENCODING)
     return sent

@@ -14,7 +14,8 @@ What is *not* replaced, so that AWS sees exactly what botocore would send:
   endpoint), with any signing context the rules set;
 * signing is the client's request signer (SigV4 with the client's refreshable
   credentials and region, or nothing for an ``UNSIGNED`` client); its ``before-sign``
-  and ``choose-signer`` events still fire;
+  and ``choose-signer`` events still fire (a plain SigV4 signature is computed by
+  :mod:`tctf_dynamo.providers.sigv4`, the same bytes with less work);
 * the client's ``before-send.dynamodb.<Operation>`` event fires with the prepared request,
   as botocore's endpoint fires it, and a handler's answer is used instead of the network;
 * otherwise the request goes through the client's HTTP session (its connection pool,
@@ -52,6 +53,7 @@ from tctf_dynamo.providers.attempts import (
     tagged,
 )
 from tctf_dynamo.providers.base import Request, Response
+from tctf_dynamo.providers.sigv4 import fast_signer
 from tctf_dynamo.providers.wire_format import (
     CONTENT_TYPE,
     HTTP_MULTIPLE_CHOICES,
@@ -123,6 +125,7 @@ class WireClient:
         # botocore keeps these on private attributes; there is no public handle.
         internals: Any = client
         self._signer: Any = internals._request_signer
+        self._sign = fast_signer(self._signer).sign
         self._endpoint_object: Any = internals._endpoint
         self._http_session: Any = internals._endpoint.http_session
         self._exceptions: Any = client.exceptions
@@ -209,7 +212,7 @@ class WireClient:
             self._events.emit(spec.request_created, request=aws_request, operation_name=spec.name)
             _keep_tag(aws_request.headers)
         else:
-            self._signer.sign(spec.name, aws_request)
+            self._sign(spec.name, aws_request)
         for name, value in invocation_headers().items():  # after signing, as botocore adds them
             aws_request.headers[name] = value
         # The endpoint's own step (headers to bytes, then prepare): tracers wrap it to

@@ -1,0 +1,109 @@
+"""The cheaper SigV4 signature is botocore's, byte for byte."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import botocore.auth
+import botocore.session
+import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from tctf_dynamo.providers import wire
+from tctf_dynamo.providers.sigv4 import FastSigV4Auth, fast_signer
+from tctf_dynamo.providers.wire import WireClient
+
+NOW = datetime.datetime(2026, 12, 5, 8, 30, 15)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: NOW)
+
+
+def _request(url: str, headers: list[tuple[str, str]], body: bytes) -> AWSRequest:
+    request = AWSRequest(method="POST", url=url, data=body)
+    for name, value in headers:
+        request.headers[name] = value  # HTTPHeaders keeps repeated names
+    request.context = {}
+    return request
+
+
+CASES: list[tuple[str, list[tuple[str, str]], bytes]] = [
+    ("http://localhost:8000/", [("X-Amz-Target", "DynamoDB_20120810.PutItem")], b"{}"),
+    (
+        "https://dynamodb.eu-west-1.amazonaws.com/",
+        [("Content-Type", "application/x-amz-json-1.0"), ("User-Agent", "ua  x   y")],
+        b'{"TableName":"t"}',
+    ),
+    ("https://example.com/a/../b c/?z=1&a=2&a=1", [("X-Custom", " a  b "), ("x-custom", "c")], b""),
+    ("http://127.0.0.1:4566", [("Host", "other:1"), ("Expect", "100-continue")], b"x" * 3000),
+]
+
+
+@pytest.mark.parametrize(("url", "headers", "body"), CASES)
+@pytest.mark.parametrize("token", [None, "session-token"])
+def test_signature_and_headers_equal_botocores(
+    url: str, headers: list[tuple[str, str]], body: bytes, token: str | None
+) -> None:
+    credentials = Credentials("AKIDEXAMPLE", "secret/key", token)
+    signed = []
+    for cls in (botocore.auth.SigV4Auth, FastSigV4Auth):
+        request = _request(url, headers, body)
+        cls(credentials, "dynamodb", "eu-west-1").add_auth(request)
+        signed.append(list(request.headers.items()))
+    assert signed[0] == signed[1]
+    assert any(name == "Authorization" for name, _ in signed[1])
+
+
+def test_canonical_request_equals_botocores_with_params() -> None:
+    credentials = Credentials("AKID", "secret")
+    request = _request("https://example.com/x", [("A", "1")], b"{}")
+    request.params = {"b": "2", "a": "1 2"}
+    request.context = {"timestamp": "20261205T083015Z"}
+    ours = FastSigV4Auth(credentials, "dynamodb", "us-east-1").canonical_request(request)
+    theirs = botocore.auth.SigV4Auth(credentials, "dynamodb", "us-east-1").canonical_request(
+        request
+    )
+    assert ours == theirs
+
+
+def _client(**kwargs: Any) -> Any:
+    return botocore.session.get_session().create_client(
+        "dynamodb",
+        region_name="eu-west-1",
+        endpoint_url="http://localhost:8000",
+        aws_access_key_id="AKID",
+        aws_secret_access_key="secret",
+        **kwargs,
+    )
+
+
+def test_wire_client_sends_what_the_client_signer_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = _client(aws_session_token="tok")
+    request = {"TableName": "t", "Item": {"pk": {"S": "a"}, "b": {"B": b"\x00\x01"}}}
+    _, ours = WireClient(client).prepare("PutItem", request)
+    monkeypatch.setattr(wire, "fast_signer", lambda signer: signer)
+    _, theirs = WireClient(client).prepare("PutItem", request)
+    assert ours.body == theirs.body
+    assert _text(ours.headers["Authorization"]) == _text(theirs.headers["Authorization"])
+    assert "x-amz-security-token" in _text(ours.headers["Authorization"])
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_signer_events_still_fire_and_other_signers_are_kept() -> None:
+    client = _client()
+    seen: list[str] = []
+    client.meta.events.register(
+        "before-sign.dynamodb.GetItem", lambda **kwargs: seen.append(kwargs["operation_name"])
+    )
+    WireClient(client).prepare("GetItem", {"TableName": "t", "Key": {"pk": {"S": "a"}}})
+    assert seen == ["GetItem"]
+    stand_in = object()
+    assert fast_signer(stand_in) is stand_in
+    assert fast_signer(client._request_signer) is not client._request_signer
