@@ -12,7 +12,8 @@ session, without botocore's per-request walks over the service model. ``fast_pat
 sends everything through the botocore client method, as a plain boto3 call would.
 
 Nothing that watches the client is left out (see :mod:`tctf_dynamo.providers.hooks`):
-tracers wrapped around ``_make_api_call`` see the fast path's calls as their own, and a
+tracers wrapped around ``_make_api_call`` see the fast path's calls as their own (or, for
+OpenTelemetry's botocore instrumentation alone, the fast path makes its spans), and a
 ``Stubber`` or a handler on an event the fast path does not emit sends that operation
 through botocore's path. If the private botocore attributes the fast path needs are
 missing (see :mod:`tctf_dynamo.providers.internals`), every call takes botocore's path.
@@ -242,6 +243,10 @@ class Boto3Provider(Closing):
             try:
                 if verdict.route is Route.FAST:
                     return wire.send(operation, request, announce=verdict.announce, timeout=timeout)
+                if verdict.lane is not None:  # Route.EMULATED
+                    return verdict.lane.call(
+                        wire.send, operation, request, announce=verdict.announce, timeout=timeout
+                    )
                 if verdict.route is Route.WRAPPED:
                     inner = self._send_traced_announced if verdict.announce else self._send_traced
                     response: Response = run_wrapped(

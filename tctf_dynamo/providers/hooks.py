@@ -16,6 +16,10 @@ Per operation, :class:`ClientHooks` gives one :class:`Route`:
   them (``wrapper(next, client, (operation, params), {})``), so each wrapper opens its
   span or subsegment, reads the response metadata and records errors exactly as it does
   on botocore's path: same spans, same attributes, one per HTTP attempt.
+* ``EMULATED``: the one wrapper is OpenTelemetry's botocore instrumentation, in a
+  version and configuration whose spans the fast path can make itself
+  (:mod:`tctf_dynamo.providers.otel_lane` decides, and makes them): the same spans
+  without the wrapper's per-call work.
 * ``BOTOCORE``: anything else (a ``Stubber``, a handler registered on an event the fast
   path does not emit, ``_make_api_call`` replaced by something that is not a wrapper,
   an event system we cannot inspect): take botocore's path, which honours them all.
@@ -46,6 +50,8 @@ from typing import Any, Final
 
 import attrs
 from botocore.client import BaseClient
+
+from tctf_dynamo.providers.otel_lane import OperationLane, emulation
 
 __all__ = [
     "WATCHED_EVENTS",
@@ -84,6 +90,7 @@ class Route(enum.Enum):
 
     FAST = "fast"
     WRAPPED = "wrapped"
+    EMULATED = "emulated"
     BOTOCORE = "botocore"
 
 
@@ -99,6 +106,8 @@ class Verdict:
     reason: str = ""
     announce: bool = False
     """Emit ``request-created`` (foreign handlers listen) instead of signing directly."""
+    lane: OperationLane | None = None
+    """For ``EMULATED``: what makes the instrumentation's span for this operation."""
 
 
 _FAST: Final = Verdict(Route.FAST)
@@ -169,6 +178,10 @@ class ClientHooks:
         if vars(self._client).get(_API_CALL) is not None:
             return Verdict(Route.BOTOCORE, reason="_make_api_call replaced on the client")
         verdict = _api_call_verdict(_class_attribute(type(self._client)))
+        if verdict.route is Route.WRAPPED:
+            lane = emulation(verdict.wrappers, self._client, operation)
+            if lane is not None:
+                verdict = Verdict(Route.EMULATED, verdict.wrappers, "tracer emulated", lane=lane)
         if verdict.route is not Route.BOTOCORE and _foreign_handlers(
             self._emitter, self._service_id, operation, (REQUEST_CREATED,)
         ):

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATA_OPERATIONS",
+    "Observer",
     "PreparedOperation",
     "WireClient",
     "decode_response",
@@ -96,6 +97,9 @@ DATA_OPERATIONS: Final = frozenset(
     }
 )
 """Operations sent by :class:`WireClient`; every other one goes through botocore."""
+
+Observer = Callable[[int, Mapping[str, str]], None]
+"""Told the status and headers of a successful answer."""
 
 
 @attrs.frozen
@@ -148,6 +152,7 @@ class WireClient:
         metadata: bool = False,
         announce: bool = False,
         timeout: float | None = None,
+        observe: Observer | None = None,
     ) -> Response:
         """Send ``operation`` and return the parsed response.
 
@@ -158,6 +163,9 @@ class WireClient:
         (for tracers wrapped around the call, which read the request id and status).
         With ``announce`` the request is signed by emitting ``request-created``, as
         botocore's endpoint does, so other handlers of that event run too.
+        ``observe(status, headers)`` is told of a successful answer once it is parsed
+        (a span records the request id and status from there; an error answer carries
+        them on its ``ClientError``).
         """
         spec, prepared = self.prepare(operation, request, announce=announce, timeout=timeout)
         answers = self._events.emit(spec.before_send, request=prepared)
@@ -170,6 +178,7 @@ class WireClient:
             http_response.headers,
             http_response.content,
             metadata=metadata,
+            observe=observe,
         )
 
     def prepare(
@@ -227,6 +236,7 @@ class WireClient:
         body: bytes,
         *,
         metadata: bool = False,
+        observe: Observer | None = None,
     ) -> Response:
         """The parsed response to an HTTP answer, or the ``ClientError`` botocore would raise.
 
@@ -241,6 +251,8 @@ class WireClient:
             parsed.pop("ResponseMetadata", None)
             if metadata:
                 parsed["ResponseMetadata"] = response_metadata(status, headers, request_id=True)
+            if observe is not None:
+                observe(status, headers)
             return parsed
         error = error_response(status, headers, body, self._service_model)
         raise self._exceptions.from_code(error["Error"]["Code"])(error, spec.name)

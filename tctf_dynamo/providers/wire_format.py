@@ -30,6 +30,7 @@ __all__ = [
     "decode_response",
     "encode_request",
     "error_response",
+    "request_id_of",
     "response_metadata",
     "verify_crc32",
 ]
@@ -169,6 +170,17 @@ def response_metadata(
     metadata["HTTPHeaders"] = lowered
     metadata["RetryAttempts"] = 0
     return metadata
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The ``RequestId`` :func:`response_metadata` would report, without copying headers.
+
+    botocore's ``HeadersDict`` looks names up case-insensitively; any other mapping is
+    lowered first, as :func:`response_metadata` lowers it.
+    """
+    if isinstance(headers, HeadersDict):
+        return headers.get(REQUEST_ID_HEADER)
+    return _lowered(headers).get(REQUEST_ID_HEADER)
 
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:

@@ -19,58 +19,15 @@ import botocore.endpoint
 import pytest
 from botocore.stub import Stubber
 
-from tctf_dynamo.errors import ConditionFailedError
-from tctf_dynamo.model import Table
 from tctf_dynamo.providers import Boto3Provider
 from tctf_dynamo.providers.hooks import Route
+from tests.server import tracing_fixtures
+from tests.server.tracing_fixtures import connect, workload
 
 pytestmark = pytest.mark.server
 
-
-def connect(endpoint: str, *, fast: bool) -> Boto3Provider:
-    return Boto3Provider.from_endpoint(
-        endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        fast_path=fast,
-    )
-
-
-@pytest.fixture
-def table(moto_endpoint: str, table_name: str) -> Iterator[str]:
-    with connect(moto_endpoint, fast=False) as admin:
-        admin.call("CreateTable", Table(table_name).create_table_request())
-        yield table_name
-        admin.call("DeleteTable", {"TableName": table_name})
-
-
-def workload(provider: Boto3Provider, table: str) -> None:
-    """A put, a get, a query, a batch, a transaction and a failed conditional write."""
-    item = {"PK": {"S": "A#1"}, "SK": {"S": "META"}, "n": {"N": "1"}}
-    provider.call("PutItem", {"TableName": table, "Item": item})
-    provider.call("GetItem", {"TableName": table, "Key": {"PK": item["PK"], "SK": item["SK"]}})
-    provider.call(
-        "Query",
-        {
-            "TableName": table,
-            "KeyConditionExpression": "PK = :p",
-            "ExpressionAttributeValues": {":p": {"S": "A#1"}},
-        },
-    )
-    provider.call(
-        "BatchWriteItem",
-        {"RequestItems": {table: [{"PutRequest": {"Item": {**item, "SK": {"S": "B"}}}}]}},
-    )
-    provider.call(
-        "TransactWriteItems",
-        {"TransactItems": [{"Put": {"TableName": table, "Item": {**item, "SK": {"S": "C"}}}}]},
-    )
-    with pytest.raises(ConditionFailedError):
-        provider.call(
-            "PutItem",
-            {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"},
-        )
+table = tracing_fixtures.table
+otel = tracing_fixtures.otel
 
 
 # -- OpenTelemetry ----------------------------------------------------------------------------
@@ -86,24 +43,6 @@ OTEL_KEYS = (
     "server.port",
     "retry_attempts",
 )
-
-
-@pytest.fixture
-def otel() -> Iterator[Any]:
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    exporter = InMemorySpanExporter()
-    tracer_provider = TracerProvider()
-    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
-    instrumentor = BotocoreInstrumentor()
-    instrumentor.instrument(tracer_provider=tracer_provider)
-    try:
-        yield exporter
-    finally:
-        instrumentor.uninstrument()
 
 
 def otel_shape(span: Any) -> tuple[Any, ...]:
@@ -147,12 +86,12 @@ def test_opentelemetry_sees_the_same_spans_on_both_paths(
     assert all(shape[4] for shape in shapes[True]), "every span carries a request id"
 
 
-def test_the_fast_path_runs_inside_the_tracer_and_stays_fast(
+def test_the_fast_path_makes_the_tracers_spans_itself(
     moto_endpoint: str, table: str, otel: Any
 ) -> None:
     with connect(moto_endpoint, fast=True) as provider:
         provider.call("GetItem", {"TableName": table, "Key": {"PK": {"S": "x"}, "SK": {"S": "y"}}})
-        assert provider._hooks.verdict("GetItem").route is Route.WRAPPED
+        assert provider._hooks.verdict("GetItem").route is Route.EMULATED
 
 
 def test_instrumenting_after_the_client_was_made_is_seen(moto_endpoint: str, table: str) -> None:
