@@ -53,6 +53,7 @@ from tctf_dynamo.providers.attempts import (
     tagged,
 )
 from tctf_dynamo.providers.base import Request, Response
+from tctf_dynamo.providers.retry_metadata import last_attempt_marker
 from tctf_dynamo.providers.sigv4 import fast_signer
 from tctf_dynamo.providers.wire_format import (
     CONTENT_TYPE,
@@ -143,6 +144,7 @@ class WireClient:
         self._url = _endpoint_url(meta.endpoint_url)
         self._user_agent = _user_agent(internals)
         self._operations: dict[str, PreparedOperation] = {}
+        self._mark_last_attempt = last_attempt_marker(client)
 
     def send(
         self,
@@ -255,6 +257,8 @@ class WireClient:
                 observe(status, headers)
             return parsed
         error = error_response(status, headers, body, self._service_model)
+        if self._mark_last_attempt is not None:
+            self._mark_last_attempt(error, status, headers, body)
         raise self._exceptions.from_code(error["Error"]["Code"])(error, spec.name)
 
     @property
