@@ -1,7 +1,8 @@
 """Scenario ``tracing``: what tracing costs the fast path, and whose cost it is.
 
 ``Repository.get``, client CPU per operation (``time.process_time``: this process, the
-span processor's export thread included), against dynalite over HTTP and again answered
+span processor's export thread included) and throughput (gets per second of wall time,
+the same runs), against dynalite over HTTP and again answered
 in process (a ``before-send`` handler answers: everything up to the socket runs, and the
 costs of tracing stand out of the network's and the server's noise). Contenders:
 
@@ -12,6 +13,9 @@ costs of tracing stand out of the network's and the server's noise). Contenders:
   production-shaped provider (``ALWAYS_ON``, ``BatchSpanProcessor``, an exporter that
   drops the spans); ``..., in-memory exporter`` the same with the test-shaped provider
   (``SimpleSpanProcessor`` into an ``InMemorySpanExporter``), see :mod:`bench.tracing_setup`;
+  the fast path makes the instrumentation's spans itself (``Route.EMULATED``);
+* ``fast + botocore tracer, wrapped route`` -- the same instrumentation with the fast
+  path kept inside its wrapper (``Route.WRAPPED``, the route before emulation);
 * ``fast + library spans`` -- the library's own spans (``instrument()``) over the
   botocore tracer; ``fast + library spans alone`` -- without it;
 * ``fast + one bare span`` -- a wrapper opening one span with the instrumentation's
@@ -43,7 +47,9 @@ from bench import tracing_setup as setup
 from bench.harness import ScenarioResult, interleave
 
 NAME = "tracing"
-TITLE = "fast path with tracing on vs off, client CPU per get (dynalite, and in process)"
+TITLE = (
+    "fast path with tracing on vs off, client CPU and throughput per get (dynalite, and in process)"
+)
 PRESETS: dict[str, dict[str, Any]] = {
     "full": {"ops": 600, "repeat": 7, "slices": 6},
     "quick": {"ops": 200, "repeat": 3, "slices": 4},
@@ -53,6 +59,7 @@ FAST = "fast"
 PASS_THROUGH = "fast + pass-through wrapper"
 TRACED = "fast + botocore tracer"
 TRACED_IN_MEMORY = "fast + botocore tracer, in-memory exporter"
+TRACED_WRAPPED = "fast + botocore tracer, wrapped route"
 LIBRARY = "fast + library spans"
 LIBRARY_ALONE = "fast + library spans alone"
 BOTOCORE = "botocore path"
@@ -63,11 +70,16 @@ SPAN_ALONE_IN_MEMORY = "bare span alone, in-memory exporter"
 IN_PROCESS = ", in process"
 """Suffix of the figures answered in process (none: against dynalite)."""
 
-Measured = float
+Measured = tuple[float, float]
+"""CPU and wall time per op of one run, in microseconds."""
 
 
 def figure(label: str, where: str = "") -> str:
     return f"{label} CPU/op{where}"
+
+
+def throughput(label: str, where: str = "") -> str:
+    return f"{label} gets/s{where}"
 
 
 def _measured(
@@ -78,9 +90,10 @@ def _measured(
     def measure() -> Measured:
         with context():
             action(_WARM_UP)  # caches of the new route are warm before the clock starts
-            cpu = time.process_time()
+            cpu, wall = time.process_time(), time.perf_counter()
             action(ops)
-            return (time.process_time() - cpu) * 1e6 / ops
+            wall = time.perf_counter() - wall
+            return (time.process_time() - cpu) * 1e6 / ops, wall * 1e6 / ops
 
     return measure
 
@@ -122,14 +135,16 @@ def _sliced(
     candidates: dict[str, Callable[[], Measured]], repeat: int, slices: int
 ) -> dict[str, list[Measured]]:
     """``repeat`` rounds of ``slices`` interleaved runs each; a round's value is the mean
-    of its slices."""
+    of its slices (CPU and wall alike)."""
     runs = interleave(candidates, repeat * slices)
     return {
-        label: [
-            sum(values[start : start + slices]) / slices for start in range(0, len(values), slices)
-        ]
+        label: [_mean(values[start : start + slices]) for start in range(0, len(values), slices)]
         for label, values in runs.items()
     }
+
+
+def _mean(runs: list[Measured]) -> Measured:
+    return sum(cpu for cpu, _ in runs) / len(runs), sum(wall for _, wall in runs) / len(runs)
 
 
 def _candidates(
@@ -148,6 +163,7 @@ def _candidates(
         PASS_THROUGH: (fast, setup.pass_through),
         TRACED: (fast, lambda: production.run(setup.botocore_tracer)),
         TRACED_IN_MEMORY: (fast, lambda: in_memory.run(setup.botocore_tracer)),
+        TRACED_WRAPPED: (fast, lambda: production.run(setup.botocore_tracer_wrapped)),
         LIBRARY: (fast, lambda: production.run(setup.library_spans)),
         LIBRARY_ALONE: (fast, lambda: production.run(alone)),
         ONE_SPAN: (fast, lambda: production.run(setup.span_wrapper)),
@@ -189,7 +205,10 @@ def run(*, ops: int, repeat: int, slices: int) -> ScenarioResult:
     production.provider.shutdown()
     in_memory.provider.shutdown()
     for label, runs in measured.items():
-        result.add(label, runs, "us/op")
+        result.add(label, [cpu for cpu, _ in runs], "us/op")
+        if not label.startswith(SPAN_ALONE):
+            name, _, where = label.partition(" CPU/op")
+            result.add(throughput(name, where), [1e6 / wall for _, wall in runs], "gets/s")
     for where in ("", IN_PROCESS):
         _ratios(result, where)
     _targets(result)
@@ -213,7 +232,15 @@ def _ratios(result: ScenarioResult, where: str) -> None:
 
     ratio("inside a wrapper / fast", PASS_THROUGH, FAST)
     ratio("traced / fast", TRACED, FAST)
+    ratio("traced, wrapped route / fast", TRACED_WRAPPED, FAST)
+    ratio("traced, emulated / wrapped route", TRACED, TRACED_WRAPPED)
     ratio("traced, in-memory exporter / fast", TRACED_IN_MEMORY, FAST)
+    for name, top in (
+        ("traced throughput / fast throughput", TRACED),
+        ("traced throughput, wrapped route / fast throughput", TRACED_WRAPPED),
+        ("one bare span throughput / fast throughput", ONE_SPAN),
+    ):
+        result.ratio(f"{name}{where}", throughput(top, where), throughput(FAST, where))
     ratio("one bare span / fast", ONE_SPAN, FAST)
     for name, alone in (
         ("fast + the SDK's span alone / fast", SPAN_ALONE),
@@ -254,6 +281,12 @@ def _targets(result: ScenarioResult) -> None:
     )
     result.target("fast path with the botocore tracer within 10%", "traced / fast", "<=", 1.1)
     result.target(
+        "traced throughput within 10% of untraced",
+        "traced throughput / fast throughput",
+        ">=",
+        0.9,
+    )
+    result.target(
         "the same, less the SDK's own span cost (the library and the instrumentation's code)",
         "traced less the SDK's span alone / fast",
         "<=",
@@ -269,6 +302,8 @@ def _costs(result: ScenarioResult) -> None:
             ("ours: running inside a tracer's wrapper", FAST, PASS_THROUGH),
             ("the botocore tracer on the fast path", FAST, TRACED),
             ("the botocore tracer on the fast path, in-memory exporter", FAST, TRACED_IN_MEMORY),
+            ("the botocore tracer on the fast path, wrapped route", FAST, TRACED_WRAPPED),
+            ("what emulating saves (wrapped route less emulated)", TRACED, TRACED_WRAPPED),
             ("the botocore tracer on botocore's path", BOTOCORE, BOTOCORE_TRACED),
             ("one bare span on the fast path (the SDK inside a call)", FAST, ONE_SPAN),
             (

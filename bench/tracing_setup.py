@@ -31,6 +31,7 @@ __all__ = [
     "TracerSetup",
     "answer_in_process",
     "botocore_tracer",
+    "botocore_tracer_wrapped",
     "in_memory_provider",
     "library_spans",
     "one_span",
@@ -119,6 +120,20 @@ def botocore_tracer(provider: Any) -> Iterator[None]:
         yield
     finally:
         instrumentor.uninstrument()
+
+
+@contextmanager
+def botocore_tracer_wrapped(provider: Any) -> Iterator[None]:
+    """The same instrumentation, the fast path kept on ``Route.WRAPPED``: it runs inside
+    the instrumentation's wrapper instead of making the spans itself (``EMULATED``)."""
+    hooks: Any = importlib.import_module("tctf_dynamo.providers.hooks")
+    emulation = hooks.emulation
+    hooks.emulation = lambda *_: None
+    try:
+        with botocore_tracer(provider):
+            yield
+    finally:
+        hooks.emulation = emulation
 
 
 @contextmanager

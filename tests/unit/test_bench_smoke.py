@@ -84,12 +84,13 @@ def _expected_figures(name: str) -> list[str]:
             "ours phase: import",
         ],
         "tracing": [
-            tracing.figure(who, where)
+            metric(who, where)
             for who in (
                 tracing.FAST,
                 tracing.PASS_THROUGH,
                 tracing.TRACED,
                 tracing.TRACED_IN_MEMORY,
+                tracing.TRACED_WRAPPED,
                 tracing.LIBRARY,
                 tracing.LIBRARY_ALONE,
                 tracing.ONE_SPAN,
@@ -97,6 +98,7 @@ def _expected_figures(name: str) -> list[str]:
                 tracing.BOTOCORE_TRACED,
             )
             for where in ("", tracing.IN_PROCESS)
+            for metric in (tracing.figure, tracing.throughput)
         ]
         + [tracing.figure(tracing.SPAN_ALONE), tracing.figure(tracing.SPAN_ALONE_IN_MEMORY)],
         "memory": [
