@@ -96,43 +96,27 @@ def emulation(
 def _emulation(
     wrappers: tuple[tuple[Any, Any], ...], client: Any, operation: str
 ) -> OperationLane | None:
-    if len(wrappers) != 1:
+    instrumentor = _plain_instrumentor(wrappers)
+    if instrumentor is None or client.meta.service_model.service_name.lower() != _SERVICE:
         return None
-    wrapper, enabled = wrappers[0]
-    function = getattr(wrapper, "__func__", None)
-    if (
-        enabled is not None
-        or getattr(function, "__module__", None) != _PACKAGE
-        or getattr(function, "__qualname__", None) != _WRAPPER_QUALNAME
-    ):
-        return None
-    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
-    from opentelemetry.instrumentation.botocore.extensions import _BOTOCORE_EXTENSIONS
     from opentelemetry.instrumentation.botocore.extensions import dynamodb as extension_module
-    from opentelemetry.instrumentation.botocore.extensions.types import _AwsSdkCallContext
-    from opentelemetry.instrumentation.botocore.version import __version__
+    from opentelemetry.instrumentation.botocore.extensions.registry import ExtensionRegistry
+    from opentelemetry.instrumentation.botocore.extensions.types import (
+        _AwsSdkCallContext,
+        _AwsSdkExtension,
+    )
 
-    instrumentor = wrapper.__self__
-    if (
-        not __version__.startswith(SUPPORTED_VERSIONS)
-        or type(instrumentor) is not BotocoreInstrumentor
-        or function is not BotocoreInstrumentor._patched_api_call
-        or instrumentor.request_hook is not None
-        or instrumentor.response_hook is not None
-        or client.meta.service_model.service_name.lower() != _SERVICE
-    ):
-        return None
     registry: Any = instrumentor.extension_registry
-    if registry is None:
+    if type(registry) is not ExtensionRegistry:
         return None
     call_context = _AwsSdkCallContext(client, (operation, {}))
     extension = registry.get_extension(call_context)
-    extension_class = extension_module._DynamoDbExtension
+    extension_class = type(extension)
     if (
-        type(extension) is not extension_class
-        or _BOTOCORE_EXTENSIONS.get(_SERVICE) is None
-        or type(extension).should_trace_service_call is not _base_method("should_trace")
-        or type(extension).should_end_span_on_exit is not _base_method("should_end")
+        extension_class is not extension_module._DynamoDbExtension
+        or extension_class.should_trace_service_call
+        is not _AwsSdkExtension.should_trace_service_call
+        or extension_class.should_end_span_on_exit is not _AwsSdkExtension.should_end_span_on_exit
     ):
         return None
     base: dict[str, Any] = {
@@ -144,26 +128,43 @@ def _emulation(
     }
     extension.extract_attributes(base)  # with no parameters: the per-operation part
     table = extension_module._OPERATION_MAPPING.get(operation)
-    start = _specs(getattr(table, "start_attributes", None))
-    for key, _path, _converter in start:
-        base.pop(key, None)  # per request, added in order by the lane
     return OperationLane(
         tracer=registry.get_tracer(extension),
         name=call_context.span_name,
         kind=call_context.span_kind,
         base=base,
-        start=start,
+        start=_specs(getattr(table, "start_attributes", None)),
         before=_specs(getattr(table, "request_attributes", None)),
         after=_specs(getattr(table, "response_attributes", None)),
     )
 
 
-def _base_method(which: str) -> Any:
-    from opentelemetry.instrumentation.botocore.extensions.types import _AwsSdkExtension
+def _plain_instrumentor(wrappers: tuple[tuple[Any, Any], ...]) -> Any:
+    """The ``BotocoreInstrumentor`` whose wrapper is the only one, if it is a plain one
+    of a supported version with no hooks; otherwise None."""
+    if len(wrappers) != 1:
+        return None
+    wrapper, enabled = wrappers[0]
+    function = getattr(wrapper, "__func__", None)
+    if (
+        enabled is not None
+        or getattr(function, "__module__", None) != _PACKAGE
+        or getattr(function, "__qualname__", None) != _WRAPPER_QUALNAME
+    ):
+        return None
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.instrumentation.botocore.version import __version__
 
-    if which == "should_trace":
-        return _AwsSdkExtension.should_trace_service_call
-    return _AwsSdkExtension.should_end_span_on_exit
+    instrumentor = wrapper.__self__
+    if (
+        not __version__.startswith(SUPPORTED_VERSIONS)
+        or type(instrumentor) is not BotocoreInstrumentor
+        or function is not BotocoreInstrumentor._patched_api_call
+        or instrumentor.request_hook is not None
+        or instrumentor.response_hook is not None
+    ):
+        return None
+    return instrumentor
 
 
 def _server_attributes(endpoint_url: str | None) -> dict[str, Any]:

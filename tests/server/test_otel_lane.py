@@ -347,3 +347,55 @@ def test_a_failed_condition_still_raises_the_librarys_error(
                     "ConditionExpression": "attribute_not_exists(PK)",
                 },
             )
+
+
+def test_a_subclassed_instrumentor_keeps_the_wrapped_route(moto_endpoint: str, table: str) -> None:
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+
+    class Custom(BotocoreInstrumentor):  # type: ignore[misc]
+        """May change what the spans hold: its spans are its own to make."""
+
+        _instance = None  # instrumentors are singletons per class: not the parent's
+
+    instrumentor = Custom()
+    instrumentor.instrument(tracer_provider=TracerProvider())
+    try:
+        with connect(moto_endpoint, fast=True) as provider:
+            provider.call("GetItem", {"TableName": table, "Key": KEY})
+            assert provider._hooks.verdict("GetItem").route is Route.WRAPPED
+    finally:
+        instrumentor.uninstrument()
+
+
+def test_a_span_the_sampler_drops_costs_the_call_nothing_else(
+    moto_endpoint: str, table: str
+) -> None:
+    from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider(sampler=ALWAYS_OFF)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = BotocoreInstrumentor()
+    instrumentor.instrument(tracer_provider=tracer_provider)
+    try:
+        with connect(moto_endpoint, fast=True) as provider:
+            provider.call("PutItem", {"TableName": table, "Item": ITEM})
+            assert provider.call("GetItem", {"TableName": table, "Key": KEY})["Item"] == ITEM
+            with pytest.raises(ConditionFailedError):
+                provider.call(
+                    "PutItem",
+                    {
+                        "TableName": table,
+                        "Item": ITEM,
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    },
+                )
+            assert provider._hooks.verdict("GetItem").route is Route.EMULATED
+    finally:
+        instrumentor.uninstrument()
+    assert exporter.get_finished_spans() == ()
