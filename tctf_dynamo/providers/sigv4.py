@@ -54,26 +54,30 @@ class SigningHeaders:
     ``prepare_request`` and ``before-sign`` handlers call on headers are provided.
     """
 
-    __slots__ = ("_pairs",)
+    __slots__ = ("_pairs", "version")
 
     def __init__(self, headers: Mapping[str, Any] | None = None) -> None:
         self._pairs: list[tuple[str, Any]] = list(headers.items()) if headers else []
+        self.version = 0
+        """Changes with every change of the headers (the signer keeps what it derived
+        from them for as long as it is the same)."""
 
     def __getitem__(self, name: str) -> Any:
         return self.get(name)
 
     def __setitem__(self, name: str, value: Any) -> None:
         self._pairs.append((name, value))
+        self.version += 1
 
     def __delitem__(self, name: str) -> None:
         lname = name.lower()
         self._pairs = [pair for pair in self._pairs if pair[0].lower() != lname]
+        self.version += 1
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
-        lname = name.lower()
-        return any(key.lower() == lname for key, _ in self._pairs)
+        return name.lower() in [key.lower() for key, _ in self._pairs]
 
     def __iter__(self) -> Iterator[str]:
         return iter([key for key, _ in self._pairs])
@@ -109,11 +113,12 @@ class SigningHeaders:
         for position, (key, _) in enumerate(self._pairs):
             if key.lower() == lname:
                 self._pairs[position] = (key, value)
+                self.version += 1
                 return
         raise KeyError(name)
 
     def add_header(self, name: str, value: Any) -> None:
-        self._pairs.append((name, value))
+        self[name] = value
 
     def update(self, headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
         pairs = headers.items() if isinstance(headers, Mapping) else headers
@@ -128,10 +133,12 @@ class _HeadersToSign:
     """The lower-cased headers to sign, as botocore's ``HTTPHeaders`` map holds them
     (repeated names keep every value, in order), without the ``email.message`` cost."""
 
-    __slots__ = ("values",)
+    __slots__ = ("canonical", "signed", "values")
 
     def __init__(self, values: dict[str, list[str]]) -> None:
         self.values = values
+        self.canonical: str | None = None
+        self.signed: str | None = None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.values)
@@ -165,12 +172,54 @@ def _signing_key(secret_key: str, date: str, region: str, service: str) -> bytes
 
 
 class FastSigV4Auth(SigV4Auth):
-    """``SigV4Auth`` with the per-request constant work done once (same signature)."""
+    """``SigV4Auth`` with the per-request constant work done once (same signature).
+
+    botocore derives the headers to sign, and their canonical and signed forms, twice
+    per signature (for the canonical request, then for the ``Authorization`` header).
+    For a request whose headers are a :class:`SigningHeaders`, the first answer is kept
+    while those headers stay the same object at the same version.
+    """
+
+    _last: tuple[Any, SigningHeaders, int, _HeadersToSign] | None = None
 
     def headers_to_sign(self, request: Any) -> Any:
-        values: dict[str, list[str]] = {}
         headers = request.headers
-        pairs = headers._pairs if type(headers) is SigningHeaders else headers.items()
+        if type(headers) is not SigningHeaders:
+            return self._headers_to_sign(request, headers.items())
+        last = self._last
+        if (
+            last is not None
+            and last[0] is request
+            and last[1] is headers
+            and last[2] == headers.version
+        ):
+            return last[3]
+        derived = self._headers_to_sign(request, headers._pairs)
+        if type(derived) is _HeadersToSign:
+            self._last = (request, headers, headers.version, derived)
+        return derived
+
+    def canonical_headers(self, headers_to_sign: Any) -> str:
+        if type(headers_to_sign) is not _HeadersToSign:
+            return str(super().canonical_headers(headers_to_sign))
+        if headers_to_sign.canonical is None:
+            values = headers_to_sign.values
+            headers_to_sign.canonical = "\n".join(
+                f"{name}:{','.join(' '.join(value.split()) for value in values[name])}"
+                for name in sorted(values)
+            )
+        return headers_to_sign.canonical
+
+    def signed_headers(self, headers_to_sign: Any) -> str:
+        if type(headers_to_sign) is not _HeadersToSign:
+            return str(super().signed_headers(headers_to_sign))
+        if headers_to_sign.signed is None:
+            names = sorted(name.strip() for name in headers_to_sign.values)
+            headers_to_sign.signed = ";".join(names)
+        return headers_to_sign.signed
+
+    def _headers_to_sign(self, request: Any, pairs: Iterable[tuple[str, Any]]) -> Any:
+        values: dict[str, list[str]] = {}
         for name, value in pairs:
             if not isinstance(value, str) or not value.isascii():
                 return super().headers_to_sign(request)  # botocore's own handling

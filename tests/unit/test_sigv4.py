@@ -199,3 +199,25 @@ def test_the_wire_client_signs_as_botocores_own_request_created_path() -> None:
     assert {k: v for k, v in ours.headers.items() if k.lower() not in skip} == {
         k: v for k, v in theirs.headers.items() if k.lower() not in skip
     }
+
+
+def test_a_signer_reused_after_a_header_change_signs_the_new_headers() -> None:
+    """What the signer keeps of one signature is never used for changed headers."""
+    credentials = Credentials("AKID", "secret", "token")
+    url = "https://dynamodb.eu-west-1.amazonaws.com/"
+    fast = FastSigV4Auth(credentials, "dynamodb", "eu-west-1")
+    ours = _with_signing_headers(url, [("X-A", "1")], b"{}")
+    fast.add_auth(ours)
+    for change in (
+        lambda headers: headers.__setitem__("X-B", "2"),
+        lambda headers: headers.replace_header("X-A", "3"),
+        lambda headers: headers.__delitem__("X-B"),
+    ):
+        change(ours.headers)
+        theirs = _request(url, [(n, v) for n, v in ours.headers.items()], b"{}")
+        botocore.auth.SigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(theirs)
+        fast.add_auth(ours)
+        assert ours.headers["Authorization"] == theirs.headers["Authorization"]
+    other = _with_signing_headers(url, [("X-C", "4")], b"[]")
+    fast.add_auth(other)
+    assert "x-c" in other.headers["Authorization"]
