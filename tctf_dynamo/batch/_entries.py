@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from tctf_dynamo.core.item_identity import Identity, IdentityOf, WireItem, identity_function
 from tctf_dynamo.errors import DynamoDBServiceError, ErrorCode, OutcomeUnknownError, error_for
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
-from tctf_dynamo.validation import IndexSchemas, KeyAttribute, validate_item, validate_key
+from tctf_dynamo.validation import (
+    IndexSchemas,
+    KeyAttribute,
+    key_validator,
+    validate_item,
+    validate_key,
+)
 from tctf_dynamo.wire.codec import item_size
 
 if TYPE_CHECKING:
@@ -197,12 +203,14 @@ def prepare_gets(
     """
     schema, identity_of = _Tables(lookups or _blocking_lookups(service))[table]
     positions: list[Identity] = []
+    position = positions.append
     seen: dict[Identity, Entry] = {}
+    check = key_validator(schema) if validate else None
     for index, key in enumerate(keys):
-        if validate:
-            validate_key(key, schema)
+        if check is not None:
+            check(key)
         identity = identity_of(key)
-        positions.append(identity)
+        position(identity)
         earlier = seen.get(identity)
         if earlier is not None:
             if duplicates == "error":

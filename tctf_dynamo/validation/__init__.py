@@ -7,7 +7,7 @@ refusal costs no round trip. Messages name attributes, sizes and limits, never t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -29,6 +29,7 @@ __all__ = [
     "KeyAttribute",
     "UnsafeValuePolicy",
     "check_unsafe_values",
+    "key_validator",
     "validate_attribute_name",
     "validate_batch_size",
     "validate_client_request_token",
@@ -137,16 +138,27 @@ def _check_schema(schema: Sequence[KeyAttribute]) -> None:
         )
 
 
+def _key_limit(is_partition: bool) -> int:
+    return limits.MAX_PARTITION_KEY_BYTES if is_partition else limits.MAX_SORT_KEY_BYTES
+
+
+def _plain_key_text(text: object, limit: int) -> bool:
+    """Whether ``text`` is a valid string key value of the common kind, decided without
+    an encode: ASCII text (one byte a character, so no lone surrogate) of 1 to ``limit``
+    characters. Both key checks take this answer; anything else gets the full rules."""
+    return type(text) is str and 0 < len(text) <= limit and text.isascii()
+
+
 def _check_key_value(
     av: Any, attribute: KeyAttribute, is_partition: bool, index: str | None = None
 ) -> None:
-    if type(av) is dict and len(av) == 1 and attribute.type == "S":
-        text = av.get("S")
-        # the common case, decided without a regex or an encode: printable ASCII text
-        if type(text) is str and text.isascii() and text.isprintable():
-            limit = limits.MAX_PARTITION_KEY_BYTES if is_partition else limits.MAX_SORT_KEY_BYTES
-            if 0 < len(text) <= limit:
-                return
+    if (
+        type(av) is dict
+        and len(av) == 1
+        and attribute.type == "S"
+        and _plain_key_text(av.get("S"), _key_limit(is_partition))
+    ):
+        return
     role = "partition" if is_partition else "sort"
     if index is not None:
         role = f"index {index} {role}"
@@ -187,7 +199,7 @@ def _check_key_value(
         size = memoryview(payload).nbytes
     if size == 0:
         raise _invalid_key(f"{role} key must not be empty", attribute=attribute.name)
-    limit = limits.MAX_PARTITION_KEY_BYTES if is_partition else limits.MAX_SORT_KEY_BYTES
+    limit = _key_limit(is_partition)
     if size > limit:
         raise error_for(
             ErrorCode.KEY_TOO_LARGE,
@@ -215,6 +227,54 @@ def validate_key(key: Mapping[str, Mapping[str, Any]], schema: Sequence[KeyAttri
         expected = {attribute.name for attribute in schema}
         extra = sorted(name for name in key if name not in expected)
         raise _invalid_key("key holds attributes that are not part of the key", attributes=extra)
+
+
+KeyCheck = Callable[[Mapping[str, Mapping[str, Any]]], None]
+
+
+def key_validator(schema: Sequence[KeyAttribute]) -> KeyCheck:
+    """:func:`validate_key` for one schema, made once for a run of keys.
+
+    When every key attribute is a string, a key that is a plain dict holding exactly
+    those attributes, each a one-entry ``{"S": text}`` of plain text, is accepted in one
+    step; any other key goes through :func:`validate_key` itself, so it is refused with
+    the same error, at the same key (a malformed schema too: at the first key checked).
+    """
+    if len(schema) not in (1, 2) or any(attribute.type != "S" for attribute in schema):
+        return lambda key: validate_key(key, schema)
+    names = tuple(attribute.name for attribute in schema)
+    sizes = tuple(_key_limit(position == 0) for position in range(len(schema)))
+    plain = _plain_key_text
+
+    if len(names) == 1:
+        (partition,), (limit,) = names, sizes
+
+        def check_one(key: Mapping[str, Mapping[str, Any]]) -> None:
+            if type(key) is dict and len(key) == 1:
+                value = key.get(partition)
+                if type(value) is dict and len(value) == 1 and plain(value.get("S"), limit):
+                    return
+            validate_key(key, schema)
+
+        return check_one
+
+    (partition, sort), (partition_limit, sort_limit) = names, sizes
+
+    def check_two(key: Mapping[str, Mapping[str, Any]]) -> None:
+        if type(key) is dict and len(key) == 2:
+            first, second = key.get(partition), key.get(sort)
+            if (
+                type(first) is dict
+                and type(second) is dict
+                and len(first) == 1
+                and len(second) == 1
+                and plain(first.get("S"), partition_limit)
+                and plain(second.get("S"), sort_limit)
+            ):
+                return
+        validate_key(key, schema)
+
+    return check_two
 
 
 IndexSchemas = Mapping[str, Sequence[KeyAttribute]]

@@ -9,10 +9,11 @@ import botocore.auth
 import botocore.session
 import pytest
 from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from tctf_dynamo.providers import wire
-from tctf_dynamo.providers.sigv4 import FastSigV4Auth, fast_signer
+from tctf_dynamo.providers.sigv4 import FastSigV4Auth, SigningHeaders, fast_signer
 from tctf_dynamo.providers.wire import WireClient
 
 NOW = datetime.datetime(2026, 12, 5, 8, 30, 15)
@@ -107,3 +108,116 @@ def test_signer_events_still_fire_and_other_signers_are_kept() -> None:
     stand_in = object()
     assert fast_signer(stand_in) is stand_in
     assert fast_signer(client._request_signer) is not client._request_signer
+
+
+# -- the request's own headers type, signed as botocore signs HTTPHeaders ------------------
+
+BODIES = [b"", b"{}", '{"S":"żółw ☃ \U0001f600"}'.encode(), bytes(range(256)) * 40]
+HEADER_SETS: list[list[tuple[str, str]]] = [
+    [("X-Amz-Target", "DynamoDB_20120810.BatchWriteItem")],
+    [("Content-Type", "application/x-amz-json-1.0"), ("User-Agent", "ua  x   y")],
+    [("X-Custom", " a  b "), ("x-custom", "c"), ("X-Amzn-Trace-Id", "Root=1-abc")],
+    [("X-Custom", "naïve ☃"), ("Expect", "100-continue")],
+    [("Host", "other:1"), ("Authorization", "stale"), ("X-Amz-Date", "stale")],
+]
+
+
+def _with_signing_headers(url: str, headers: list[tuple[str, str]], body: bytes) -> AWSRequest:
+    request = AWSRequest(method="POST", url=url, data=body)
+    request.headers = SigningHeaders()  # type: ignore[assignment]
+    for name, value in headers:
+        request.headers[name] = value
+    request.context = {}
+    return request
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("headers", HEADER_SETS)
+@pytest.mark.parametrize("token", [None, "session-token", "tøken ☃"])
+def test_signing_headers_sign_and_prepare_as_botocores_headers(
+    body: bytes, headers: list[tuple[str, str]], token: str | None
+) -> None:
+    credentials = Credentials("AKIDEXAMPLE", "secret/kéy", token)
+    url = "https://dynamodb.eu-west-1.amazonaws.com/"
+    theirs = _request(url, headers, body)
+    botocore.auth.SigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(theirs)
+    ours = _with_signing_headers(url, headers, body)
+    FastSigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(ours)
+    assert list(ours.headers.items()) == list(theirs.headers.items())
+    endpoint: Any = _client()._endpoint
+    prepared = [endpoint.prepare_request(request) for request in (theirs, ours)]
+    assert dict(prepared[0].headers.items()) == dict(prepared[1].headers.items())
+    assert prepared[0].body == prepared[1].body
+
+
+def test_payload_hash_is_botocores_for_every_body() -> None:
+    credentials = Credentials("AKID", "secret")
+    ours = FastSigV4Auth(credentials, "dynamodb", "us-east-1")
+    theirs = botocore.auth.SigV4Auth(credentials, "dynamodb", "us-east-1")
+    for url in ("https://example.com/", "http://example.com/"):
+        for data in (*BODIES, bytearray(b"abc"), "text ☃", None):
+            request = AWSRequest(method="POST", url=url, data=data)
+            assert ours.payload(request) == theirs.payload(request)
+        request = AWSRequest(method="POST", url="https://example.com/", data=b"x")
+        request.context = {"payload_signing_enabled": False}
+        assert ours.payload(request) == theirs.payload(request)
+
+
+def test_signing_headers_behave_as_botocores_headers() -> None:
+    ours, theirs = SigningHeaders(), HTTPHeaders()
+    for headers in (ours, theirs):
+        headers["X-A"] = "1"
+        headers["x-a"] = "2"
+        headers["B"] = "3"
+        headers.replace_header("b", "4")
+    for headers in (ours, theirs):
+        assert headers["X-a"] == "1"
+        assert headers["missing"] is None
+        assert headers.get_all("X-A") == ["1", "2"]
+        assert "x-A" in headers
+        assert len(headers) == 3
+    assert list(ours.items()) == list(theirs.items())
+    for headers in (ours, theirs):
+        del headers["X-A"]
+        assert "x-a" not in headers
+        assert list(headers) == ["B"]
+    with pytest.raises(KeyError):
+        ours.replace_header("absent", "x")
+
+
+def test_the_wire_client_signs_as_botocores_own_request_created_path() -> None:
+    """Without ``announce`` the wire client signs its own header type with the fast
+    signer; with it, botocore's client signer signs its ``HTTPHeaders``: same bytes."""
+    client = _client(aws_session_token="tok")
+    request = {"RequestItems": {"t": [{"PutRequest": {"Item": {"pk": {"S": "ü ☃"}}}}]}}
+    wire_client = WireClient(client)
+    ours = wire_client.prepare("BatchWriteItem", request)[1]
+    theirs = wire_client.prepare("BatchWriteItem", request, announce=True)[1]
+    assert ours.body == theirs.body
+    assert b"Signature=" in ours.headers["Authorization"]
+    skip = {"amz-sdk-invocation-id"}
+    assert {k: v for k, v in ours.headers.items() if k.lower() not in skip} == {
+        k: v for k, v in theirs.headers.items() if k.lower() not in skip
+    }
+
+
+def test_a_signer_reused_after_a_header_change_signs_the_new_headers() -> None:
+    """What the signer keeps of one signature is never used for changed headers."""
+    credentials = Credentials("AKID", "secret", "token")
+    url = "https://dynamodb.eu-west-1.amazonaws.com/"
+    fast = FastSigV4Auth(credentials, "dynamodb", "eu-west-1")
+    ours = _with_signing_headers(url, [("X-A", "1")], b"{}")
+    fast.add_auth(ours)
+    for change in (
+        lambda headers: headers.__setitem__("X-B", "2"),
+        lambda headers: headers.replace_header("X-A", "3"),
+        lambda headers: headers.__delitem__("X-B"),
+    ):
+        change(ours.headers)
+        theirs = _request(url, [(n, v) for n, v in ours.headers.items()], b"{}")
+        botocore.auth.SigV4Auth(credentials, "dynamodb", "eu-west-1").add_auth(theirs)
+        fast.add_auth(ours)
+        assert ours.headers["Authorization"] == theirs.headers["Authorization"]
+    other = _with_signing_headers(url, [("X-C", "4")], b"[]")
+    fast.add_auth(other)
+    assert "x-c" in other.headers["Authorization"]
