@@ -212,6 +212,12 @@ class Boto3Provider(Closing):
         """Whether data-plane operations skip botocore's serializer and parser."""
         return self._wire is not None
 
+    @property
+    def splices_parts(self) -> bool:
+        """Whether requests are written by :func:`~tctf_dynamo.providers.wire_format.encode_request`
+        (the fast path), which splices in the text of pre-encoded parts."""
+        return self._wire is not None
+
     def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``operation``; every failure leaves as a library error.
 
