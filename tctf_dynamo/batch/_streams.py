@@ -29,7 +29,6 @@ from tctf_dynamo.batch._entries import (
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
 from tctf_dynamo.providers.base import splices_parts
-from tctf_dynamo.providers.wire_format import encoded_part
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.validation import KeyAttribute, validate_item, validate_key
 
@@ -131,15 +130,16 @@ def write_stream(
     """
     schema, identity_of = key
     policy = service.unsafe_values
-    encode = splices_parts(service.pipeline.provider)
+    provider = service.pipeline.provider
+    encode_part = provider.encode_part if splices_parts(provider) else None  # type: ignore[union-attr,attr-defined]
 
     def entries() -> Iterator[Entry]:
         for index, item in enumerate(items):
             if kind == "put":
                 size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
                 body: Any = {"PutRequest": {"Item": item}}
-                if encode:
-                    body = encoded_part(body)
+                if encode_part is not None:
+                    body = encode_part(body)
             else:
                 if validate:
                     validate_key(item, schema)

@@ -55,7 +55,8 @@ class EncodedPart(dict[str, Any]):
 
 def splices_parts(provider: object) -> bool:
     """Whether ``provider`` writes requests as JSON itself and splices an
-    :class:`EncodedPart`'s text in (for any other, encoding ahead is wasted work)."""
+    :class:`EncodedPart`'s text in (for any other, encoding ahead is wasted work); such a
+    provider makes parts with its ``encode_part`` method."""
     return bool(getattr(provider, "splices_parts", False))
 
 
