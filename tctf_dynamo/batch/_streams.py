@@ -131,7 +131,7 @@ def write_stream(
     schema, identity_of = key
     policy = service.unsafe_values
     provider = service.pipeline.provider
-    encode_part = provider.encode_part if splices_parts(provider) else None  # type: ignore[union-attr,attr-defined]
+    encode_part = provider.encode_part if splices_parts(provider) else None  # type: ignore[attr-defined]
 
     def entries() -> Iterator[Entry]:
         for index, item in enumerate(items):
