@@ -46,7 +46,7 @@ and ``sent_before`` in its details.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from tctf_dynamo.batch._entries import Entry
 from tctf_dynamo.batch._schedule import Schedule, Verdict, judge
@@ -62,6 +62,7 @@ from tctf_dynamo.errors import (
     UnprocessedItemsError,
     error_for,
 )
+from tctf_dynamo.providers.base import EncodedPart
 from tctf_dynamo.resilience import RetryPolicy
 
 __all__ = [
@@ -139,6 +140,9 @@ class Runner:
         """The chunks handed out and not absorbed yet, by id."""
         self.cut: dict[int, Outcome] = {}
         """What the chunk programs cut off by an interruption knew, by chunk id."""
+        self.deferred: list[tuple[int, int]] | None = None
+        """While a list: progress is kept there (for the calling thread to report)
+        instead of reported where an outcome is absorbed."""
 
     # ------------------------------------------------------------ workers
 
@@ -216,14 +220,20 @@ class Runner:
             stop.__cause__ = unprocessed_error(self)
 
     def report(self) -> None:
-        if self.on_progress is not None:
+        if self.on_progress is None:
+            return
+        if self.deferred is not None:
+            self.deferred.append((self.schedule.done, self.schedule.planned))
+        else:
             self.on_progress(self.schedule.done, self.schedule.planned)
 
-    def next_chunk(self) -> list[Entry] | None:
+    def next_chunk(self, *, plan: bool = True) -> list[Entry] | None:
+        """The next chunk to send, handed out (see :meth:`Schedule.next_chunk
+        <tctf_dynamo.batch._schedule.Schedule.next_chunk>` for ``plan``)."""
         if self.stopped:
             return None
         schedule = self.schedule
-        chunk = schedule.next_chunk()
+        chunk = schedule.next_chunk(plan=plan)
         if schedule.planning_error is not None and not schedule.sent_any:
             raise schedule.planning_error  # found before any request: nothing is sent
         if chunk is not None:
@@ -325,6 +335,11 @@ def _stopped_at(schedule: Schedule) -> DynamoDBServiceError:
     return error
 
 
+def _plain(body: Any) -> Any:
+    """A body as the caller reads it: a pre-encoded put as the plain dict it is."""
+    return dict(body) if type(body) is EncodedPart else body
+
+
 def _unprocessed(
     job: Job, not_done: list[Entry], schedule: Schedule, last: DynamoDBServiceError | None
 ) -> UnprocessedItemsError:
@@ -334,8 +349,8 @@ def _unprocessed(
         details["cause_code"] = cause.code.value
     if schedule.planning_error is not None:
         details["position"] = schedule.consumed
-    unknown = [(entry.table, entry.body) for entry in not_done if entry.doubt]
-    unprocessed = [(entry.table, entry.body) for entry in not_done if not entry.doubt]
+    unknown = [(entry.table, _plain(entry.body)) for entry in not_done if entry.doubt]
+    unprocessed = [(entry.table, _plain(entry.body)) for entry in not_done if not entry.doubt]
     message = (
         f"{len(unprocessed)} of {schedule.planned} {job.unit} of {job.operation} were not processed"
     )

@@ -28,7 +28,7 @@ from tctf_dynamo.batch._entries import Entry, Identity
 from tctf_dynamo.batch.chunking import take_chunk
 from tctf_dynamo.errors import DynamoDBServiceError, OutcomeUnknownError
 
-__all__ = ["DONE", "GIVEN_UP", "IN_FLIGHT", "QUEUED", "Schedule", "Verdict", "judge"]
+__all__ = ["DONE", "GIVEN_UP", "IN_FLIGHT", "QUEUED", "Pulled", "Schedule", "Verdict", "judge"]
 
 _DONE_PUT: Final = ("PutRequest",)
 _DONE_DELETE: Final = ("DeleteRequest",)
@@ -40,6 +40,20 @@ QUEUED: Final = 0
 IN_FLIGHT: Final = 1
 DONE: Final = 2
 GIVEN_UP: Final = 3
+
+
+class Pulled:
+    """Items taken from a source by :meth:`Schedule.pull`, not queued yet."""
+
+    __slots__ = ("ended", "entries", "error")
+
+    def __init__(
+        self, entries: list[Entry], *, ended: bool, error: DynamoDBServiceError | None
+    ) -> None:
+        self.entries = entries
+        self.ended = ended
+        """Whether the source has nothing more (it ran out, or raised ``error``)."""
+        self.error = error
 
 
 class Verdict:
@@ -117,21 +131,47 @@ class Schedule:
         """Pull up to ``count`` items from the source into the queue.
 
         An invalid item (the source raises a library error) ends planning: the error is
-        kept for the caller, and what was planned before it stays queued.
+        kept for the caller, and what was planned before it stays queued (also when
+        something else, an interruption, leaves the source).
+        """
+        entries: list[Entry] = []
+        try:
+            pulled = self.pull(count, entries)
+        except BaseException:
+            self.admit(Pulled(entries, ended=False, error=None))
+            raise
+        self.admit(pulled)
+
+    def pull(self, count: int, entries: list[Entry]) -> Pulled:
+        """Take up to ``count`` items from the source, leaving the queue as it is.
+
+        The costly half of planning (the source encodes each item as it is pulled), kept
+        apart so that a threaded job can pull without holding the lock its workers take
+        chunks under; only one thread ever pulls, and :meth:`admit` queues what it got.
+        Items are appended to ``entries`` as they come, so that what was taken before
+        an interruption left the source can still be queued.
         """
         source = self._source
         if source is None:
-            return
+            return Pulled(entries, ended=True, error=None)
         try:
             for _ in range(count):
                 entry = next(source, None)
                 if entry is None:
-                    self._source = None
-                    return
-                self.consumed += 1
-                self._admit(entry)
+                    return Pulled(entries, ended=True, error=None)
+                entries.append(entry)
         except DynamoDBServiceError as error:
-            self.planning_error = error
+            return Pulled(entries, ended=True, error=error)
+        return Pulled(entries, ended=False, error=None)
+
+    def admit(self, pulled: Pulled) -> None:
+        """Queue what :meth:`pull` took; an invalid item ends planning there."""
+        for entry in pulled.entries:
+            self.consumed += 1
+            self._admit(entry)
+        if pulled.error is not None:
+            self.planning_error = pulled.error
+        if pulled.ended:
             self._source = None
 
     def plan_all(self) -> None:
@@ -167,11 +207,15 @@ class Schedule:
 
     # ------------------------------------------------------------ sending
 
-    def next_chunk(self) -> list[Entry] | None:
+    def next_chunk(self, *, plan: bool = True) -> list[Entry] | None:
         """The next request's entries, planning as far as needed to fill it; None when
-        there is nothing to send now."""
-        while self._source is not None and len(self.pending) < self.max_count:
-            self.plan(self.max_count - len(self.pending))
+        there is nothing to send now. With ``plan=False`` (another thread plans) a
+        request is not sent short while the source may still fill it: None instead."""
+        if plan:
+            while self._source is not None and len(self.pending) < self.max_count:
+                self.plan(self.max_count - len(self.pending))
+        elif self._source is not None and len(self.pending) < self.max_count:
+            return None
         if not self.pending:
             return None
         chunk = take_chunk(self.pending, self.max_count, self.max_bytes)

@@ -28,6 +28,7 @@ from tctf_dynamo.batch._entries import (
 )
 from tctf_dynamo.batch._jobs import DecodeFailure, GetJob, WriteJob
 from tctf_dynamo.limits import MAX_ITEM_SIZE_BYTES
+from tctf_dynamo.providers.base import splices_parts
 from tctf_dynamo.resilience import RetryPolicy
 from tctf_dynamo.validation import KeyAttribute, key_validator, validate_item, validate_key
 
@@ -121,15 +122,24 @@ def write_stream(
     retry: RetryPolicy | None,
     validate: bool,
 ) -> tuple[WriteJob, Iterator[Entry]]:
-    """The job and the lazily planned entries of a streamed write."""
+    """The job and the lazily planned entries of a streamed write.
+
+    When the service's provider writes requests as JSON itself, each put is encoded as
+    it is planned (an :class:`~tctf_dynamo.providers.base.EncodedPart`): planning
+    overlaps other requests' round trips, and a worker only splices the text in.
+    """
     schema, identity_of = key
     policy = service.unsafe_values
+    provider = service.pipeline.provider
+    encode_part = provider.encode_part if splices_parts(provider) else None  # type: ignore[attr-defined]
 
     def entries() -> Iterator[Entry]:
         for index, item in enumerate(items):
             if kind == "put":
                 size = validate_item(item, schema, policy) if validate else MAX_ITEM_SIZE_BYTES
                 body: Any = {"PutRequest": {"Item": item}}
+                if encode_part is not None:
+                    body = encode_part(body)
             else:
                 if validate:
                     validate_key(item, schema)

@@ -14,7 +14,7 @@ which botocore adds from ``_X_AMZN_TRACE_ID`` inside a Lambda function.
 from __future__ import annotations
 
 import os
-import uuid
+import random
 from contextvars import ContextVar
 from typing import Any, Final
 from urllib.parse import quote
@@ -25,6 +25,7 @@ __all__ = [
     "USER_AGENT_TAG",
     "Invocation",
     "invocation_headers",
+    "invocation_id",
     "lambda_trace_id",
     "tagged",
 ]
@@ -38,6 +39,23 @@ def tagged(agent: str | None) -> str:
     if not agent:
         return USER_AGENT_TAG
     return agent if USER_AGENT_TAG in agent else f"{agent} {USER_AGENT_TAG}"
+
+
+_UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)
+"""The version (4) and variant (RFC 4122) bits of a random UUID."""
+
+
+def invocation_id() -> str:
+    """A random UUID (version 4) as text, as botocore's ``amz-sdk-invocation-id``.
+
+    From :mod:`random` (reseeded in a forked child), not ``uuid.uuid4``: the id only has
+    to be unique per operation, not secret, and ``os.urandom`` releases the interpreter
+    lock, so a worker thread of a bulk job that asked for an id waited for its turn
+    again before it could send its request.
+    """
+    text = "%032x" % ((random.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET)
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class Invocation:
@@ -56,7 +74,7 @@ class Invocation:
     def id(self) -> str:
         """The ``amz-sdk-invocation-id``: made once, shared by every attempt."""
         if self._id is None:
-            self._id = str(uuid.uuid4())
+            self._id = invocation_id()
         return self._id
 
 
@@ -67,7 +85,7 @@ def invocation_headers() -> dict[str, str]:
     """The SDK retry headers for the request about to be sent."""
     invocation = CURRENT_ATTEMPT.get()
     if invocation is None:
-        return {"amz-sdk-invocation-id": str(uuid.uuid4()), "amz-sdk-request": "attempt=1; max=1"}
+        return {"amz-sdk-invocation-id": invocation_id(), "amz-sdk-request": "attempt=1; max=1"}
     return {
         "amz-sdk-invocation-id": invocation.id,
         "amz-sdk-request": f"attempt={max(invocation.attempt, 1)}; max={invocation.max_attempts}",

@@ -23,15 +23,41 @@ __all__ = [
     "AsyncClosing",
     "AsyncProvider",
     "Closing",
+    "EncodedPart",
     "Provider",
     "Request",
     "Response",
     "accepts_timeout",
     "send",
+    "splices_parts",
 ]
 
 Request = dict[str, Any]
 Response = dict[str, Any]
+
+
+class EncodedPart(dict[str, Any]):
+    """A part of a request whose JSON was written ahead of sending.
+
+    It *is* the part (a dict equal to it, for every provider and every reader of the
+    request) and carries ``json``, the text the request's JSON encoder writes for it. A
+    provider that writes requests as JSON itself splices that text in instead of encoding
+    the part again (:func:`~tctf_dynamo.providers.wire_format.encode_request`), so a bulk
+    job can encode each item while other requests are in flight, off the path between
+    one answer and the next request. Made by
+    :func:`~tctf_dynamo.providers.wire_format.encoded_part`, which keeps the two equal.
+    """
+
+    __slots__ = ("json",)
+
+    json: str
+
+
+def splices_parts(provider: object) -> bool:
+    """Whether ``provider`` writes requests as JSON itself and splices an
+    :class:`EncodedPart`'s text in (for any other, encoding ahead is wasted work); such a
+    provider makes parts with its ``encode_part`` method."""
+    return bool(getattr(provider, "splices_parts", False))
 
 
 @runtime_checkable

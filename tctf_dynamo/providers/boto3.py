@@ -37,7 +37,7 @@ from botocore.config import Config
 
 from tctf_dynamo.errors import ErrorCode, error_for
 from tctf_dynamo.providers.attempts import USER_AGENT_TAG, tagged
-from tctf_dynamo.providers.base import Closing, Request, Response
+from tctf_dynamo.providers.base import Closing, EncodedPart, Request, Response
 from tctf_dynamo.providers.clientconfig import (
     SERVICE_NAME,
     client_attempts,
@@ -51,6 +51,7 @@ from tctf_dynamo.providers.errors import translate_exception
 from tctf_dynamo.providers.hooks import ClientHooks, Route, run_wrapped
 from tctf_dynamo.providers.internals import fast_path_missing
 from tctf_dynamo.providers.wire import DATA_OPERATIONS, WireClient
+from tctf_dynamo.providers.wire_format import encoded_part
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -212,6 +213,17 @@ class Boto3Provider(Closing):
     def fast_path(self) -> bool:
         """Whether data-plane operations skip botocore's serializer and parser."""
         return self._wire is not None
+
+    @property
+    def splices_parts(self) -> bool:
+        """Whether requests are written by :func:`~tctf_dynamo.providers.wire_format.encode_request`
+        (the fast path), which splices in the text of pre-encoded parts."""
+        return self._wire is not None
+
+    @staticmethod
+    def encode_part(part: dict[str, Any]) -> EncodedPart:
+        """``part`` with its JSON written now, to be spliced into a request body."""
+        return encoded_part(part)
 
     def call(self, operation: str, request: Request, *, timeout: float | None = None) -> Response:
         """Send ``operation``; every failure leaves as a library error.

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.awsrequest import HeadersDict
 from botocore.exceptions import ChecksumError
 
-from tctf_dynamo.providers.base import Request
+from tctf_dynamo.providers.base import EncodedPart, Request
 
 if TYPE_CHECKING:
     from botocore.model import ServiceModel
@@ -30,6 +30,7 @@ __all__ = [
     "HTTP_MULTIPLE_CHOICES",
     "decode_response",
     "encode_request",
+    "encoded_part",
     "error_response",
     "request_id_of",
     "response_metadata",
@@ -70,8 +71,58 @@ _ENCODER: Final = json.JSONEncoder(
 
 
 def encode_request(request: Request) -> bytes:
-    """The JSON body for ``request``, binary values as base64 text."""
+    """The JSON body for ``request``, binary values as base64 text.
+
+    The writes of a BatchWriteItem that are :class:`EncodedPart` s are not encoded again:
+    their text is spliced in where the encoder would have written it, so the body is the
+    same bytes either way.
+    """
+    items = request.get("RequestItems")
+    if type(items) is dict and _holds_parts(request, items):
+        return _spliced(request).encode("ascii")
     return _ENCODER.encode(request).encode("ascii")
+
+
+def encoded_part(part: dict[str, Any]) -> EncodedPart:
+    """``part`` with the text :func:`encode_request` writes for it, written now."""
+    encoded = EncodedPart(part)
+    encoded.json = _ENCODER.encode(part)
+    return encoded
+
+
+def _holds_parts(request: Request, items: dict[Any, Any]) -> bool:
+    """Whether a table's writes start with a part (keys are text, as the splice needs)."""
+    for writes in items.values():
+        if type(writes) is list and writes and type(writes[0]) is EncodedPart:
+            return all(type(name) is str for name in request) and all(
+                type(table) is str for table in items
+            )
+    return False
+
+
+def _spliced(request: Request) -> str:
+    """What ``_ENCODER.encode(request)`` writes, with each part's own text spliced in
+    (the encoder writes a dict as ``{`` + ``"key":value`` joined by ``,`` + ``}``, keys
+    in order, and a list likewise with ``[``, ``]``)."""
+    encode = _ENCODER.encode
+    members = []
+    for name, value in request.items():
+        if name == "RequestItems":
+            tables = []
+            for table, writes in value.items():
+                if type(writes) is list:
+                    written = [
+                        write.json if type(write) is EncodedPart else encode(write)
+                        for write in writes
+                    ]
+                    text = "[" + ",".join(written) + "]"
+                else:
+                    text = encode(writes)
+                tables.append(f"{encode(table)}:{text}")
+            members.append(f"{encode(name)}:{{{','.join(tables)}}}")
+        else:
+            members.append(f"{encode(name)}:{encode(value)}")
+    return "{" + ",".join(members) + "}"
 
 
 def _decode_binary(obj: dict[str, Any]) -> Any:

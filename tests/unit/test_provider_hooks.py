@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -29,7 +30,7 @@ from tctf_dynamo.providers import (
     attempts,
     client_config,
 )
-from tctf_dynamo.providers.attempts import USER_AGENT_TAG
+from tctf_dynamo.providers.attempts import USER_AGENT_TAG, invocation_id
 from tctf_dynamo.providers.hooks import Route
 from tctf_dynamo.providers.internals import fast_path_missing
 from tctf_dynamo.resilience import ResiliencePipeline
@@ -268,6 +269,15 @@ def test_both_paths_send_the_sdk_headers_botocore_sends() -> None:
         sent = server.header(0, "amz-sdk-request")
         assert sent == "attempt=1; max=1" if fast else sent in {"attempt=1", "attempt=1; max=1"}
         assert len(server.header(0, "amz-sdk-invocation-id")) == 36
+
+
+def test_invocation_ids_are_distinct_random_uuids_in_their_text_form() -> None:
+    ids = [invocation_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text
 
 
 def test_inside_lambda_both_paths_send_its_trace_id(monkeypatch: pytest.MonkeyPatch) -> None:
