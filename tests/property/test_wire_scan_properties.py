@@ -22,27 +22,11 @@ from tctf_dynamo.providers.wire_format import (
     encode_request,
     may_hold_binary,
 )
+from tests.wire_items import wire_items
 
-_NAMES = st.one_of(
-    st.sampled_from(["B", "BS", "S", "PK", "xB", "B\\", 'B"']), st.text(min_size=1, max_size=6)
+_ITEMS = wire_items(
+    names=st.sampled_from(["xB", "B\\", 'B"']), texts=st.sampled_from(['"B"', "\\"])
 )
-_SCALARS = st.one_of(
-    st.builds(lambda text: {"S": text}, st.text(max_size=8) | st.sampled_from(['"B"', "\\"])),
-    st.builds(lambda number: {"N": str(number)}, st.integers()),
-    st.builds(lambda data: {"B": data}, st.binary(max_size=12)),
-    st.builds(lambda flag: {"BOOL": flag}, st.booleans()),
-    st.builds(lambda texts: {"SS": sorted(texts)}, st.sets(st.text(max_size=4), min_size=1)),
-    st.builds(lambda blobs: {"BS": sorted(blobs)}, st.sets(st.binary(max_size=6), min_size=1)),
-)
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
-        st.builds(lambda values: {"L": values}, st.lists(inner, max_size=3)),
-        st.builds(lambda members: {"M": members}, st.dictionaries(_NAMES, inner, max_size=3)),
-    ),
-    max_leaves=12,
-)
-_ITEMS = st.dictionaries(_NAMES, _VALUES, max_size=5)
 _TAG = re.compile(rb'"(BS?)"')
 
 

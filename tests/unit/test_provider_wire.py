@@ -39,6 +39,7 @@ from tctf_dynamo.providers.wire import (
     error_response,
     verify_crc32,
 )
+from tests.wire_items import wire_items
 
 SESSION = botocore.session.get_session()
 SERVICE = SESSION.get_service_model("dynamodb")
@@ -244,28 +245,7 @@ def test_the_crc32_header_is_checked_when_present() -> None:
 
 # -- the same as botocore's serializer and parser, for any item --------------------------------
 
-_NAMES = st.one_of(st.sampled_from(["B", "BS", "S", "PK"]), st.text(min_size=1, max_size=6))
-_SCALARS = st.one_of(
-    st.builds(lambda text: {"S": text}, st.text(max_size=8)),
-    st.builds(lambda number: {"N": str(number)}, st.integers()),
-    st.builds(lambda data: {"B": data}, st.binary(max_size=12)),
-    st.builds(lambda flag: {"BOOL": flag}, st.booleans()),
-    st.just({"NULL": True}),
-    st.builds(lambda texts: {"SS": sorted(texts)}, st.sets(st.text(max_size=4), min_size=1)),
-    st.builds(
-        lambda ints: {"NS": [str(n) for n in sorted(ints)]}, st.sets(st.integers(), min_size=1)
-    ),
-    st.builds(lambda blobs: {"BS": sorted(blobs)}, st.sets(st.binary(max_size=6), min_size=1)),
-)
-_VALUES = st.recursive(
-    _SCALARS,
-    lambda inner: st.one_of(
-        st.builds(lambda values: {"L": values}, st.lists(inner, max_size=3)),
-        st.builds(lambda members: {"M": members}, st.dictionaries(_NAMES, inner, max_size=3)),
-    ),
-    max_leaves=12,
-)
-ITEMS = st.dictionaries(_NAMES, _VALUES, max_size=5)
+ITEMS = wire_items()
 
 
 @settings(max_examples=150, deadline=None)
