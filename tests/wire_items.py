@@ -30,14 +30,12 @@ def wire_items(
         ),
         st.builds(lambda blobs: {"BS": sorted(blobs)}, st.sets(st.binary(max_size=6), min_size=1)),
     )
-    values = st.recursive(
-        scalars,
-        lambda inner: st.one_of(
-            st.builds(lambda members: {"L": members}, st.lists(inner, max_size=3)),
-            st.builds(
-                lambda members: {"M": members}, st.dictionaries(all_names, inner, max_size=3)
-            ),
-        ),
-        max_leaves=12,
-    )
+
+    def nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+        lists = st.builds(lambda members: {"L": members}, st.lists(inner, max_size=3))
+        fields = st.dictionaries(all_names, inner, max_size=3)
+        maps = st.builds(lambda members: {"M": members}, fields)
+        return lists | maps
+
+    values = st.recursive(scalars, nested, max_leaves=12)
     return st.dictionaries(all_names, values, max_size=5)
