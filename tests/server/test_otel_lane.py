@@ -333,20 +333,20 @@ def test_an_unknown_instrumentation_version_keeps_the_wrapped_route(
         assert provider._hooks.verdict("GetItem").route is Route.WRAPPED
 
 
+def _put_if_absent(provider: Any, table: str) -> None:
+    provider.call(
+        "PutItem",
+        {"TableName": table, "Item": ITEM, "ConditionExpression": "attribute_not_exists(PK)"},
+    )
+
+
 def test_a_failed_condition_still_raises_the_librarys_error(
     moto_endpoint: str, table: str, otel: Any
 ) -> None:
     with connect(moto_endpoint, fast=True) as provider:
         provider.call("PutItem", {"TableName": table, "Item": ITEM})
         with pytest.raises(ConditionFailedError):
-            provider.call(
-                "PutItem",
-                {
-                    "TableName": table,
-                    "Item": ITEM,
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                },
-            )
+            _put_if_absent(provider, table)
 
 
 def test_a_subclassed_instrumentor_keeps_the_wrapped_route(moto_endpoint: str, table: str) -> None:
@@ -387,14 +387,7 @@ def test_a_span_the_sampler_drops_costs_the_call_nothing_else(
             provider.call("PutItem", {"TableName": table, "Item": ITEM})
             assert provider.call("GetItem", {"TableName": table, "Key": KEY})["Item"] == ITEM
             with pytest.raises(ConditionFailedError):
-                provider.call(
-                    "PutItem",
-                    {
-                        "TableName": table,
-                        "Item": ITEM,
-                        "ConditionExpression": "attribute_not_exists(PK)",
-                    },
-                )
+                _put_if_absent(provider, table)
             assert provider._hooks.verdict("GetItem").route is Route.EMULATED
     finally:
         instrumentor.uninstrument()
